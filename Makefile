@@ -1,0 +1,46 @@
+# memberships — `make run` serves the demo, `make test` runs every test.
+GO      ?= go
+DB      ?= memberships.db
+ADDR    ?= 127.0.0.1:8080
+BIN     := bin/memberships
+GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
+
+.PHONY: all generate check-generated build run test lint ci clean
+
+all: build
+
+## generate: regenerate gen/ and client/ from openapi.yaml
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail if the committed generated code is not what openapi.yaml gives
+check-generated: generate
+	@if [ -n "$$(git status --porcelain)" ]; then \
+		echo "check-generated: the tree changed after 'make generate':"; \
+		git status --porcelain; \
+		echo "Run 'make generate' and commit openapi.yaml with gen/ and client/."; \
+		exit 1; \
+	fi
+
+## build: the memberships binary in bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/memberships
+
+## run: serve on $(ADDR) with the embedded SQLite default ($(DB)), demo data on first start
+run: build
+	./$(BIN) serve --addr $(ADDR) --db $(DB)
+
+## test: every test, every response checked against the contract
+test:
+	$(GO) test -count=1 ./...
+
+## lint: gofmt and go vet (generated code excluded from gofmt)
+lint:
+	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+
+## ci: what .ci/run runs
+ci: check-generated lint test
+
+clean:
+	rm -rf bin

@@ -1,0 +1,10 @@
+// Package examples embeds the example data files.
+package examples
+
+import _ "embed"
+
+// Demo is demo.yaml: the data set `memberships serve` loads into an empty
+// database, and the complete example of the load format.
+//
+//go:embed demo.yaml
+var Demo []byte

@@ -1,0 +1,232 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wachtbench/memberships/internal/contracttest"
+	"github.com/wachtbench/memberships/internal/store"
+)
+
+// syncBuffer is a bytes.Buffer safe for a server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+// run executes the command line and returns exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, noEnv, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// startServer runs `serve` on a free port until the test ends.
+func startServer(t *testing.T, db string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, noEnv, &out, &errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d: %s", code, errOut.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	re := regexp.MustCompile(`serving (http://[0-9.:]+)/`)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, errOut.String())
+		default:
+		}
+	}
+	t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
+	return ""
+}
+
+func TestServeTokenList(t *testing.T) {
+	transport = contracttest.Transport(t, nil)
+	db := filepath.Join(t.TempDir(), "demo.db")
+	url := startServer(t, db)
+
+	code, tok, stderr := run(t, "token", "--db", db, "--user", "demo@example.com")
+	if code != 0 {
+		t.Fatalf("token: %d %s", code, stderr)
+	}
+	tok = strings.TrimSpace(tok)
+	url = strings.Replace(url, "127.0.0.1", "localhost", 1) // the demo deployment's primary host
+
+	code, out, stderr := run(t, "list", "--url", url, "--session", tok)
+	if code != 0 {
+		t.Fatalf("list: %d %s", code, stderr)
+	}
+	for _, want := range []string{"WORKSPACE", "ORGANIZATION", "RESTRICTED ip_not_allowed", "RESTRICTED mfa_required", "RESTRICTED ip_and_mfa_required", " ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, _ = run(t, "list", "--url", url, "--session", tok, "--output", "json")
+	var answer struct {
+		Data []struct {
+			OrganizationID string `json:"organization_id"`
+		} `json:"data"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &answer) != nil || len(answer.Data) == 0 {
+		t.Fatalf("list json: %d %s", code, out)
+	}
+
+	org := answer.Data[0].OrganizationID
+	code, out, _ = run(t, "list", "--url", url, "--session", tok, "--output", "json", "--org", org)
+	if code != 0 || !strings.Contains(out, org) {
+		t.Fatalf("list --org: %d %s", code, out)
+	}
+
+	code, _, stderr = run(t, "list", "--url", url, "--session", "garbage")
+	if code != 1 || !strings.Contains(stderr, "Session token is invalid") || !strings.Contains(stderr, "1101") {
+		t.Errorf("bad session: %d %q", code, stderr)
+	}
+	code, _, stderr = run(t, "list", "--url", url, "--session", tok, "--org", "x")
+	if code != 1 || !strings.Contains(stderr, "org_id") {
+		t.Errorf("bad org: %d %q", code, stderr)
+	}
+}
+
+func TestLoadAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "load.db")
+	if code, _, stderr := run(t, "migrate", "--db", db); code != 0 {
+		t.Fatalf("migrate: %s", stderr)
+	}
+	if code, _, stderr := run(t, "migrate", "--db", db); code != 0 {
+		t.Fatalf("migrate again: %s", stderr)
+	}
+	good := filepath.Join(dir, "good.yaml")
+	write(t, good, `deployments:
+  - hosts: [one.test]
+    mode: production
+    users: [{email: a@one.test}]
+`)
+	code, out, stderr := run(t, "load", "--db", db, good)
+	if code != 0 || !strings.Contains(out, "loaded 1 deployments") {
+		t.Fatalf("load: %d %s %s", code, out, stderr)
+	}
+	// The second deployment is new, the first claims a host already taken:
+	// nothing of the file may stay.
+	bad := filepath.Join(dir, "bad.yaml")
+	write(t, bad, `deployments:
+  - hosts: [two.test]
+    mode: production
+  - hosts: [one.test]
+    mode: staging
+`)
+	code, _, stderr = run(t, "load", "--db", db, bad)
+	if code != 1 || !strings.Contains(stderr, "deployments[1]") || !strings.Contains(stderr, "nothing loaded") {
+		t.Fatalf("conflicting load: %d %q", code, stderr)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DeploymentByHost(context.Background(), "two.test"); err == nil {
+		t.Error("a failed load left a deployment behind")
+	}
+
+	invalid := filepath.Join(dir, "invalid.yaml")
+	write(t, invalid, "deployments:\n  - hosts: [three.test]\n    mode: sideways\n")
+	code, _, stderr = run(t, "load", "--db", db, invalid)
+	if code != 1 || !strings.Contains(stderr, "deployments[0].mode") {
+		t.Errorf("invalid file: %d %q", code, stderr)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"serve", "--db", db, "--trusted-proxies", "10.0.0.0/8,bogus"}, 2, "--trusted-proxies"},
+		{[]string{"serve", "--db", db, "--log-format", "xml"}, 2, "--log-format"},
+		{[]string{"serve", "--db", db, "--addr", "256.0.0.1:99999"}, 2, "--addr"},
+		{[]string{"token", "--db", db}, 2, "--user"},
+		{[]string{"token", "--db", db, "--user", "x@y", "--expires-in", "soon"}, 2, "--expires-in"},
+		{[]string{"list", "--session", "x"}, 2, "--url"},
+		{[]string{"nope"}, 2, "unknown command"},
+		{[]string{"serve", "--bogus"}, 2, "bogus"},
+	} {
+		code, _, stderr := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %d containing %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+	}
+	// Unknown user: an error naming it.
+	run(t, "migrate", "--db", db)
+	code, _, stderr := run(t, "token", "--db", db, "--user", "ghost@example.com")
+	if code != 1 || !strings.Contains(stderr, "ghost@example.com") {
+		t.Errorf("unknown user: %d %q", code, stderr)
+	}
+}
+
+func TestEnvironmentFallback(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "env.db")
+	getenv := func(k string) string {
+		if k == "MEMBERSHIPS_DB" {
+			return db
+		}
+		return ""
+	}
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), []string{"migrate"}, getenv, &out, &errOut); code != 0 || !strings.Contains(out.String(), db) {
+		t.Fatalf("%d %s %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	Run(context.Background(), []string{"serve", "--help"}, getenv, &out, &errOut)
+	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "127.0.0.1:8080", db} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+}
+
+func write(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/spf13/cobra"
+
+	memberships "github.com/wachtbench/memberships"
+	"github.com/wachtbench/memberships/internal/auth"
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/ids"
+	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/store"
+)
+
+func migrateCmd(e env) *cobra.Command {
+	var db string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the database schema up to date",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := store.Open(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: schema up to date\n", db)
+			return nil
+		},
+	}
+	e.dbFlag(cmd.Flags(), &db)
+	return cmd
+}
+
+func loadCmd(e env) *cobra.Command {
+	var db string
+	cmd := &cobra.Command{
+		Use:   "load FILE",
+		Short: "Load a YAML or JSON data set, all or nothing (format: docs/load-format.md)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			ds, err := loader.Parse(args[0], data, time.Now())
+			if err != nil {
+				return err
+			}
+			st, err := store.Open(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Load(cmd.Context(), ds); err != nil {
+				return fmt.Errorf("%s: nothing loaded: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: loaded %d deployments, %d users, %d organizations, %d workspaces, %d workspace memberships\n",
+				args[0], len(ds.Deployments), len(ds.Users), len(ds.Organizations), len(ds.Workspaces), len(ds.WorkspaceMemberships))
+			return nil
+		},
+	}
+	e.dbFlag(cmd.Flags(), &db)
+	return cmd
+}
+
+func tokenCmd(e env) *cobra.Command {
+	var db, user, host, expiresIn string
+	cmd := &cobra.Command{
+		Use:   "token --user ID|EMAIL",
+		Short: "Create a session for a user and print its signed session token",
+		Long: `Create a session, sign-in and rotating token for a user of the deployment on
+--host, and print the session JWT (ES256, signed with the deployment's key).
+Send it as the __session cookie (or, on staging deployments, the
+__dev_session__ query parameter).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			lifetime, err := time.ParseDuration(expiresIn)
+			if err != nil || lifetime <= 0 {
+				return usagef("--expires-in: %q is not a positive duration", expiresIn)
+			}
+			if user == "" {
+				return usagef("--user is required")
+			}
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			d, err := st.DeploymentByHost(ctx, strings.ToLower(host))
+			if err != nil {
+				return fmt.Errorf("deployment %q: %w", host, err)
+			}
+			u, err := st.FindUser(ctx, d.ID, user)
+			if err != nil {
+				return fmt.Errorf("user %q in deployment %q: %w", user, host, err)
+			}
+			pemKey, err := st.SigningKey(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			key, err := auth.ParsePrivateKey(pemKey)
+			if err != nil {
+				return fmt.Errorf("deployment %q signing key: %w", host, err)
+			}
+			now := time.Now()
+			s := domain.NewSession{
+				DeploymentID: d.ID, UserID: u.ID,
+				SessionID: ids.New(), SignInID: ids.New(), RotatingTokenID: ids.New(),
+				CreatedAt:       now,
+				SignInExpiresAt: now.Add(max(lifetime, auth.SignInLifetime)),
+				TokenValidUntil: now.Add(max(lifetime, auth.SignInLifetime)),
+			}
+			if err := st.CreateSession(ctx, s); err != nil {
+				return err
+			}
+			tok, err := auth.Sign(key, auth.Issuer(d.Host), s.SessionID, s.RotatingTokenID, now, lifetime)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), tok)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	e.dbFlag(fs, &db)
+	e.stringFlag(fs, &user, "user", "MEMBERSHIPS_USER", "", "the user: id or e-mail")
+	e.stringFlag(fs, &host, "host", "MEMBERSHIPS_HOST", "localhost", "a host of the deployment")
+	e.stringFlag(fs, &expiresIn, "expires-in", "MEMBERSHIPS_EXPIRES_IN", auth.TokenLifetime.String(), "token lifetime")
+	return cmd
+}
+
+// version is set by the linker (-X) for releases; otherwise build info says.
+var version = ""
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit and contract version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, commit := version, "unknown"
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				if v == "" {
+					v = bi.Main.Version
+				}
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						commit = s.Value
+					}
+				}
+			}
+			contract := "unknown"
+			if spec, err := openapi3.NewLoader().LoadFromData(memberships.OpenAPI); err == nil {
+				contract = spec.Info.Version
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "memberships %s (commit %s, contract %s)\n", v, commit, contract)
+			return nil
+		},
+	}
+}

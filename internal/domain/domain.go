@@ -1,0 +1,226 @@
+// Package domain holds the types the memberships service is about and the Store
+// interface every database implements. It knows neither HTTP nor SQL.
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Mode is a deployment's environment. Staging deployments also accept the
+// session token in the __dev_session__ query parameter.
+type Mode string
+
+const (
+	ModeProduction Mode = "production"
+	ModeStaging    Mode = "staging"
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == ModeProduction || m == ModeStaging }
+
+// Deployment is one tenant, chosen by the request's Host.
+type Deployment struct {
+	ID int64
+	// Host is the deployment's primary host (the first it was given); session
+	// tokens carry https://<Host> as their issuer, whichever alias is asked.
+	Host                           string
+	Mode                           Mode
+	IPAllowlistPerWorkspaceEnabled bool
+	EnforceMFAPerWorkspaceEnabled  bool
+	// PublicKeyPEM is the PKIX ("PUBLIC KEY") PEM of the deployment's ES256 key.
+	PublicKeyPEM []byte
+}
+
+// SessionState is what the store knows about a session and its active sign-in;
+// the auth package decides whether it authenticates anybody.
+type SessionState struct {
+	ID           int64
+	DeploymentID int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Deleted      bool
+	// SignIn is the session's active sign-in, nil when it has none (or the
+	// referenced row does not exist).
+	SignIn *SignIn
+}
+
+// SignIn is one sign-in of a user into a session.
+type SignIn struct {
+	ID          int64
+	SessionID   int64
+	UserID      int64
+	ExpiresAt   time.Time
+	SignedOut   bool
+	UserHasMFA  bool // the user has an authenticator or generated backup codes
+	UserDeleted bool
+}
+
+// Caller is the authenticated user of a request.
+type Caller struct {
+	DeploymentID int64
+	UserID       int64
+	HasMFA       bool
+	Session      SessionSummary
+}
+
+// SessionSummary is the session part of the answer.
+type SessionSummary struct {
+	ID        int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// MembershipQuery selects a caller's workspace memberships.
+type MembershipQuery struct {
+	DeploymentID int64
+	UserID       int64
+	// OrganizationID, when set, keeps only that organization's memberships.
+	OrganizationID *int64
+}
+
+// Membership is one workspace membership with everything the answer shows.
+// Stores return them newest first (CreatedAt desc, then ID desc), leaving out
+// anything soft-deleted.
+type Membership struct {
+	ID                       int64
+	UserID                   int64
+	OrganizationID           int64
+	OrganizationMembershipID int64
+	PublicMetadata           json.RawMessage // a JSON object, "{}" when empty
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+	Workspace                Workspace
+	Organization             Organization
+	Roles                    []Role // workspace roles, ordered by ID
+	// OrganizationPermissions are the permissions of the roles of the
+	// organization membership behind this workspace membership.
+	OrganizationPermissions []string
+}
+
+// Workspace belongs to one organization.
+type Workspace struct {
+	ID                  int64
+	OrganizationID      int64
+	Name                string
+	ImageURL            string
+	Description         string
+	MemberCount         int64
+	PublicMetadata      json.RawMessage
+	Enforce2FA          bool
+	EnableIPRestriction bool
+	WhitelistedIPs      []string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	Segments            []Segment // ordered by ID
+}
+
+// Organization groups workspaces.
+type Organization struct {
+	ID                      int64
+	Name                    string
+	ImageURL                string
+	Description             string
+	MemberCount             int64
+	PublicMetadata          json.RawMessage
+	EnforceMFA              bool
+	EnableIPRestriction     bool
+	WhitelistedIPs          []string
+	AutoAssignedWorkspaceID *int64
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+	Segments                []Segment // ordered by ID
+}
+
+// Role is a workspace or organization role.
+type Role struct {
+	ID          int64
+	Name        string
+	Permissions []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// SegmentType is what a segment groups.
+type SegmentType string
+
+const (
+	SegmentUser         SegmentType = "user"
+	SegmentOrganization SegmentType = "organization"
+	SegmentWorkspace    SegmentType = "workspace"
+)
+
+// Valid reports whether t is a known segment type.
+func (t SegmentType) Valid() bool {
+	return t == SegmentUser || t == SegmentOrganization || t == SegmentWorkspace
+}
+
+// Segment is a named group linked to workspaces and organizations.
+type Segment struct {
+	ID           int64
+	DeploymentID int64
+	Name         string
+	Type         SegmentType
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// User is the part of a user the command line needs.
+type User struct {
+	ID           int64
+	DeploymentID int64
+	Email        string
+}
+
+// NewSession is a session with its first sign-in and rotating token, as the
+// token command creates it.
+type NewSession struct {
+	DeploymentID    int64
+	UserID          int64
+	SessionID       int64
+	SignInID        int64
+	RotatingTokenID int64
+	CreatedAt       time.Time
+	SignInExpiresAt time.Time
+	TokenValidUntil time.Time
+}
+
+// Errors stores return; callers compare with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is the persistence every database implements. Reads used on the
+// request path cost a constant number of statements.
+type Store interface {
+	// Migrate brings the schema up to date; it is safe to call on every start.
+	Migrate(ctx context.Context) error
+	// Empty reports whether the database holds no deployment.
+	Empty(ctx context.Context) (bool, error)
+	// Load inserts a whole data set in one transaction: all or nothing.
+	// A failure names the record (its Path) at fault.
+	Load(ctx context.Context, ds *Dataset) error
+
+	// DeploymentByHost finds the deployment answering on host (lower-case,
+	// without port); ErrNotFound when none does.
+	DeploymentByHost(ctx context.Context, host string) (Deployment, error)
+	// SigningKey returns the PKCS#8 PEM private key of a deployment.
+	SigningKey(ctx context.Context, deploymentID int64) ([]byte, error)
+	// Session returns a session of a deployment with its active sign-in;
+	// ErrNotFound when the deployment has no such session.
+	Session(ctx context.Context, deploymentID, sessionID int64) (SessionState, error)
+	// Memberships returns the query's memberships, newest first.
+	Memberships(ctx context.Context, q MembershipQuery) ([]Membership, error)
+
+	// FindUser finds a user of a deployment by id or e-mail; ErrNotFound.
+	FindUser(ctx context.Context, deploymentID int64, idOrEmail string) (User, error)
+	// CreateSession writes a session, its sign-in and rotating token.
+	CreateSession(ctx context.Context, s NewSession) error
+
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

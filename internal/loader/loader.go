@@ -1,0 +1,77 @@
+// Package loader reads the declarative data file of `memberships load` (YAML
+// or JSON, documented in docs/load-format.md) into a domain.Dataset: every id
+// assigned, every reference resolved, everything validated. Inserting it is
+// the store's job.
+package loader
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+// Parse reads a data file. name is only used to tell JSON (".json") from
+// YAML; content starting with '{' is taken as JSON too. Missing timestamps
+// become now. The error lists every problem found (up to 20), each prefixed
+// with the path of the entry and field at fault, such as
+// "deployments[0].users[1].email: ...".
+func Parse(name string, data []byte, now time.Time) (*domain.Dataset, error) {
+	isJSON := strings.EqualFold(filepath.Ext(name), ".json") ||
+		bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), []byte("{"))
+	var root *yaml.Node
+	var err error
+	if isJSON {
+		root, err = jsonNode(data)
+	} else {
+		root, err = yamlNode(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	var errs errList
+	checkShape(&errs, "", root, reflect.TypeFor[file]())
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	var f file
+	if isJSON {
+		err = root.Decode(&f) // checkShape has already rejected unknown fields
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err = dec.Decode(&f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", name, err) // not expected after checkShape
+	}
+	return build(&f, now)
+}
+
+func yamlNode(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, errors.New("empty file: expected a mapping with a deployments list")
+		}
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, errors.New("invalid YAML: expected a single document, found another after \"---\"")
+	case err != io.EOF:
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	return doc.Content[0], nil
+}

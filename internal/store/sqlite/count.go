@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql/driver"
+	"sync/atomic"
+)
+
+// The types below wrap the driver's connections so that every statement SQLite
+// runs is counted where it is sent, whichever path database/sql takes: direct
+// Exec/Query on a connection, executions of prepared statements, and the
+// BEGIN, COMMIT and ROLLBACK of transactions. Preparing a statement is not
+// counted: it runs nothing.
+
+type countingConnector struct {
+	driver.Connector
+	n *atomic.Int64
+}
+
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, n: c.n}, nil
+}
+
+// countingConn forwards every optional interface the modernc connection
+// implements; without them database/sql would fall back to context-free paths.
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+var (
+	_ driver.ConnBeginTx        = (*countingConn)(nil)
+	_ driver.ConnPrepareContext = (*countingConn)(nil)
+	_ driver.ExecerContext      = (*countingConn)(nil)
+	_ driver.QueryerContext     = (*countingConn)(nil)
+	_ driver.Pinger             = (*countingConn)(nil)
+	_ driver.SessionResetter    = (*countingConn)(nil)
+	_ driver.Validator          = (*countingConn)(nil)
+)
+
+// Unwrap lets the driver's helpers (sqlite.Limit) reach the real connection.
+func (c *countingConn) Unwrap() driver.Conn { return c.Conn }
+
+func (c *countingConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	s, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &countingStmt{Stmt: s, n: c.n}, nil
+}
+
+func (c *countingConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.n.Add(1)
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return countingTx{Tx: tx, n: c.n}, nil
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.n.Add(1)
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.n.Add(1)
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+func (c *countingConn) Ping(ctx context.Context) error {
+	return c.Conn.(driver.Pinger).Ping(ctx)
+}
+
+func (c *countingConn) ResetSession(ctx context.Context) error {
+	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+func (c *countingConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
+
+type countingTx struct {
+	driver.Tx
+	n *atomic.Int64
+}
+
+func (t countingTx) Commit() error {
+	t.n.Add(1)
+	return t.Tx.Commit()
+}
+
+func (t countingTx) Rollback() error {
+	t.n.Add(1)
+	return t.Tx.Rollback()
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+var (
+	_ driver.StmtExecContext  = (*countingStmt)(nil)
+	_ driver.StmtQueryContext = (*countingStmt)(nil)
+)
+
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+// Exec and Query are the context-free paths; database/sql never takes them
+// while the context forms exist, but they must not bypass the counter.
+func (s *countingStmt) Exec(args []driver.Value) (driver.Result, error) {
+	s.n.Add(1)
+	return s.Stmt.Exec(args) //nolint:staticcheck // required by driver.Stmt
+}
+
+func (s *countingStmt) Query(args []driver.Value) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.Query(args) //nolint:staticcheck // required by driver.Stmt
+}

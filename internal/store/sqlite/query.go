@@ -1,0 +1,387 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+// micros is how times are stored: UTC unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+const deploymentByHostSQL = `
+SELECT d.id, d.host, d.mode, d.ip_allowlist_per_workspace_enabled, d.enforce_mfa_per_workspace_enabled, k.public_key_pem
+FROM deployment_hosts h
+JOIN deployments d ON d.id = h.deployment_id AND d.deleted_at IS NULL
+JOIN deployment_key_pairs k ON k.deployment_id = d.id
+WHERE h.host = ?`
+
+// DeploymentByHost finds the live deployment answering on host.
+func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deployment, error) {
+	st, err := s.prepared(ctx, deploymentByHostSQL)
+	if err != nil {
+		return domain.Deployment{}, err
+	}
+	var d domain.Deployment
+	var pub string
+	err = st.QueryRowContext(ctx, host).Scan(&d.ID, &d.Host, &d.Mode, &d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &pub)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Deployment{}, fmt.Errorf("deployment for host %q: %w", host, domain.ErrNotFound)
+	}
+	if err != nil {
+		return domain.Deployment{}, err
+	}
+	d.PublicKeyPEM = []byte(pub)
+	return d, nil
+}
+
+// SigningKey returns the deployment's PKCS#8 PEM private key.
+func (s *Store) SigningKey(ctx context.Context, deploymentID int64) ([]byte, error) {
+	var pem string
+	err := s.db.QueryRowContext(ctx,
+		`SELECT private_key_pem FROM deployment_key_pairs WHERE deployment_id = ?`, deploymentID).Scan(&pem)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("signing key of deployment %d: %w", deploymentID, domain.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(pem), nil
+}
+
+// sessionSQL reads a session, its active sign-in and the signed-in user's MFA
+// state in one statement. The sign-in is joined on its id alone so the caller
+// can see one that belongs to another session and refuse it.
+const sessionSQL = `
+SELECT s.id, s.deployment_id, s.created_at, s.updated_at, s.deleted_at IS NOT NULL,
+       si.id, si.session_id, si.user_id, si.expires_at, si.signed_out_at IS NOT NULL,
+       u.deleted_at IS NOT NULL,
+       u.backup_codes_generated = 1 OR EXISTS (
+           SELECT 1 FROM user_authenticators a WHERE a.user_id = u.id AND a.deleted_at IS NULL)
+FROM sessions s
+LEFT JOIN sign_ins si ON si.id = s.active_sign_in_id
+LEFT JOIN users u ON u.id = si.user_id
+WHERE s.id = ? AND s.deployment_id = ?`
+
+// Session returns a session of the deployment with its active sign-in.
+func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (domain.SessionState, error) {
+	st, err := s.prepared(ctx, sessionSQL)
+	if err != nil {
+		return domain.SessionState{}, err
+	}
+	var (
+		ss                          domain.SessionState
+		created, updated            int64
+		siID, siSession, siUser     sql.NullInt64
+		siExpires                   sql.NullInt64
+		signedOut, userDeleted, mfa sql.NullBool
+	)
+	err = st.QueryRowContext(ctx, sessionID, deploymentID).Scan(
+		&ss.ID, &ss.DeploymentID, &created, &updated, &ss.Deleted,
+		&siID, &siSession, &siUser, &siExpires, &signedOut, &userDeleted, &mfa)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.SessionState{}, fmt.Errorf("session %d: %w", sessionID, domain.ErrNotFound)
+	}
+	if err != nil {
+		return domain.SessionState{}, err
+	}
+	ss.CreatedAt, ss.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if siID.Valid {
+		ss.SignIn = &domain.SignIn{
+			ID:          siID.Int64,
+			SessionID:   siSession.Int64,
+			UserID:      siUser.Int64,
+			ExpiresAt:   fromMicros(siExpires.Int64),
+			SignedOut:   signedOut.Bool,
+			UserHasMFA:  mfa.Bool,
+			UserDeleted: userDeleted.Bool,
+		}
+	}
+	return ss, nil
+}
+
+// membershipsSQL is the whole answer in one statement: the memberships joined
+// with their workspace, organization and organization membership, and, per
+// row, correlated subqueries for the member counts and JSON aggregates for
+// segments, workspace roles and organization permissions. One statement also
+// means one consistent snapshot without a transaction.
+//
+// ?1 user, ?2 deployment, ?3 organization or NULL.
+const membershipsSQL = `
+SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
+       wm.public_metadata, wm.created_at, wm.updated_at,
+       w.id, w.name, w.image_url, w.description, w.public_metadata,
+       w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at,
+       (SELECT count(*) FROM workspace_memberships c
+         WHERE c.workspace_id = w.id AND c.deleted_at IS NULL),
+       (SELECT json_group_array(json_object(
+                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
+                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
+          FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
+         WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL),
+       o.id, o.name, o.image_url, o.description, o.public_metadata,
+       o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
+       o.created_at, o.updated_at,
+       (SELECT count(*) FROM organization_memberships c
+         WHERE c.organization_id = o.id AND c.deleted_at IS NULL),
+       (SELECT json_group_array(json_object(
+                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
+                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
+          FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
+         WHERE os.organization_id = o.id AND sg.deleted_at IS NULL),
+       (SELECT json_group_array(json_object(
+                 'id', r.id, 'name', r.name, 'permissions', json(r.permissions),
+                 'created_at', r.created_at, 'updated_at', r.updated_at) ORDER BY r.id)
+          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
+         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL),
+       (SELECT json_group_array(DISTINCT p.value)
+          FROM organization_membership_roles orl
+          JOIN organization_roles r ON r.id = orl.organization_role_id, json_each(r.permissions) p
+         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
+FROM workspace_memberships wm
+JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
+JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
+JOIN organization_memberships om ON om.id = wm.organization_membership_id AND om.deleted_at IS NULL
+WHERE wm.user_id = ?1 AND wm.deleted_at IS NULL
+  AND w.deployment_id = ?2
+  AND (?3 IS NULL OR wm.organization_id = ?3)
+ORDER BY wm.created_at DESC, wm.id DESC`
+
+// jsonSegment and jsonRole are the shapes the JSON aggregates produce.
+type jsonSegment struct {
+	ID           int64              `json:"id"`
+	DeploymentID int64              `json:"deployment_id"`
+	Name         string             `json:"name"`
+	Type         domain.SegmentType `json:"type"`
+	CreatedAt    int64              `json:"created_at"`
+	UpdatedAt    int64              `json:"updated_at"`
+}
+
+type jsonRole struct {
+	ID          int64    `json:"id"`
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+	CreatedAt   int64    `json:"created_at"`
+	UpdatedAt   int64    `json:"updated_at"`
+}
+
+// Memberships returns the query's memberships, newest first, in one statement.
+func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
+	st, err := s.prepared(ctx, membershipsSQL)
+	if err != nil {
+		return nil, err
+	}
+	var org any
+	if q.OrganizationID != nil {
+		org = *q.OrganizationID
+	}
+	rows, err := st.QueryContext(ctx, q.UserID, q.DeploymentID, org)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Membership{}
+	for rows.Next() {
+		m, err := scanMembership(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func scanMembership(rows *sql.Rows) (domain.Membership, error) {
+	var (
+		m                                      domain.Membership
+		w                                      = &m.Workspace
+		o                                      = &m.Organization
+		mMeta, wMeta, oMeta                    []byte
+		wIPs, oIPs, wSegs, oSegs, roles        []byte
+		orgPerms                               []byte
+		mCreated, mUpdated                     int64
+		wCreated, wUpdated, oCreated, oUpdated int64
+		autoWS                                 sql.NullInt64
+	)
+	err := rows.Scan(
+		&m.ID, &m.UserID, &m.OrganizationID, &m.OrganizationMembershipID, &mMeta, &mCreated, &mUpdated,
+		&w.ID, &w.Name, &w.ImageURL, &w.Description, &wMeta,
+		&w.Enforce2FA, &w.EnableIPRestriction, &wIPs, &wCreated, &wUpdated,
+		&w.MemberCount, &wSegs,
+		&o.ID, &o.Name, &o.ImageURL, &o.Description, &oMeta,
+		&o.EnforceMFA, &o.EnableIPRestriction, &oIPs, &autoWS, &oCreated, &oUpdated,
+		&o.MemberCount, &oSegs, &roles, &orgPerms)
+	if err != nil {
+		return m, err
+	}
+	w.OrganizationID = m.OrganizationID
+	m.PublicMetadata, w.PublicMetadata, o.PublicMetadata = object(mMeta), object(wMeta), object(oMeta)
+	m.CreatedAt, m.UpdatedAt = fromMicros(mCreated), fromMicros(mUpdated)
+	w.CreatedAt, w.UpdatedAt = fromMicros(wCreated), fromMicros(wUpdated)
+	o.CreatedAt, o.UpdatedAt = fromMicros(oCreated), fromMicros(oUpdated)
+	if autoWS.Valid {
+		o.AutoAssignedWorkspaceID = &autoWS.Int64
+	}
+	if w.WhitelistedIPs, err = decodeStrings(wIPs); err != nil {
+		return m, fmt.Errorf("workspace %d whitelisted_ips: %w", w.ID, err)
+	}
+	if o.WhitelistedIPs, err = decodeStrings(oIPs); err != nil {
+		return m, fmt.Errorf("organization %d whitelisted_ips: %w", o.ID, err)
+	}
+	if w.Segments, err = decodeSegments(wSegs); err != nil {
+		return m, fmt.Errorf("workspace %d segments: %w", w.ID, err)
+	}
+	if o.Segments, err = decodeSegments(oSegs); err != nil {
+		return m, fmt.Errorf("organization %d segments: %w", o.ID, err)
+	}
+	if m.Roles, err = decodeRoles(roles); err != nil {
+		return m, fmt.Errorf("membership %d roles: %w", m.ID, err)
+	}
+	if m.OrganizationPermissions, err = decodeStrings(orgPerms); err != nil {
+		return m, fmt.Errorf("membership %d organization permissions: %w", m.ID, err)
+	}
+	// A union has no order of its own; sorting makes every store agree.
+	slices.Sort(m.OrganizationPermissions)
+	return m, nil
+}
+
+// object returns stored JSON object text as a RawMessage, "{}" when empty.
+func object(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(b)
+}
+
+// decodeStrings decodes a JSON array of strings, never returning nil.
+func decodeStrings(b []byte) ([]string, error) {
+	out := []string{}
+	if len(b) == 0 {
+		return out, nil
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	if out == nil { // the JSON was null
+		out = []string{}
+	}
+	return out, nil
+}
+
+func decodeSegments(b []byte) ([]domain.Segment, error) {
+	var js []jsonSegment
+	if err := json.Unmarshal(b, &js); err != nil {
+		return nil, err
+	}
+	out := make([]domain.Segment, len(js))
+	for i, j := range js {
+		out[i] = domain.Segment{
+			ID: j.ID, DeploymentID: j.DeploymentID, Name: j.Name, Type: j.Type,
+			CreatedAt: fromMicros(j.CreatedAt), UpdatedAt: fromMicros(j.UpdatedAt),
+		}
+	}
+	return out, nil
+}
+
+func decodeRoles(b []byte) ([]domain.Role, error) {
+	var js []jsonRole
+	if err := json.Unmarshal(b, &js); err != nil {
+		return nil, err
+	}
+	out := make([]domain.Role, len(js))
+	for i, j := range js {
+		perms := j.Permissions
+		if perms == nil {
+			perms = []string{}
+		}
+		out[i] = domain.Role{
+			ID: j.ID, Name: j.Name, Permissions: perms,
+			CreatedAt: fromMicros(j.CreatedAt), UpdatedAt: fromMicros(j.UpdatedAt),
+		}
+	}
+	return out, nil
+}
+
+// FindUser finds a live user of the deployment by decimal id or by e-mail,
+// ignoring case.
+func (s *Store) FindUser(ctx context.Context, deploymentID int64, idOrEmail string) (domain.User, error) {
+	var row *sql.Row
+	if id, err := strconv.ParseInt(idOrEmail, 10, 64); err == nil {
+		row = s.db.QueryRowContext(ctx, `SELECT id, deployment_id, email FROM users
+			WHERE id = ? AND deployment_id = ? AND deleted_at IS NULL`, id, deploymentID)
+	} else {
+		// The email column is COLLATE NOCASE, so = ignores case and uses the
+		// (deployment_id, email) index.
+		row = s.db.QueryRowContext(ctx, `SELECT id, deployment_id, email FROM users
+			WHERE email = ? AND deployment_id = ? AND deleted_at IS NULL`, idOrEmail, deploymentID)
+	}
+	var u domain.User
+	err := row.Scan(&u.ID, &u.DeploymentID, &u.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.User{}, fmt.Errorf("user %q: %w", idOrEmail, domain.ErrNotFound)
+	}
+	return u, err
+}
+
+// CreateSession writes a session, its sign-in (made the session's active one)
+// and its first rotating token in one transaction. ErrNotFound when the user
+// is not a live user of the deployment; ErrConflict when an id is taken.
+func (s *Store) CreateSession(ctx context.Context, n domain.NewSession) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	created := micros(n.CreatedAt)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, deployment_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?)`, n.SessionID, n.DeploymentID, created, created); err != nil {
+		if isForeignKey(err) {
+			return fmt.Errorf("deployment %d: %w", n.DeploymentID, domain.ErrNotFound)
+		}
+		return sessionErr("session", n.SessionID, err)
+	}
+	// Inserting from users checks the user belongs to the deployment.
+	res, err := tx.ExecContext(ctx, `INSERT INTO sign_ins (id, session_id, user_id, expires_at, created_at, updated_at)
+		SELECT ?, ?, id, ?, ?, ? FROM users WHERE id = ? AND deployment_id = ? AND deleted_at IS NULL`,
+		n.SignInID, n.SessionID, micros(n.SignInExpiresAt), created, created, n.UserID, n.DeploymentID)
+	if err != nil {
+		return sessionErr("sign-in", n.SignInID, err)
+	}
+	if k, err := res.RowsAffected(); err != nil {
+		return err
+	} else if k == 0 {
+		return fmt.Errorf("user %d of deployment %d: %w", n.UserID, n.DeploymentID, domain.ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rotating_tokens (id, session_id, valid_until, created_at)
+		VALUES (?, ?, ?, ?)`, n.RotatingTokenID, n.SessionID, micros(n.TokenValidUntil), created); err != nil {
+		return sessionErr("rotating token", n.RotatingTokenID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET active_sign_in_id = ? WHERE id = ?`,
+		n.SignInID, n.SessionID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func sessionErr(what string, id int64, err error) error {
+	if isUnique(err) {
+		return fmt.Errorf("%s %d already exists: %w", what, id, domain.ErrConflict)
+	}
+	return fmt.Errorf("create %s %d: %w", what, id, err)
+}

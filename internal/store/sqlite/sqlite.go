@@ -1,0 +1,183 @@
+// Package sqlite is the embedded SQLite store (modernc.org/sqlite, pure Go).
+//
+// Several processes may share one database file: the server reads and writes
+// while the token and load commands write. WAL lets readers run beside a
+// writer, write transactions begin IMMEDIATE so that waiting for the write lock
+// goes through busy_timeout instead of failing with "database is locked", and
+// every pooled connection gets the same pragmas from the DSN.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrations is what Migrate applies; a variable so a test can try a broken one.
+var migrations fs.FS = migrationFiles
+
+// Store is a domain.Store on one SQLite database file.
+type Store struct {
+	db    *sql.DB
+	count atomic.Int64
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+var _ domain.Store = (*Store)(nil)
+
+// connParams apply to every connection the pool opens.
+const connParams = "_pragma=busy_timeout(5000)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)" +
+	"&_txlock=immediate"
+
+// dsn turns a path, "sqlite://path" or a "file:" URI into the driver's DSN with
+// the connection parameters the store relies on.
+func dsn(path string) string {
+	path = strings.TrimPrefix(path, "sqlite://")
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + connParams
+}
+
+// Open opens (creating it if needed) the database at path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if strings.TrimPrefix(path, "sqlite://") == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	base, err := sqlite.NewConnector(dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s := &Store{stmts: map[string]*sql.Stmt{}}
+	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count})
+	s.db.SetMaxIdleConns(4)
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// Statements is the number of SQL statements sent to SQLite so far, counted at
+// the driver (BEGIN, COMMIT and ROLLBACK included).
+func (s *Store) Statements() int64 { return s.count.Load() }
+
+// DB is the underlying pool, for tests that must reach states the domain
+// cannot write.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// prepared returns the statement for query, preparing it on first use; the
+// request path runs the same few statements over and over.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// Migrate applies the embedded migrations not yet recorded in
+// schema_migrations, in order, each in its own transaction, so a failing one
+// leaves the schema as it was.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT    PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := s.migrate(ctx, name); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context, name string) error {
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Checked inside the write transaction, so two processes migrating at
+	// once apply each migration exactly once.
+	var done bool
+	if err := tx.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, version).Scan(&done); err != nil {
+		return err
+	}
+	if done {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		version, time.Now().UnixMicro()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Empty reports whether no deployment exists.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var empty bool
+	err := s.db.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM deployments)`).Scan(&empty)
+	return empty, err
+}

@@ -1,0 +1,272 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/storetest"
+)
+
+func openTemp(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mutable adds the storetest.Mutator hooks with plain SQL.
+type mutable struct{ *Store }
+
+func (m mutable) exec(ctx context.Context, query string, args ...any) error {
+	res, err := m.DB().ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errors.New("no row changed")
+	}
+	return nil
+}
+
+func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
+	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, at.UnixMicro(), id)
+}
+
+func (m mutable) DeleteSession(ctx context.Context, id int64, at time.Time) error {
+	return m.exec(ctx, `UPDATE sessions SET deleted_at = ? WHERE id = ?`, at.UnixMicro(), id)
+}
+
+func (m mutable) ClearActiveSignIn(ctx context.Context, id int64) error {
+	return m.exec(ctx, `UPDATE sessions SET active_sign_in_id = NULL WHERE id = ?`, id)
+}
+
+func (m mutable) DeleteUser(ctx context.Context, id int64, at time.Time) error {
+	return m.exec(ctx, `UPDATE users SET deleted_at = ? WHERE id = ?`, at.UnixMicro(), id)
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) domain.Store {
+		return mutable{openTemp(t, filepath.Join(t.TempDir(), "test.db"))}
+	})
+}
+
+func TestOpenForms(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{
+		filepath.Join(dir, "plain.db"),
+		"sqlite://" + filepath.Join(dir, "url.db"),
+		"file:" + filepath.Join(dir, "uri.db"),
+		"file:" + filepath.Join(dir, "uri-query.db") + "?cache=private",
+	} {
+		s := openTemp(t, path)
+		var fk, busy int
+		var journal, sync string
+		db := s.DB()
+		// Read from one connection after several are open: the pragmas hold
+		// for every pooled connection.
+		conns := make([]interface{ Close() error }, 3)
+		for i := range conns {
+			c, err := db.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		if err := db.QueryRow(`SELECT foreign_keys, timeout, journal_mode, synchronous
+			FROM pragma_foreign_keys, pragma_busy_timeout, pragma_journal_mode, pragma_synchronous`).
+			Scan(&fk, &busy, &journal, &sync); err != nil {
+			t.Fatal(err)
+		}
+		if fk != 1 || busy != 5000 || journal != "wal" || sync != "1" {
+			t.Errorf("%s: foreign_keys=%d busy_timeout=%d journal_mode=%s synchronous=%s", path, fk, busy, journal, sync)
+		}
+	}
+	if _, err := Open(t.Context(), "sqlite://"); err == nil {
+		t.Error("Open(sqlite://) succeeded")
+	}
+}
+
+func TestMigrateFailureChangesNothing(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "test.db"))
+	good, err := migrationFiles.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrations = fstest.MapFS{
+		"migrations/0001_init.sql":   {Data: good},
+		"migrations/0002_broken.sql": {Data: []byte("CREATE TABLE half_done (id INTEGER);\nTHIS IS NOT SQL;")},
+	}
+	t.Cleanup(func() { migrations = migrationFiles })
+
+	if err := s.Migrate(t.Context()); err == nil || !strings.Contains(err.Error(), "0002_broken") {
+		t.Fatalf("Migrate with a broken migration: %v", err)
+	}
+	var versions string
+	var half int
+	if err := s.DB().QueryRow(`SELECT group_concat(version, ',' ORDER BY version) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'`).Scan(&half); err != nil {
+		t.Fatal(err)
+	}
+	if versions != "0001_init" || half != 0 {
+		t.Errorf("after a failed migration: versions %q, half_done tables %d; want 0001_init and 0", versions, half)
+	}
+}
+
+// TestStatementsPerRequest counts, at the driver, the statements of the
+// request path and checks Memberships costs the same however much it returns.
+func TestStatementsPerRequest(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "test.db"))
+	ctx := t.Context()
+	counts := map[int]int64{}
+	for i, n := range []int{1, 10, 100} {
+		ds, q := storetest.Scaled(int64(i+1), n)
+		if err := s.Load(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		// Warm up: the first call prepares the statement.
+		if _, err := s.Memberships(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		before := s.Statements()
+		got, err := s.Memberships(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[n] = s.Statements() - before
+		if len(got) != n || len(got[0].Roles) != 2 || len(got[0].Workspace.Segments) != 2 ||
+			len(got[0].Organization.Segments) != 2 || len(got[0].OrganizationPermissions) != 1 || got[0].Workspace.MemberCount != 2 {
+			t.Fatalf("n=%d: got %d memberships, first %+v", n, len(got), got[0])
+		}
+		t.Logf("Memberships returning %3d memberships: %d statement(s)", n, counts[n])
+	}
+	if counts[1] != counts[10] || counts[10] != counts[100] || counts[1] == 0 {
+		t.Errorf("statements per Memberships call by size = %v, want the same non-zero count", counts)
+	}
+
+	// The rest of a request: deployment by host, then the session.
+	ds, q := storetest.Scaled(9, 1)
+	if err := s.Load(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	ns := domain.NewSession{DeploymentID: q.DeploymentID, UserID: q.UserID, SessionID: 1, SignInID: 2, RotatingTokenID: 3,
+		CreatedAt: time.Now(), SignInExpiresAt: time.Now().Add(time.Hour), TokenValidUntil: time.Now().Add(time.Hour)}
+	if err := s.CreateSession(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	request := func() {
+		if _, err := s.DeploymentByHost(ctx, "scaled-9.example.test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Session(ctx, q.DeploymentID, ns.SessionID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Memberships(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	request()
+	before := s.Statements()
+	request()
+	perRequest := s.Statements() - before
+	t.Logf("a request (DeploymentByHost + Session + Memberships): %d statements", perRequest)
+	if perRequest != 3 {
+		t.Errorf("a request costs %d statements, want 3", perRequest)
+	}
+}
+
+// TestConcurrentProcesses has two stores on one file, as the server and the
+// token or load command are: one writes sessions in a loop while the other
+// loads a data set and reads. Nothing may fail with "database is locked".
+func TestConcurrentProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	ctx := t.Context()
+	var server, cli *Store
+	for _, s := range []**Store{&server, &cli} {
+		var err error
+		if *s, err = Open(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { (*s).Close() })
+	}
+	// Both start together and migrate the new file: a transaction that reads
+	// schema_migrations before it writes, which only BEGIN IMMEDIATE keeps
+	// from failing with SQLITE_BUSY.
+	var migrating sync.WaitGroup
+	for _, s := range []*Store{server, cli} {
+		migrating.Go(func() {
+			if err := s.Migrate(ctx); err != nil {
+				t.Errorf("concurrent Migrate: %v", err)
+			}
+		})
+	}
+	migrating.Wait()
+	base, q := storetest.Scaled(1, 20)
+	if err := server.Load(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	stop := make(chan struct{})
+	const sessions = 200
+	wg.Go(func() { // the token command
+		defer close(stop) // the reader reads until the writer is done
+		now := time.Now()
+		for i := range int64(sessions) {
+			err := cli.CreateSession(ctx, domain.NewSession{DeploymentID: q.DeploymentID, UserID: q.UserID,
+				SessionID: 10_000 + i, SignInID: 20_000 + i, RotatingTokenID: 30_000 + i,
+				CreatedAt: now, SignInExpiresAt: now.Add(time.Hour), TokenValidUntil: now.Add(time.Hour)})
+			if err != nil {
+				errs <- err
+			}
+		}
+	})
+	wg.Go(func() { // the server: loads, then reads until the writer is done
+		for seed := int64(2); seed < 6; seed++ {
+			ds, _ := storetest.Scaled(seed, 50)
+			if err := server.Load(ctx, ds); err != nil {
+				errs <- err
+			}
+		}
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := server.Memberships(ctx, q); err != nil {
+				errs <- err
+			}
+			if _, err := server.Session(ctx, q.DeploymentID, 10_000); err != nil && !errors.Is(err, domain.ErrNotFound) {
+				errs <- err
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st, err := server.Session(ctx, q.DeploymentID, 10_000+sessions-1)
+	if err != nil || st.SignIn == nil {
+		t.Errorf("last session written by the other store: %+v, %v", st, err)
+	}
+}

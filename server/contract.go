@@ -1,0 +1,194 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wachtbench/memberships/internal/auth"
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/eligibility"
+)
+
+// The security schemes of openapi.yaml and where they read the token.
+const (
+	schemeSessionCookie   = "sessionCookie"
+	schemeDevSessionQuery = "devSessionQuery"
+	sessionCookie         = "__session"
+	devSessionParam       = "__dev_session__"
+)
+
+// requestState carries what the API middleware learns about a request to the
+// handler: the deployment (from Host) and, once authenticated, the caller.
+type requestState struct {
+	deployment domain.Deployment
+	clientIP   netip.Addr
+	caller     domain.Caller
+}
+
+type stateKey struct{}
+
+func stateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(stateKey{}).(*requestState)
+	return st
+}
+
+// contract enforces openapi.yaml on the API routes: the router and filter
+// options are built once; every request is resolved to its deployment, then
+// validated (security schemes included) before it reaches the handler.
+type contract struct {
+	store    domain.Store
+	auth     *auth.Authenticator
+	router   routers.Router
+	options  *openapi3filter.Options
+	validate bool
+	trusted  []netip.Prefix
+}
+
+func newContract(spec *openapi3.T, store domain.Store, a *auth.Authenticator, validate bool, trusted []netip.Prefix) (*contract, error) {
+	// The spec's server is https://{deployment_host}: the deployment, not the
+	// route, depends on the host, so the validator must match any host.
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, err
+	}
+	c := &contract{store: store, auth: a, router: router, validate: validate, trusted: trusted}
+	c.options = &openapi3filter.Options{AuthenticationFunc: c.authenticate}
+	return c, nil
+}
+
+func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		req := ec.Request()
+		d, err := c.store.DeploymentByHost(req.Context(), hostname(req.Host))
+		if errors.Is(err, domain.ErrNotFound) {
+			return errDeploymentNotFound
+		}
+		if err != nil {
+			return internal(err)
+		}
+		st := &requestState{
+			deployment: d,
+			clientIP:   eligibility.ClientIP(req.RemoteAddr, req.Header.Values("X-Forwarded-For"), c.trusted),
+		}
+		ctx := context.WithValue(req.Context(), stateKey{}, st)
+		req = req.WithContext(ctx)
+		if c.validate {
+			route, params, err := c.router.FindRoute(req)
+			if err != nil {
+				return errRouteNotFound
+			}
+			err = openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: params, Route: route, Options: c.options,
+			})
+			if err != nil {
+				return contractError(err)
+			}
+		} else if err := c.authenticateRequest(ctx, req, st, ""); err != nil {
+			return err
+		}
+		ec.SetRequest(req)
+		return next(ec)
+	}
+}
+
+// authenticate implements both security schemes for the validator. The token
+// source is chosen once — the cookie, else (staging only) the query
+// parameter — and only the scheme it belongs to authenticates; the other
+// answers errNotThisScheme, so the error reported is the meaningful one.
+func (c *contract) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	return c.authenticateRequest(ctx, in.RequestValidationInput.Request, stateFrom(ctx), in.SecuritySchemeName)
+}
+
+var errNotThisScheme = errors.New("token not sent through this scheme")
+
+// authenticateRequest authenticates req through scheme ("" for whichever
+// carries the token) and records the caller in st.
+func (c *contract) authenticateRequest(ctx context.Context, req *http.Request, st *requestState, scheme string) error {
+	token, from := sessionToken(req, st.deployment.Mode)
+	if from == "" {
+		return errMissingSession
+	}
+	if scheme != "" && scheme != from {
+		return errNotThisScheme
+	}
+	caller, err := c.auth.Authenticate(ctx, st.deployment, token)
+	switch {
+	case err == nil:
+		st.caller = caller
+		return nil
+	case errors.Is(err, auth.ErrExpiredToken):
+		return errExpiredSession
+	case errors.Is(err, auth.ErrInvalidToken):
+		return errInvalidSession
+	case errors.Is(err, auth.ErrInactiveSession):
+		return errInactiveSession
+	default:
+		return internal(err)
+	}
+}
+
+// sessionToken finds the session token and the scheme that carries it.
+func sessionToken(req *http.Request, mode domain.Mode) (token, scheme string) {
+	if ck, err := req.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		return ck.Value, schemeSessionCookie
+	}
+	if mode == domain.ModeStaging {
+		if t := req.URL.Query().Get(devSessionParam); t != "" {
+			return t, schemeDevSessionQuery
+		}
+	}
+	return "", ""
+}
+
+// contractError maps a validator failure to its envelope.
+func contractError(err error) error {
+	var sre *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &sre) {
+		// Report the first failure that is not "wrong scheme".
+		for _, e := range sre.Errors {
+			if !errors.Is(e, errNotThisScheme) {
+				return e
+			}
+		}
+		return errMissingSession
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) && re.Parameter != nil {
+		p := re.Parameter
+		msg := "Invalid " + p.In + " parameter \"" + p.Name + "\""
+		if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Description != "" {
+			msg += ": expected " + lowerFirst(p.Schema.Value.Description)
+		}
+		return badParameter(msg)
+	}
+	if errors.As(err, &re) {
+		return badParameter("Invalid request: " + re.Reason)
+	}
+	return internal(err)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// hostname is the Host header without port, lower-case.
+func hostname(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+}
