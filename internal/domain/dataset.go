@@ -37,6 +37,7 @@ type DeploymentRecord struct {
 	Mode                           Mode
 	IPAllowlistPerWorkspaceEnabled bool
 	EnforceMFAPerWorkspaceEnabled  bool
+	AllowedOrigins                 []string // normalised scheme://host[:port]
 	PrivateKeyPEM                  []byte // PKCS#8
 	PublicKeyPEM                   []byte // PKIX
 	Times

@@ -30,6 +30,9 @@ type Deployment struct {
 	Mode                           Mode
 	IPAllowlistPerWorkspaceEnabled bool
 	EnforceMFAPerWorkspaceEnabled  bool
+	// AllowedOrigins are the browser origins ("https://app.example.com")
+	// granted credentialed cross-origin access; never nil.
+	AllowedOrigins []string
 	// PublicKeyPEM is the PKIX ("PUBLIC KEY") PEM of the deployment's ES256 key.
 	PublicKeyPEM []byte
 }

@@ -221,9 +221,10 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 func testDeploymentByHost(t *testing.T, s domain.Store) {
 	ctx := t.Context()
 	// Host is the primary (first) host, whichever alias is asked.
-	want1 := domain.Deployment{ID: deployment1, Host: "app.example.test", Mode: domain.ModeProduction, IPAllowlistPerWorkspaceEnabled: true,
+	want1 := domain.Deployment{ID: deployment1, Host: "app.example.test",
+		AllowedOrigins: []string{"https://app.example.test", "http://localhost:5173"}, Mode: domain.ModeProduction, IPAllowlistPerWorkspaceEnabled: true,
 		EnforceMFAPerWorkspaceEnabled: true, PublicKeyPEM: []byte(publicPEM1)}
-	want2 := domain.Deployment{ID: deployment2, Host: "other.example.test", Mode: domain.ModeStaging, PublicKeyPEM: []byte(publicPEM2)}
+	want2 := domain.Deployment{ID: deployment2, Host: "other.example.test", AllowedOrigins: []string{}, Mode: domain.ModeStaging, PublicKeyPEM: []byte(publicPEM2)}
 	for host, want := range map[string]domain.Deployment{
 		"app.example.test": want1, "localhost": want1, "other.example.test": want2,
 	} {

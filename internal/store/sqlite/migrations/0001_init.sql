@@ -14,6 +14,8 @@ CREATE TABLE deployments (
     mode                               TEXT    NOT NULL CONSTRAINT mode CHECK (mode IN ('production', 'staging')),
     ip_allowlist_per_workspace_enabled INTEGER NOT NULL CHECK (ip_allowlist_per_workspace_enabled IN (0, 1)),
     enforce_mfa_per_workspace_enabled  INTEGER NOT NULL CHECK (enforce_mfa_per_workspace_enabled IN (0, 1)),
+    -- Browser origins granted CORS with credentials, a JSON array of strings.
+    allowed_origins                    TEXT    NOT NULL DEFAULT '[]' CONSTRAINT allowed_origins CHECK (json_valid(allowed_origins) AND json_type(allowed_origins) = 'array'),
     created_at                         INTEGER NOT NULL,
     updated_at                         INTEGER NOT NULL,
     deleted_at                         INTEGER
