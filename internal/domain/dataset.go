@@ -38,8 +38,8 @@ type DeploymentRecord struct {
 	IPAllowlistPerWorkspaceEnabled bool
 	EnforceMFAPerWorkspaceEnabled  bool
 	AllowedOrigins                 []string // normalised scheme://host[:port]
-	PrivateKeyPEM                  []byte // PKCS#8
-	PublicKeyPEM                   []byte // PKIX
+	PrivateKeyPEM                  []byte   // PKCS#8
+	PublicKeyPEM                   []byte   // PKIX
 	Times
 }
 
