@@ -24,6 +24,7 @@ import (
 	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/sqlite"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -84,6 +85,15 @@ func (e *env) session(host, user string, mod func(*domain.NewSession)) string {
 		e.t.Fatal(err)
 	}
 	return e.sign(host, jwt.SigningMethodES256, e.key(host), claims(d.Host, s.SessionID, s.RotatingTokenID, now))
+}
+
+// sql changes a row the domain has no write for (sign-outs, deletions).
+func (e *env) sql(query string, args ...any) {
+	e.t.Helper()
+	res, err := e.store.(*sqlite.Store).DB().Exec(query, args...)
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		e.t.Fatalf("%s: %v (%d rows)", query, err, n)
+	}
 }
 
 func (e *env) key(host string) *ecdsa.PrivateKey {
@@ -341,6 +351,11 @@ func TestAuthentication(t *testing.T) {
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
 	expiredSignIn := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { s.SignInExpiresAt = now.Add(-time.Second) })
 	devTok := e.session("staging.test", "dev@example.com", nil)
+	var signedOutID, deletedID int64
+	signedOut := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { signedOutID = s.SignInID })
+	deleted := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { deletedID = s.SessionID })
+	e.sql(`UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, now.UnixMicro(), signedOutID)
+	e.sql(`UPDATE sessions SET deleted_at = ? WHERE id = ?`, now.UnixMicro(), deletedID)
 	otherDeployment := e.session("other.test", "alice@example.com", nil)
 
 	for _, tc := range []struct {
@@ -365,6 +380,8 @@ func TestAuthentication(t *testing.T) {
 		{"tampered claims", "prod.test", tampered, "", 401, 1101},
 		{"unknown session", "prod.test", signed(func(c jwt.MapClaims) { c["sess"] = "12345" }), "", 401, 1103},
 		{"expired sign-in", "prod.test", expiredSignIn, "", 401, 1103},
+		{"signed-out sign-in", "prod.test", signedOut, "", 401, 1103},
+		{"deleted session", "prod.test", deleted, "", 401, 1103},
 		{"dev query on production", "prod.test", "", good, 401, 1100},
 		{"dev query on staging", "staging.test", "", devTok, 200, 0},
 		{"cookie first on staging", "staging.test", "garbage", devTok, 401, 1101},
@@ -475,4 +492,26 @@ func TestRequestIDKeptOrMade(t *testing.T) {
 	if got := rec.Header().Get("X-Request-Id"); got == "" || strings.ContainsAny(got, " \n=") {
 		t.Errorf("made id %q", got)
 	}
+}
+
+// A request costs the same number of SQL statements whatever the size of its
+// answer: counted at the driver, for a user with 1 and with 5 memberships.
+func TestStatementsPerRequest(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	counter := e.store.(*sqlite.Store)
+	cost := func(user string) (int64, int) {
+		tok := e.session("prod.test", user, nil)
+		before := counter.Statements()
+		rec := e.do(call{host: "prod.test", cookie: tok})
+		return counter.Statements() - before, len(decode[answer](t, rec).Data)
+	}
+	few, n1 := cost("carol@example.com")
+	many, n2 := cost("alice@example.com")
+	if n1 != 1 || n2 != 5 {
+		t.Fatalf("fixture changed: %d and %d memberships", n1, n2)
+	}
+	if few != many {
+		t.Errorf("statements: %d for %d memberships, %d for %d", few, n1, many, n2)
+	}
+	t.Logf("SQL statements per request: %d", many)
 }
