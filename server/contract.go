@@ -33,6 +33,8 @@ type requestState struct {
 	deployment domain.Deployment
 	clientIP   netip.Addr
 	caller     domain.Caller
+	// newToken replaces the expired token the request carried.
+	newToken string
 }
 
 type stateKey struct{}
@@ -122,12 +124,12 @@ func (c *contract) authenticateRequest(ctx context.Context, req *http.Request, s
 	if scheme != "" && scheme != from {
 		return errNotThisScheme
 	}
-	caller, err := c.auth.Authenticate(ctx, st.deployment, token)
+	res, err := c.auth.Authenticate(ctx, st.deployment, token)
 	switch {
 	case err == nil:
-		st.caller = caller
+		st.caller, st.newToken = res.Caller, res.NewToken
 		return nil
-	case errors.Is(err, auth.ErrExpiredToken):
+	case errors.Is(err, auth.ErrExpiredToken), errors.Is(err, auth.ErrNotYetValid):
 		return errExpiredSession
 	case errors.Is(err, auth.ErrInvalidToken):
 		return errInvalidSession

@@ -114,6 +114,25 @@ func (e *env) key(host string) *ecdsa.PrivateKey {
 	return k
 }
 
+// expired returns a token that expired a minute ago, of a new session whose
+// rotating token is valid until validUntil.
+func (e *env) expired(host, user string, validUntil time.Time) string {
+	e.t.Helper()
+	var s domain.NewSession
+	e.session(host, user, func(n *domain.NewSession) { n.TokenValidUntil = validUntil; s = *n })
+	d, err := e.store.DeploymentByHost(context.Background(), host)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	return e.sign(host, jwt.SigningMethodES256, e.key(host), expiredClaims(claims(d.Host, s.SessionID, s.RotatingTokenID, now), now))
+}
+
+func expiredClaims(c jwt.MapClaims, now time.Time) jwt.MapClaims {
+	c["iat"], c["nbf"], c["exp"] = now.Add(-7*time.Hour).Unix(), now.Add(-7*time.Hour).Unix(), now.Add(-time.Minute).Unix()
+	return c
+}
+
 func claims(host string, session, rotating int64, now time.Time) jwt.MapClaims {
 	return jwt.MapClaims{
 		"iss": auth.Issuer(host), "sess": strconv.FormatInt(session, 10), "rotating_token": strconv.FormatInt(rotating, 10),
@@ -371,7 +390,10 @@ func TestAuthentication(t *testing.T) {
 		{"other key", "prod.test", e.sign("", jwt.SigningMethodES256, otherKey, claims("prod.test", sid, rid, now)), "", 401, 1101},
 		{"other deployment's token", "prod.test", otherDeployment, "", 401, 1101},
 		{"wrong issuer", "prod.test", signed(func(c jwt.MapClaims) { c["iss"] = "https://evil.test" }), "", 401, 1101},
-		{"expired", "prod.test", signed(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }), "", 401, 1102},
+		{"expired, session past valid_until", "prod.test", e.expired("prod.test", "alice@example.com", now.Add(-time.Second)), "", 401, 1102},
+		{"expired and forged", "prod.test", e.sign("", jwt.SigningMethodES256, otherKey, expiredClaims(claims("prod.test", sid, rid, now), now)), "", 401, 1101},
+		{"iat in the future", "prod.test", signed(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }), "", 401, 1101},
+		{"no nbf", "prod.test", signed(func(c jwt.MapClaims) { delete(c, "nbf") }), "", 401, 1101},
 		{"not yet valid", "prod.test", signed(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Minute).Unix() }), "", 401, 1102},
 		{"no exp", "prod.test", signed(func(c jwt.MapClaims) { delete(c, "exp") }), "", 401, 1101},
 		{"non-numeric sess", "prod.test", signed(func(c jwt.MapClaims) { c["sess"] = "abc" }), "", 401, 1101},
