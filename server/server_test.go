@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -87,10 +89,13 @@ func (e *env) session(host, user string, mod func(*domain.NewSession)) string {
 	return e.sign(host, jwt.SigningMethodES256, e.key(host), claims(d.Host, s.SessionID, s.RotatingTokenID, now))
 }
 
+// db is the store's database, for what the domain cannot read or write.
+func (e *env) db() *sql.DB { return e.store.(*sqlite.Store).DB() }
+
 // sql changes a row the domain has no write for (sign-outs, deletions).
 func (e *env) sql(query string, args ...any) {
 	e.t.Helper()
-	res, err := e.store.(*sqlite.Store).DB().Exec(query, args...)
+	res, err := e.db().Exec(query, args...)
 	if n, _ := res.RowsAffected(); err != nil || n != 1 {
 		e.t.Fatalf("%s: %v (%d rows)", query, err, n)
 	}
@@ -150,8 +155,8 @@ func (e *env) sign(_ string, m jwt.SigningMethod, key any, c jwt.Claims) string 
 }
 
 type call struct {
-	method, host, path, cookie, remote string
-	header                             http.Header
+	method, host, path, cookie, remote, body string
+	header                                   http.Header
 }
 
 // do runs a request in-process; the response is checked against the contract.
@@ -163,7 +168,11 @@ func (e *env) do(c call) *httptest.ResponseRecorder {
 	if c.path == "" {
 		c.path = "/me/workspace-memberships"
 	}
-	req := httptest.NewRequest(c.method, c.path, nil)
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req := httptest.NewRequest(c.method, c.path, body)
 	req.Host = c.host
 	if c.remote != "" {
 		req.RemoteAddr = c.remote
