@@ -32,12 +32,12 @@ import (
 
 // env is a server over a real SQLite store loaded with testdata/fixture.yaml.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store domain.Store
 	h     http.Handler
 }
 
-func newEnv(t *testing.T, cfg server.Config) *env {
+func newEnv(t testing.TB, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, t.TempDir()+"/test.db")
