@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,20 +25,29 @@ import (
 	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
 	"github.com/wachtbench/memberships/server"
 )
 
-// env is a server over a real SQLite store loaded with testdata/fixture.yaml.
+// eachStore runs a test on SQLite, then on PostgreSQL (skipped, saying why,
+// unless MEMBERSHIPS_TEST_POSTGRES names a server), each time on a fresh,
+// empty database: a file, or a schema of its own.
+func eachStore(t *testing.T, test func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, filepath.Join(t.TempDir(), "test.db")) })
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.URL(t)) })
+}
+
+// env is a server over a real store at db loaded with testdata/fixture.yaml.
 type env struct {
 	t     *testing.T
 	store domain.Store
 	h     http.Handler
 }
 
-func newEnv(t *testing.T, cfg server.Config) *env {
+func newEnv(t *testing.T, db string, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir()+"/test.db")
+	st, err := store.Open(ctx, db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +232,10 @@ func expectError(t *testing.T, rec *httptest.ResponseRecorder, status, code int)
 	return env
 }
 
-func TestAnswer(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestAnswer(t *testing.T) { eachStore(t, testAnswer) }
+
+func testAnswer(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	tok := e.session("prod.test", "alice@example.com", nil)
 	rec := e.do(call{host: "prod.test:8443", cookie: tok, remote: "192.0.2.1:5555"})
 	if rec.Code != 200 {
@@ -286,8 +298,10 @@ func TestAnswer(t *testing.T) {
 	}
 }
 
-func TestOrgFilter(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestOrgFilter(t *testing.T) { eachStore(t, testOrgFilter) }
+
+func testOrgFilter(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	tok := e.session("prod.test", "alice@example.com", nil)
 	for _, tc := range []struct {
 		org  string
@@ -316,8 +330,10 @@ func TestOrgFilter(t *testing.T) {
 	}
 }
 
-func TestAuthentication(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestAuthentication(t *testing.T) { eachStore(t, testAuthentication) }
+
+func testAuthentication(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	now := time.Now()
 	good := e.session("prod.test", "alice@example.com", nil)
 	ctx := context.Background()
@@ -388,9 +404,11 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
-func TestClientIP(t *testing.T) {
+func TestClientIP(t *testing.T) { eachStore(t, testClientIP) }
+
+func testClientIP(t *testing.T, db string) {
 	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	e := newEnv(t, server.Config{TrustedProxies: trusted})
+	e := newEnv(t, db, server.Config{TrustedProxies: trusted})
 	tok := e.session("prod.test", "alice@example.com", nil)
 	restriction := func(remote, xff string) string {
 		h := http.Header{}
@@ -423,8 +441,10 @@ func TestClientIP(t *testing.T) {
 	}
 }
 
-func TestMFA(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestMFA(t *testing.T) { eachStore(t, testMFA) }
+
+func testMFA(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	for user, want := range map[string]map[string]string{
 		"bob@example.com":   {"155": "none", "157": "none", "153": "ip_not_allowed"},
 		"carol@example.com": {"159": "none"},
@@ -442,16 +462,20 @@ func TestMFA(t *testing.T) {
 	}
 }
 
-func TestRoutingErrors(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestRoutingErrors(t *testing.T) { eachStore(t, testRoutingErrors) }
+
+func testRoutingErrors(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	expectError(t, e.do(call{host: "prod.test", path: "/nope"}), 404, 1201)
 	expectError(t, e.do(call{host: "prod.test", path: "/me/workspace-memberships/extra"}), 404, 1201)
 	rec := e.do(call{host: "prod.test", method: http.MethodPost})
 	expectError(t, rec, 405, 1300)
 }
 
-func TestStoreFailureIs500WithoutCause(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestStoreFailureIs500WithoutCause(t *testing.T) { eachStore(t, testStoreFailureIs500WithoutCause) }
+
+func testStoreFailureIs500WithoutCause(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	tok := e.session("prod.test", "alice@example.com", nil)
 	e.store.Close()
 	rec := e.do(call{host: "prod.test", cookie: tok})
@@ -465,8 +489,10 @@ func TestStoreFailureIs500WithoutCause(t *testing.T) {
 	}
 }
 
-func TestRequestIDKeptOrMade(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestRequestIDKeptOrMade(t *testing.T) { eachStore(t, testRequestIDKeptOrMade) }
+
+func testRequestIDKeptOrMade(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	rec := e.do(call{host: "prod.test", header: http.Header{"X-Request-Id": {"abc-123"}}})
 	if got := rec.Header().Get("X-Request-Id"); got != "abc-123" {
 		t.Errorf("kept id %q", got)

@@ -18,13 +18,13 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/loader"
-	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/server"
 )
 
 type serveConfig struct {
-	addr, db, trustedProxies, logFormat, logLevel string
-	drain                                         time.Duration
+	addr, trustedProxies, logFormat, logLevel string
+	db                                        dbConfig
+	drain                                     time.Duration
 }
 
 func serveCmd(e env) *cobra.Command {
@@ -42,7 +42,7 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	}
 	fs := cmd.Flags()
 	e.stringFlag(fs, &c.addr, "addr", "MEMBERSHIPS_ADDR", "127.0.0.1:8080", "address to listen on")
-	e.dbFlag(fs, &c.db)
+	e.dbFlags(fs, &c.db)
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
 	e.stringFlag(fs, &c.logLevel, "log-level", "MEMBERSHIPS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
@@ -94,7 +94,7 @@ func serve(ctx context.Context, c serveConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, c.db)
+	st, err := c.db.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -120,8 +120,8 @@ func serve(ctx context.Context, c serveConfig, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db)
-	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db)
+	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db.name())
+	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
 	fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
 
 	errc := make(chan error, 1)
