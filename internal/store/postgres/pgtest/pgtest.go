@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // EnvVar holds the URL of a PostgreSQL server the tests may create schemas on.
@@ -63,4 +64,11 @@ func URL(t testing.TB) string {
 	q.Set("search_path", schema) // pgx sends unknown parameters as run-time settings
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// URLOf returns the URL of the database and schema a pool is connected to,
+// for a second store on the same schema.
+func URLOf(t testing.TB, p interface{ Config() *pgxpool.Config }) string {
+	t.Helper()
+	return p.Config().ConnString()
 }
