@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/contracttest"
@@ -25,7 +28,9 @@ import (
 	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/postgres"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
+	"github.com/wachtbench/memberships/internal/store/sqlite"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -33,9 +38,11 @@ import (
 // unless MEMBERSHIPS_TEST_POSTGRES names a server), each time on a fresh,
 // empty database: a file, or a schema of its own.
 func eachStore(t *testing.T, test func(t *testing.T, db string)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, filepath.Join(t.TempDir(), "test.db")) })
+	t.Run("sqlite", func(t *testing.T) { test(t, tempSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { test(t, pgtest.URL(t)) })
 }
+
+func tempSQLite(t *testing.T) string { return filepath.Join(t.TempDir(), "test.db") }
 
 // env is a server over a real store at db loaded with testdata/fixture.yaml.
 type env struct {
@@ -96,6 +103,43 @@ func (e *env) session(host, user string, mod func(*domain.NewSession)) string {
 	return e.sign(host, jwt.SigningMethodES256, e.key(host), claims(d.Host, s.SessionID, s.RotatingTokenID, now))
 }
 
+// db is the SQLite store's database, for what the domain cannot read or write.
+func (e *env) db() *sql.DB { return e.store.(*sqlite.Store).DB() }
+
+// sql changes one row the domain has no write for (sign-outs, deletions) on
+// either store: the query uses ? placeholders, and time.Time arguments are
+// stored the way each store keeps times.
+func (e *env) sql(query string, args ...any) {
+	e.t.Helper()
+	var n int64
+	var err error
+	switch st := e.store.(type) {
+	case *sqlite.Store:
+		for i, a := range args {
+			if at, ok := a.(time.Time); ok {
+				args[i] = at.UnixMicro()
+			}
+		}
+		var res sql.Result
+		if res, err = st.DB().Exec(query, args...); err == nil {
+			n, _ = res.RowsAffected()
+		}
+	case *postgres.Store:
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+		}
+		var tag pgconn.CommandTag
+		if tag, err = st.Primary().Exec(context.Background(), query, args...); err == nil {
+			n = tag.RowsAffected()
+		}
+	default:
+		e.t.Fatalf("no SQL access to %T", e.store)
+	}
+	if err != nil || n != 1 {
+		e.t.Fatalf("%s: %v (%d rows)", query, err, n)
+	}
+}
+
 func (e *env) key(host string) *ecdsa.PrivateKey {
 	e.t.Helper()
 	ctx := context.Background()
@@ -112,6 +156,25 @@ func (e *env) key(host string) *ecdsa.PrivateKey {
 		e.t.Fatal(err)
 	}
 	return k
+}
+
+// expired returns a token that expired a minute ago, of a new session whose
+// rotating token is valid until validUntil.
+func (e *env) expired(host, user string, validUntil time.Time) string {
+	e.t.Helper()
+	var s domain.NewSession
+	e.session(host, user, func(n *domain.NewSession) { n.TokenValidUntil = validUntil; s = *n })
+	d, err := e.store.DeploymentByHost(context.Background(), host)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	return e.sign(host, jwt.SigningMethodES256, e.key(host), expiredClaims(claims(d.Host, s.SessionID, s.RotatingTokenID, now), now))
+}
+
+func expiredClaims(c jwt.MapClaims, now time.Time) jwt.MapClaims {
+	c["iat"], c["nbf"], c["exp"] = now.Add(-7*time.Hour).Unix(), now.Add(-7*time.Hour).Unix(), now.Add(-time.Minute).Unix()
+	return c
 }
 
 func claims(host string, session, rotating int64, now time.Time) jwt.MapClaims {
@@ -131,8 +194,8 @@ func (e *env) sign(_ string, m jwt.SigningMethod, key any, c jwt.Claims) string 
 }
 
 type call struct {
-	method, host, path, cookie, remote string
-	header                             http.Header
+	method, host, path, cookie, remote, body string
+	header                                   http.Header
 }
 
 // do runs a request in-process; the response is checked against the contract.
@@ -144,7 +207,11 @@ func (e *env) do(c call) *httptest.ResponseRecorder {
 	if c.path == "" {
 		c.path = "/me/workspace-memberships"
 	}
-	req := httptest.NewRequest(c.method, c.path, nil)
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req := httptest.NewRequest(c.method, c.path, body)
 	req.Host = c.host
 	if c.remote != "" {
 		req.RemoteAddr = c.remote
@@ -357,6 +424,11 @@ func testAuthentication(t *testing.T, db string) {
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
 	expiredSignIn := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { s.SignInExpiresAt = now.Add(-time.Second) })
 	devTok := e.session("staging.test", "dev@example.com", nil)
+	var signedOutID, deletedID int64
+	signedOut := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { signedOutID = s.SignInID })
+	deleted := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { deletedID = s.SessionID })
+	e.sql(`UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, now, signedOutID)
+	e.sql(`UPDATE sessions SET deleted_at = ? WHERE id = ?`, now, deletedID)
 	otherDeployment := e.session("other.test", "alice@example.com", nil)
 
 	for _, tc := range []struct {
@@ -372,7 +444,10 @@ func testAuthentication(t *testing.T, db string) {
 		{"other key", "prod.test", e.sign("", jwt.SigningMethodES256, otherKey, claims("prod.test", sid, rid, now)), "", 401, 1101},
 		{"other deployment's token", "prod.test", otherDeployment, "", 401, 1101},
 		{"wrong issuer", "prod.test", signed(func(c jwt.MapClaims) { c["iss"] = "https://evil.test" }), "", 401, 1101},
-		{"expired", "prod.test", signed(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }), "", 401, 1102},
+		{"expired, session past valid_until", "prod.test", e.expired("prod.test", "alice@example.com", now.Add(-time.Second)), "", 401, 1102},
+		{"expired and forged", "prod.test", e.sign("", jwt.SigningMethodES256, otherKey, expiredClaims(claims("prod.test", sid, rid, now), now)), "", 401, 1101},
+		{"iat in the future", "prod.test", signed(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }), "", 401, 1101},
+		{"no nbf", "prod.test", signed(func(c jwt.MapClaims) { delete(c, "nbf") }), "", 401, 1101},
 		{"not yet valid", "prod.test", signed(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Minute).Unix() }), "", 401, 1102},
 		{"no exp", "prod.test", signed(func(c jwt.MapClaims) { delete(c, "exp") }), "", 401, 1101},
 		{"non-numeric sess", "prod.test", signed(func(c jwt.MapClaims) { c["sess"] = "abc" }), "", 401, 1101},
@@ -381,6 +456,8 @@ func testAuthentication(t *testing.T, db string) {
 		{"tampered claims", "prod.test", tampered, "", 401, 1101},
 		{"unknown session", "prod.test", signed(func(c jwt.MapClaims) { c["sess"] = "12345" }), "", 401, 1103},
 		{"expired sign-in", "prod.test", expiredSignIn, "", 401, 1103},
+		{"signed-out sign-in", "prod.test", signedOut, "", 401, 1103},
+		{"deleted session", "prod.test", deleted, "", 401, 1103},
 		{"dev query on production", "prod.test", "", good, 401, 1100},
 		{"dev query on staging", "staging.test", "", devTok, 200, 0},
 		{"cookie first on staging", "staging.test", "garbage", devTok, 401, 1101},
@@ -501,4 +578,28 @@ func testRequestIDKeptOrMade(t *testing.T, db string) {
 	if got := rec.Header().Get("X-Request-Id"); got == "" || strings.ContainsAny(got, " \n=") {
 		t.Errorf("made id %q", got)
 	}
+}
+
+// A request costs the same number of SQL statements whatever the size of its
+// answer: counted at the driver, for a user with 1 and with 5 memberships.
+func TestStatementsPerRequest(t *testing.T) { eachStore(t, testStatementsPerRequest) }
+
+func testStatementsPerRequest(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
+	counter := e.store.(interface{ Statements() int64 })
+	cost := func(user string) (int64, int) {
+		tok := e.session("prod.test", user, nil)
+		before := counter.Statements()
+		rec := e.do(call{host: "prod.test", cookie: tok})
+		return counter.Statements() - before, len(decode[answer](t, rec).Data)
+	}
+	few, n1 := cost("carol@example.com")
+	many, n2 := cost("alice@example.com")
+	if n1 != 1 || n2 != 5 {
+		t.Fatalf("fixture changed: %d and %d memberships", n1, n2)
+	}
+	if few != many {
+		t.Errorf("statements: %d for %d memberships, %d for %d", few, n1, many, n2)
+	}
+	t.Logf("SQL statements per request: %d", many)
 }

@@ -90,9 +90,11 @@ CREATE TABLE rotating_tokens (
     id            bigint      PRIMARY KEY,
     session_id    bigint      NOT NULL REFERENCES sessions (id),
     valid_until   timestamptz NOT NULL,
-    -- The token that replaced this one, once it has been rotated.
+    -- The token that replaced this one, once it has been rotated, and when.
     next_token_id bigint      REFERENCES rotating_tokens (id),
-    created_at    timestamptz NOT NULL
+    rotated_at    timestamptz,
+    created_at    timestamptz NOT NULL,
+    CHECK ((next_token_id IS NULL) = (rotated_at IS NULL))
 );
 
 CREATE INDEX rotating_tokens_session ON rotating_tokens (session_id);
