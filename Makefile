@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 BIN     := bin/memberships
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
-.PHONY: all generate check-generated build run test lint ci clean
+.PHONY: all generate check-generated build run test test-postgres test-stores lint ci clean
 
 all: build
 
@@ -34,13 +34,26 @@ run: build
 test:
 	$(GO) test -count=1 ./...
 
+## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
+test-postgres:
+	scripts/with-postgres.sh $(MAKE) test test-stores
+
+# The store-facing tests: the conformance suite and the HTTP contract tests.
+STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestExplainMemberships|TestAnswer|TestOrgFilter|TestAuthentication|TestClientIP|TestMFA|TestRoutingErrors|TestStoreFailureIs500WithoutCause|TestRequestIDKeptOrMade|TestGeneratedClientEndToEnd|TestRefresh.*|TestConcurrentRefreshesConverge)$$
+
+## test-stores: the conformance suite and contract tests, one line per store (PostgreSQL runs when MEMBERSHIPS_TEST_POSTGRES is set)
+test-stores:
+	@out=$$($(GO) test -count=1 -v -run '$(STORE_TESTS)' ./internal/store/... ./server/ 2>&1); rc=$$?; \
+	echo "$$out" | grep -E '^--- |^    --- [A-Z]+: [A-Za-z0-9]+/(sqlite|postgres) |^(ok|FAIL)[[:space:]]|statements|skipped:' | grep -v 'no test files'; \
+	if [ $$rc -ne 0 ]; then echo "$$out"; fi; exit $$rc
+
 ## lint: gofmt and go vet (generated code excluded from gofmt)
 lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 
 ## ci: what .ci/run runs
-ci: check-generated lint test
+ci: check-generated lint test-postgres
 
 clean:
 	rm -rf bin
