@@ -44,7 +44,7 @@ STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestEx
 ## test-stores: the conformance suite and contract tests, one line per store (PostgreSQL runs when MEMBERSHIPS_TEST_POSTGRES is set)
 test-stores:
 	@out=$$($(GO) test -count=1 -v -run '$(STORE_TESTS)' ./internal/store/... ./server/ 2>&1); rc=$$?; \
-	echo "$$out" | grep -E '^--- |^    --- [A-Z]+: [A-Za-z0-9]+/(sqlite|postgres) |^(ok|FAIL)[[:space:]]|statements|skipped:' | grep -v 'no test files'; \
+	echo "$$out" | grep -E '^--- |^    --- [A-Z]+: [A-Za-z0-9]+/(sqlite|postgres) |^(ok|FAIL)[[:space:]]|statement|skipped:' | grep -v 'no test files'; \
 	if [ $$rc -ne 0 ]; then echo "$$out"; fi; exit $$rc
 
 ## lint: gofmt and go vet (generated code excluded from gofmt)
