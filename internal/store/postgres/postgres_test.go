@@ -132,7 +132,7 @@ func TestReadReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	primaryURL := pgtest.URL(t)
-	s, err := Open(ctx, primaryURL, Options{ReadURL: pgtest.URLOf(t, replica.Primary()), MaxConns: 2})
+	s, err := Open(ctx, primaryURL, Options{ReadURL: pgtest.URLOf(replica.Primary()), MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

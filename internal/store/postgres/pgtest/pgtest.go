@@ -66,9 +66,6 @@ func URL(t testing.TB) string {
 	return u.String()
 }
 
-// URLOf returns the URL of the database and schema a pool is connected to,
-// for a second store on the same schema.
-func URLOf(t testing.TB, p interface{ Config() *pgxpool.Config }) string {
-	t.Helper()
-	return p.Config().ConnString()
-}
+// URLOf returns the URL a pool was opened with (its schema included), for a
+// second store on the same schema.
+func URLOf(p *pgxpool.Pool) string { return p.Config().ConnString() }
