@@ -5,7 +5,9 @@ ADDR    ?= 127.0.0.1:8080
 BIN     := bin/memberships
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
-.PHONY: all generate check-generated build run test test-postgres test-stores lint ci clean
+FUZZTIME ?= 5s
+
+.PHONY: all generate check-generated build run test test-postgres test-stores fuzz-smoke lint ci clean
 
 all: build
 
@@ -47,13 +49,19 @@ test-stores:
 	echo "$$out" | grep -E '^--- |^    --- [A-Z]+: [A-Za-z0-9]+/(sqlite|postgres) |^(ok|FAIL)[[:space:]]|statement|skipped:' | grep -v 'no test files'; \
 	if [ $$rc -ne 0 ]; then echo "$$out"; fi; exit $$rc
 
+## fuzz-smoke: run each fuzz target for $(FUZZTIME) (seed corpora: testdata/fuzz/)
+fuzz-smoke:
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/auth
+	$(GO) test -run='^$$' -fuzz='^FuzzOrgIDPattern$$' -fuzztime=$(FUZZTIME) ./server
+	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./server
+
 ## lint: gofmt and go vet (generated code excluded from gofmt)
 lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 
 ## ci: what .ci/run runs
-ci: check-generated lint test-postgres
+ci: check-generated lint test-postgres fuzz-smoke
 
 clean:
 	rm -rf bin

@@ -42,16 +42,16 @@ func eachStore(t *testing.T, test func(t *testing.T, db string)) {
 	t.Run("postgres", func(t *testing.T) { test(t, pgtest.URL(t)) })
 }
 
-func tempSQLite(t *testing.T) string { return filepath.Join(t.TempDir(), "test.db") }
+func tempSQLite(t testing.TB) string { return filepath.Join(t.TempDir(), "test.db") }
 
 // env is a server over a real store at db loaded with testdata/fixture.yaml.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store domain.Store
 	h     http.Handler
 }
 
-func newEnv(t *testing.T, db string, cfg server.Config) *env {
+func newEnv(t testing.TB, db string, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, db, store.Options{})
