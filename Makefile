@@ -7,7 +7,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
 FUZZTIME ?= 5s
 
-.PHONY: all generate check-generated build run test fuzz-smoke lint ci clean
+.PHONY: all generate check-generated build run test test-postgres test-stores fuzz-smoke lint ci clean
 
 all: build
 
@@ -36,6 +36,19 @@ run: build
 test:
 	$(GO) test -count=1 ./...
 
+## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
+test-postgres:
+	scripts/with-postgres.sh $(MAKE) test test-stores
+
+# The store-facing tests: the conformance suite and the HTTP contract tests.
+STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestExplainMemberships|TestAnswer|TestOrgFilter|TestAuthentication|TestClientIP|TestMFA|TestRoutingErrors|TestStoreFailureIs500WithoutCause|TestRequestIDKeptOrMade|TestGeneratedClientEndToEnd|TestRefresh.*|TestConcurrentRefreshesConverge)$$
+
+## test-stores: the conformance suite and contract tests, one line per store (PostgreSQL runs when MEMBERSHIPS_TEST_POSTGRES is set)
+test-stores:
+	@out=$$($(GO) test -count=1 -v -run '$(STORE_TESTS)' ./internal/store/... ./server/ 2>&1); rc=$$?; \
+	echo "$$out" | grep -E '^--- |^    --- [A-Z]+: [A-Za-z0-9]+/(sqlite|postgres) |^(ok|FAIL)[[:space:]]|statement|skipped:' | grep -v 'no test files'; \
+	if [ $$rc -ne 0 ]; then echo "$$out"; fi; exit $$rc
+
 ## fuzz-smoke: run each fuzz target for $(FUZZTIME) (seed corpora: testdata/fuzz/)
 fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/auth
@@ -48,7 +61,7 @@ lint:
 	$(GO) vet ./...
 
 ## ci: what .ci/run runs
-ci: check-generated lint test fuzz-smoke
+ci: check-generated lint test-postgres fuzz-smoke
 
 clean:
 	rm -rf bin

@@ -14,8 +14,10 @@ import (
 
 // The generated client against a real listening server: what a Go consumer
 // sees, with every response checked against the contract on the way.
-func TestGeneratedClientEndToEnd(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestGeneratedClientEndToEnd(t *testing.T) { eachStore(t, testGeneratedClientEndToEnd) }
+
+func testGeneratedClientEndToEnd(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
 	host := func(_ context.Context, req *http.Request) error { req.Host = "prod.test"; return nil }

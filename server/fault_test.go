@@ -15,7 +15,7 @@ import (
 // up, and it recovers by itself, reading the restored file rather than the
 // removed one it had open.
 func TestDatabaseDisappearsAndReturns(t *testing.T) {
-	e := newEnv(t, server.Config{HandlerTimeout: 5 * time.Second})
+	e := newEnv(t, tempSQLite(t), server.Config{HandlerTimeout: 5 * time.Second})
 	tok := e.session("prod.test", "alice@example.com", nil)
 	get := func() int { return e.do(call{host: "prod.test", cookie: tok}).Code }
 	if code := get(); code != 200 {

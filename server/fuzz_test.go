@@ -37,7 +37,7 @@ func FuzzOrgIDPattern(f *testing.F) {
 // FuzzHandler: random hosts, cookies and query strings never panic, never
 // fail inside (500), and every answer satisfies the contract.
 func FuzzHandler(f *testing.F) {
-	e := newEnv(f, server.Config{})
+	e := newEnv(f, tempSQLite(f), server.Config{})
 	good := e.session("prod.test", "alice@example.com", nil)
 	f.Add("prod.test", "__session="+good, "org_id=130")
 	f.Add("staging.test", "", "__dev_session__="+good)

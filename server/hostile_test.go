@@ -21,7 +21,7 @@ import (
 // TestHostileInput: every attack gets a clean 4xx envelope (the harness checks
 // each against the contract), nothing panics, and nothing is written.
 func TestHostileInput(t *testing.T) {
-	e := newEnv(t, server.Config{})
+	e := newEnv(t, tempSQLite(t), server.Config{}) // writes() reads SQLite
 	good := e.session("prod.test", "alice@example.com", nil)
 	now := time.Now()
 	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -43,9 +43,11 @@ func newCookie(t *testing.T, h http.Header) string {
 	return ""
 }
 
-func TestRefreshRotatesAndDetectsReuse(t *testing.T) {
+func TestRefreshRotatesAndDetectsReuse(t *testing.T) { eachStore(t, testRefreshRotatesAndDetectsReuse) }
+
+func testRefreshRotatesAndDetectsReuse(t *testing.T, db string) {
 	clk := newClock()
-	e := newEnv(t, server.Config{Now: clk.now})
+	e := newEnv(t, db, server.Config{Now: clk.now})
 	old := e.expired("prod.test", "alice@example.com", clk.now().Add(24*time.Hour))
 
 	rec := e.do(call{host: "prod.test", cookie: old})
@@ -74,8 +76,10 @@ func TestRefreshRotatesAndDetectsReuse(t *testing.T) {
 	expectError(t, e.do(call{host: "prod.test", cookie: fresh}), 401, 1103)
 }
 
-func TestRefreshOnStagingUsesHeader(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestRefreshOnStagingUsesHeader(t *testing.T) { eachStore(t, testRefreshOnStagingUsesHeader) }
+
+func testRefreshOnStagingUsesHeader(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	old := e.expired("staging.test", "dev@example.com", time.Now().Add(time.Hour))
 	rec := e.do(call{host: "staging.test", path: "/me/workspace-memberships?__dev_session__=" + old})
 	if rec.Code != 200 || rec.Header().Get("Set-Cookie") != "" {
@@ -91,8 +95,10 @@ func TestRefreshOnStagingUsesHeader(t *testing.T) {
 }
 
 // Tabs refreshing the same expired token at once all succeed on one successor.
-func TestConcurrentRefreshesConverge(t *testing.T) {
-	e := newEnv(t, server.Config{})
+func TestConcurrentRefreshesConverge(t *testing.T) { eachStore(t, testConcurrentRefreshesConverge) }
+
+func testConcurrentRefreshesConverge(t *testing.T, db string) {
+	e := newEnv(t, db, server.Config{})
 	old := e.expired("prod.test", "alice@example.com", time.Now().Add(time.Hour))
 	var wg sync.WaitGroup
 	claimsSeen := make([]string, 6)

@@ -26,7 +26,7 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 // and whatever happens to them; neither do private keys or private metadata.
 func TestNoSecretsInLogsOrBodies(t *testing.T) {
 	var logs lockedBuffer
-	e := newEnv(t, server.Config{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e := newEnv(t, tempSQLite(t), server.Config{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	good := e.session("prod.test", "alice@example.com", nil)
 	dev := e.session("staging.test", "dev@example.com", nil)
 	expired := e.expired("prod.test", "alice@example.com", time.Now().Add(time.Hour))

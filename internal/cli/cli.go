@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -42,7 +44,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Use:   "memberships",
 		Short: "The Wacht workspace-memberships API: serve it, feed it, call it",
 		Long: `memberships serves GET /me/workspace-memberships over SQLite, enforcing the
-contract in openapi.yaml, and carries the tools around it.
+contract in openapi.yaml, on SQLite (the default) or PostgreSQL, and carries the
+tools around it.
 
 Quick start:
   memberships serve                      # demo data on an empty database
@@ -85,27 +88,70 @@ func (e env) stringFlag(fs *pflag.FlagSet, p *string, name, envName, def, usage 
 // signing keys at rest. Only the environment carries it: flags show in ps.
 const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
 
-// openStore opens and migrates the database, sealing signing keys when a
-// key-encryption key is set. sealed reports whether one is.
-func (e env) openStore(ctx context.Context, db string) (st domain.Store, sealed bool, err error) {
-	var ring *keyring.Ring
-	if k := e(keyEncryptionKeyEnv); k != "" {
-		kek, err := keyring.ParseKey(k)
-		if err != nil {
-			return nil, false, usagef("%s: %v", keyEncryptionKeyEnv, err)
-		}
-		if ring, err = keyring.New(kek); err != nil {
-			return nil, false, err
-		}
-	}
-	s, err := store.Open(ctx, db)
-	if err != nil {
-		return nil, false, err
-	}
-	return store.WithSealedKeys(s, ring), ring != nil, nil
+// dbConfig is the database settings of every command that opens the store.
+type dbConfig struct {
+	url, readURL, maxConns, connectTimeout, statementTimeout string
+	keyEncryptionKey                                         string // from the environment only
 }
 
-// dbFlag is the database flag every command that opens the store shares.
-func (e env) dbFlag(fs *pflag.FlagSet, p *string) {
-	e.stringFlag(fs, p, "db", "MEMBERSHIPS_DB", "memberships.db", "database: a SQLite file path or sqlite://path")
+// dbFlags declares the database flags.
+func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
+	c.keyEncryptionKey = e(keyEncryptionKeyEnv)
+	e.stringFlag(fs, &c.url, "db", "MEMBERSHIPS_DB", "memberships.db",
+		"database: a SQLite file path or sqlite://path, or a postgres:// (postgresql://) URL")
+	e.stringFlag(fs, &c.readURL, "db-read", "MEMBERSHIPS_DB_READ", "",
+		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary)")
+	e.stringFlag(fs, &c.maxConns, "db-max-conns", "MEMBERSHIPS_DB_MAX_CONNS", strconv.Itoa(store.DefaultMaxConns),
+		"PostgreSQL: connections per pool (primary, replica)")
+	e.stringFlag(fs, &c.connectTimeout, "db-connect-timeout", "MEMBERSHIPS_DB_CONNECT_TIMEOUT", store.DefaultConnectTimeout.String(),
+		"PostgreSQL: how long opening a connection may take")
+	e.stringFlag(fs, &c.statementTimeout, "db-statement-timeout", "MEMBERSHIPS_DB_STATEMENT_TIMEOUT", store.DefaultStatementTimeout.String(),
+		"PostgreSQL: statement_timeout of every statement")
 }
+
+// open checks the settings (a bad one is a usage error) and opens the store.
+func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
+	n, err := strconv.ParseInt(c.maxConns, 10, 32)
+	if err != nil || n < 1 {
+		return nil, usagef("--db-max-conns: %q is not a positive number", c.maxConns)
+	}
+	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n)}
+	for _, d := range []struct {
+		flag, value string
+		p           *time.Duration
+	}{
+		{"--db-connect-timeout", c.connectTimeout, &opts.ConnectTimeout},
+		{"--db-statement-timeout", c.statementTimeout, &opts.StatementTimeout},
+	} {
+		if *d.p, err = time.ParseDuration(d.value); err != nil || *d.p <= 0 {
+			return nil, usagef("%s: %q is not a positive duration", d.flag, d.value)
+		}
+	}
+	if c.readURL != "" && !store.IsPostgres(c.readURL) {
+		return nil, usagef("--db-read: a read replica is a postgres:// URL")
+	}
+	if c.readURL != "" && !store.IsPostgres(c.url) {
+		return nil, usagef("--db-read: a read replica needs a PostgreSQL --db")
+	}
+	var ring *keyring.Ring
+	if c.sealed() {
+		kek, err := keyring.ParseKey(c.keyEncryptionKey)
+		if err != nil {
+			return nil, usagef("%s: %v", keyEncryptionKeyEnv, err)
+		}
+		if ring, err = keyring.New(kek); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(ctx, c.url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return store.WithSealedKeys(st, ring), nil
+}
+
+// sealed reports whether signing keys are sealed at rest.
+func (c dbConfig) sealed() bool { return c.keyEncryptionKey != "" }
+
+// name is the database for output: a URL without its password.
+func (c dbConfig) name() string { return store.Redact(c.url) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a server goroutine and the test.
@@ -78,8 +79,12 @@ func startServer(t *testing.T, db string) string {
 }
 
 func TestServeTokenList(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testServeTokenList(t, filepath.Join(t.TempDir(), "demo.db")) })
+	t.Run("postgres", func(t *testing.T) { testServeTokenList(t, pgtest.URL(t)) })
+}
+
+func testServeTokenList(t *testing.T, db string) {
 	transport = contracttest.Transport(t, nil)
-	db := filepath.Join(t.TempDir(), "demo.db")
 	url := startServer(t, db)
 
 	code, tok, stderr := run(t, "token", "--db", db, "--user", "demo@example.com")
@@ -157,7 +162,7 @@ func TestLoadAllOrNothing(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "deployments[1]") || !strings.Contains(stderr, "nothing loaded") {
 		t.Fatalf("conflicting load: %d %q", code, stderr)
 	}
-	st, err := store.Open(context.Background(), db)
+	st, err := store.Open(context.Background(), db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +192,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"token", "--db", db}, 2, "--user"},
 		{[]string{"token", "--db", db, "--user", "x@y", "--expires-in", "soon"}, 2, "--expires-in"},
 		{[]string{"list", "--session", "x"}, 2, "--url"},
+		{[]string{"migrate", "--db", db, "--db-max-conns", "0"}, 2, "--db-max-conns"},
+		{[]string{"migrate", "--db", db, "--db-connect-timeout", "soon"}, 2, "--db-connect-timeout"},
+		{[]string{"migrate", "--db", db, "--db-statement-timeout", "-1s"}, 2, "--db-statement-timeout"},
+		{[]string{"serve", "--db", db, "--db-read", "postgres://replica.invalid/db"}, 2, "needs a PostgreSQL --db"},
+		{[]string{"serve", "--db", "postgres://primary.invalid/db", "--db-read", "replica.db"}, 2, "--db-read"},
 		{[]string{"nope"}, 2, "unknown command"},
 		{[]string{"serve", "--bogus"}, 2, "bogus"},
 	} {

@@ -18,27 +18,27 @@ import (
 )
 
 func migrateCmd(e env) *cobra.Command {
-	var db string
+	var db dbConfig
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Bring the database schema up to date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, _, err := e.openStore(cmd.Context(), db)
+			st, err := db.open(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: schema up to date\n", db)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: schema up to date\n", db.name())
 			return nil
 		},
 	}
-	e.dbFlag(cmd.Flags(), &db)
+	e.dbFlags(cmd.Flags(), &db)
 	return cmd
 }
 
 func loadCmd(e env) *cobra.Command {
-	var db string
+	var db dbConfig
 	cmd := &cobra.Command{
 		Use:   "load FILE",
 		Short: "Load a YAML or JSON data set, all or nothing (format: docs/load-format.md)",
@@ -52,7 +52,7 @@ func loadCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, _, err := e.openStore(cmd.Context(), db)
+			st, err := db.open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -65,12 +65,13 @@ func loadCmd(e env) *cobra.Command {
 			return nil
 		},
 	}
-	e.dbFlag(cmd.Flags(), &db)
+	e.dbFlags(cmd.Flags(), &db)
 	return cmd
 }
 
 func tokenCmd(e env) *cobra.Command {
-	var db, user, host, expiresIn string
+	var db dbConfig
+	var user, host, expiresIn string
 	cmd := &cobra.Command{
 		Use:   "token --user ID|EMAIL",
 		Short: "Create a session for a user and print its signed session token",
@@ -88,7 +89,7 @@ __dev_session__ query parameter).`,
 				return usagef("--user is required")
 			}
 			ctx := cmd.Context()
-			st, _, err := e.openStore(ctx, db)
+			st, err := db.open(ctx)
 			if err != nil {
 				return err
 			}
@@ -129,7 +130,7 @@ __dev_session__ query parameter).`,
 		},
 	}
 	fs := cmd.Flags()
-	e.dbFlag(fs, &db)
+	e.dbFlags(fs, &db)
 	e.stringFlag(fs, &user, "user", "MEMBERSHIPS_USER", "", "the user: id or e-mail")
 	e.stringFlag(fs, &host, "host", "MEMBERSHIPS_HOST", "localhost", "a host of the deployment")
 	e.stringFlag(fs, &expiresIn, "expires-in", "MEMBERSHIPS_EXPIRES_IN", auth.TokenLifetime.String(), "token lifetime")

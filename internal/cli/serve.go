@@ -24,8 +24,9 @@ import (
 )
 
 type serveConfig struct {
-	addr, db, trustedProxies, logFormat, logLevel string
-	maxHeaderBytes                                int
+	addr, trustedProxies, logFormat, logLevel string
+	db                                        dbConfig
+	maxHeaderBytes                            int
 	// Timeouts, by flag name.
 	drain, readHeader, read, write, idle, handler, query time.Duration
 }
@@ -45,7 +46,7 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	}
 	fs := cmd.Flags()
 	e.stringFlag(fs, &c.addr, "addr", "MEMBERSHIPS_ADDR", "127.0.0.1:8080", "address to listen on")
-	e.dbFlag(fs, &c.db)
+	e.dbFlags(fs, &c.db)
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
 	e.stringFlag(fs, &c.logLevel, "log-level", "MEMBERSHIPS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
@@ -120,12 +121,12 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	db, sealed, err := e.openStore(ctx, c.db)
+	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if !sealed {
+	if !c.db.sealed() {
 		log.Warn("signing keys are stored unencrypted; set " + keyEncryptionKeyEnv + " to seal them")
 	}
 	if err := loadDemoIfEmpty(ctx, db); err != nil {
@@ -150,8 +151,8 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db)
-	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db)
+	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db.name())
+	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
 	fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
 
 	errc := make(chan error, 1)

@@ -3,16 +3,69 @@ package store
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/postgres"
 	"github.com/wachtbench/memberships/internal/store/sqlite"
 )
 
-// Open opens and migrates the store at url: a SQLite path or sqlite://path.
-func Open(ctx context.Context, url string) (domain.Store, error) {
-	s, err := sqlite.Open(ctx, url)
-	if err != nil {
-		return nil, err
+// Options tune a PostgreSQL store; SQLite has one file and no pool to tune.
+// Zero values take the store's defaults.
+type Options struct {
+	// ReadURL is an optional read replica (PostgreSQL only) serving the
+	// request path's reads; sessions always use the primary.
+	ReadURL string
+	// MaxConns is the size of each connection pool.
+	MaxConns int32
+	// ConnectTimeout bounds opening a connection.
+	ConnectTimeout time.Duration
+	// StatementTimeout bounds every statement, on the server.
+	StatementTimeout time.Duration
+}
+
+// Defaults of Options for PostgreSQL.
+const (
+	DefaultMaxConns         = postgres.DefaultMaxConns
+	DefaultConnectTimeout   = postgres.DefaultConnectTimeout
+	DefaultStatementTimeout = postgres.DefaultStatementTimeout
+)
+
+// IsPostgres reports whether url names PostgreSQL (postgres:// or
+// postgresql://); anything else is a SQLite path or sqlite://path.
+func IsPostgres(url string) bool { return postgres.IsURL(url) }
+
+// Redact returns url fit for logs and output: a PostgreSQL URL without its
+// password; a SQLite path as it is.
+func Redact(url string) string {
+	if IsPostgres(url) {
+		return postgres.Redact(url)
+	}
+	return url
+}
+
+// Open opens and migrates the store at url.
+func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
+	var s domain.Store
+	if IsPostgres(url) {
+		pg, err := postgres.Open(ctx, url, postgres.Options{
+			ReadURL: opts.ReadURL, MaxConns: opts.MaxConns,
+			ConnectTimeout: opts.ConnectTimeout, StatementTimeout: opts.StatementTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s = pg
+	} else {
+		if opts.ReadURL != "" {
+			return nil, errors.New("a read replica needs a PostgreSQL database (postgres://…)")
+		}
+		lite, err := sqlite.Open(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		s = lite
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()

@@ -1,0 +1,235 @@
+// Package postgres is the PostgreSQL store (github.com/jackc/pgx/v5), for
+// deployments that outgrow one machine: several stateless servers share one
+// primary, and may send the memberships read to a replica.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrations is what Migrate applies; a variable so a test can try a broken one.
+var migrations fs.FS = migrationFiles
+
+// Options tune the pools; zero values take the defaults below.
+type Options struct {
+	// ReadURL, when set, is a replica that serves the request path's reads
+	// (DeploymentByHost, Memberships). Sessions are always read and written
+	// on the primary: a token just minted, or a session just revoked, must
+	// count at once.
+	ReadURL string
+	// MaxConns is the size of each pool (primary, replica).
+	MaxConns int32
+	// ConnectTimeout bounds opening a connection.
+	ConnectTimeout time.Duration
+	// StatementTimeout is the server-side statement_timeout of every connection.
+	StatementTimeout time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxConns         = 10
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 10 * time.Second
+)
+
+// Store is a domain.Store on a PostgreSQL primary and an optional replica.
+type Store struct {
+	primary *pgxpool.Pool
+	read    *pgxpool.Pool // the replica, or the primary
+	count   atomic.Int64
+}
+
+var _ domain.Store = (*Store)(nil)
+
+// IsURL reports whether a database URL names PostgreSQL.
+func IsURL(s string) bool {
+	s = strings.ToLower(s)
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Redact hides the password of a URL, for logs.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "postgres://…" // unparsable: show nothing that might be secret
+	}
+	return u.Redacted()
+}
+
+// Open connects to the database at url (and the replica of opts). It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	s := &Store{}
+	var err error
+	if s.primary, err = s.pool(ctx, url, opts); err != nil {
+		return nil, err
+	}
+	s.read = s.primary
+	if opts.ReadURL != "" {
+		if s.read, err = s.pool(ctx, opts.ReadURL, opts); err != nil {
+			s.primary.Close()
+			return nil, fmt.Errorf("read replica: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) pool(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, fmt.Errorf("postgres: cannot parse the database URL %s", Redact(url))
+	}
+	cfg.MaxConns = orDefault(opts.MaxConns, DefaultMaxConns)
+	cfg.ConnConfig.ConnectTimeout = orDefault(opts.ConnectTimeout, DefaultConnectTimeout)
+	timeout := orDefault(opts.StatementTimeout, DefaultStatementTimeout)
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	cfg.ConnConfig.Tracer = counter{&s.count}
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	// pgxpool connects lazily: fail now, not on the first request.
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(url), err)
+	}
+	return p, nil
+}
+
+func orDefault[T int32 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// counter counts every statement sent, at the driver: queries, execs and the
+// BEGIN, COMMIT and ROLLBACK of transactions all pass TraceQueryStart.
+// Preparing a statement is not counted: it runs nothing.
+type counter struct{ n *atomic.Int64 }
+
+func (c counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Statements is the number of SQL statements sent so far, on both pools.
+func (s *Store) Statements() int64 { return s.count.Load() }
+
+// Primary is the primary's pool, for tests that must reach states the domain
+// cannot write.
+func (s *Store) Primary() *pgxpool.Pool { return s.primary }
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	if s.read != s.primary {
+		s.read.Close()
+	}
+	s.primary.Close()
+	return nil
+}
+
+// Ping checks both databases answer a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.primary.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return err
+	}
+	if s.read != s.primary {
+		return s.read.QueryRow(ctx, "SELECT 1").Scan(&one)
+	}
+	return nil
+}
+
+// migrationLock is the advisory lock key that serialises concurrent Migrate
+// calls (several instances starting at once).
+const migrationLock = 0x6d656d62 // "memb"
+
+// Migrate applies the embedded migrations not yet recorded in
+// schema_migrations, in order, each in its own transaction, so a failing one
+// leaves the schema as it was.
+func (s *Store) Migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := s.migrate(ctx, name); err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context, name string) error {
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+	return pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
+		// Held until commit, so concurrent migrators apply each migration
+		// exactly once, and none sees a half-created schema_migrations.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    text        PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+		var done bool
+		if err := tx.QueryRow(ctx,
+			`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&done); err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		// Without arguments pgx uses the simple protocol, which runs a
+		// file of several statements.
+		if _, err := tx.Exec(ctx, string(body)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, version)
+		return err
+	})
+}
+
+// Empty reports whether no deployment exists.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var empty bool
+	err := s.primary.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM deployments)`).Scan(&empty)
+	return empty, err
+}
+
+// notFound maps pgx's "no rows" to domain.ErrNotFound with a description.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf(format+": %w", append(args, domain.ErrNotFound)...)
+	}
+	return err
+}

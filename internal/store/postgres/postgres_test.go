@@ -1,0 +1,309 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
+	"github.com/wachtbench/memberships/internal/store/storetest"
+)
+
+// openFresh opens and migrates a store on a schema of its own.
+func openFresh(t *testing.T, opts Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), pgtest.URL(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mutable adds the storetest.Mutator hooks with plain SQL.
+type mutable struct{ *Store }
+
+func (m mutable) exec(ctx context.Context, query string, args ...any) error {
+	tag, err := m.Primary().Exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return errors.New("no row changed")
+	}
+	return nil
+}
+
+func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
+	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = $1 WHERE id = $2`, at, id)
+}
+
+func (m mutable) DeleteSession(ctx context.Context, id int64, at time.Time) error {
+	return m.exec(ctx, `UPDATE sessions SET deleted_at = $1 WHERE id = $2`, at, id)
+}
+
+func (m mutable) ClearActiveSignIn(ctx context.Context, id int64) error {
+	return m.exec(ctx, `UPDATE sessions SET active_sign_in_id = NULL WHERE id = $1`, id)
+}
+
+func (m mutable) DeleteUser(ctx context.Context, id int64, at time.Time) error {
+	return m.exec(ctx, `UPDATE users SET deleted_at = $1 WHERE id = $2`, at, id)
+}
+
+func TestConformance(t *testing.T) {
+	pgtest.Skip(t)
+	storetest.Run(t, func(t *testing.T) domain.Store {
+		return mutable{openFresh(t, Options{})}
+	})
+}
+
+// TestStatementsPerRequest counts, at the driver, the statements of the
+// request path and checks Memberships costs the same however much it returns.
+func TestStatementsPerRequest(t *testing.T) {
+	s := openFresh(t, Options{})
+	ctx := t.Context()
+	counts := map[int]int64{}
+	for i, n := range []int{1, 10, 100} {
+		ds, q := storetest.Scaled(int64(i+1), n)
+		if err := s.Load(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		before := s.Statements()
+		got, err := s.Memberships(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[n] = s.Statements() - before
+		if len(got) != n || len(got[0].Roles) != 2 || len(got[0].Workspace.Segments) != 2 ||
+			len(got[0].Organization.Segments) != 2 || len(got[0].OrganizationPermissions) != 1 || got[0].Workspace.MemberCount != 2 {
+			t.Fatalf("n=%d: got %d memberships, first %+v", n, len(got), got[0])
+		}
+		t.Logf("Memberships returning %3d memberships: %d statement(s)", n, counts[n])
+	}
+	if counts[1] != 1 || counts[10] != 1 || counts[100] != 1 {
+		t.Errorf("statements per Memberships call by size = %v, want 1 each", counts)
+	}
+
+	// The rest of a request: deployment by host, then the session.
+	ds, q := storetest.Scaled(9, 1)
+	if err := s.Load(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ns := domain.NewSession{DeploymentID: q.DeploymentID, UserID: q.UserID, SessionID: 1, SignInID: 2, RotatingTokenID: 3,
+		CreatedAt: now, SignInExpiresAt: now.Add(time.Hour), TokenValidUntil: now.Add(time.Hour)}
+	before := s.Statements()
+	if err := s.CreateSession(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("CreateSession: %d statements (BEGIN, 4 writes, COMMIT)", s.Statements()-before)
+	before = s.Statements()
+	if _, err := s.DeploymentByHost(ctx, "scaled-9.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, q.DeploymentID, ns.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Memberships(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	perRequest := s.Statements() - before
+	t.Logf("a request (DeploymentByHost + Session + Memberships): %d statements", perRequest)
+	if perRequest != 3 {
+		t.Errorf("a request costs %d statements, want 3", perRequest)
+	}
+}
+
+// TestReadReplica sends the request path's reads to the replica and sessions
+// to the primary. Two schemas stand in for the two servers: the "replica"
+// holds the data, the "primary" only what is written to it.
+func TestReadReplica(t *testing.T) {
+	ctx := t.Context()
+	replica := openFresh(t, Options{})
+	if err := replica.Load(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	primaryURL := pgtest.URL(t)
+	s, err := Open(ctx, primaryURL, Options{ReadURL: pgtest.URLOf(replica.Primary()), MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds, q := storetest.Scaled(1, 3)
+	if err := replica.Load(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Memberships(ctx, q); err != nil || len(got) != 3 {
+		t.Fatalf("Memberships through the store = %d, %v; want the replica's 3", len(got), err)
+	}
+	if _, err := s.DeploymentByHost(ctx, "scaled-1.example.test"); err != nil {
+		t.Errorf("DeploymentByHost: %v, want the replica's deployment", err)
+	}
+	if empty, err := s.Empty(ctx); err != nil || !empty {
+		t.Errorf("Empty() = %v, %v: want the primary's answer, true", empty, err)
+	}
+	// Writes go to the primary, which has no such deployment yet.
+	if err := s.Load(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ns := domain.NewSession{DeploymentID: q.DeploymentID, UserID: q.UserID, SessionID: 1, SignInID: 2, RotatingTokenID: 3,
+		CreatedAt: now, SignInExpiresAt: now.Add(time.Hour), TokenValidUntil: now.Add(time.Hour)}
+	if err := s.CreateSession(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, q.DeploymentID, 1); err != nil {
+		t.Errorf("Session just created: %v; sessions must be read on the primary", err)
+	}
+	if _, err := replica.Session(ctx, q.DeploymentID, 1); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("the session reached the replica schema: %v", err)
+	}
+}
+
+func TestMigrateFailureChangesNothing(t *testing.T) {
+	s := openFresh(t, Options{})
+	good, err := migrationFiles.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrations = fstest.MapFS{
+		"migrations/0001_init.sql":   {Data: good},
+		"migrations/0002_broken.sql": {Data: []byte("CREATE TABLE half_done (id bigint);\nTHIS IS NOT SQL;")},
+	}
+	t.Cleanup(func() { migrations = migrationFiles })
+	if err := s.Migrate(t.Context()); err == nil || !strings.Contains(err.Error(), "0002_broken") {
+		t.Fatalf("Migrate with a broken migration: %v", err)
+	}
+	var versions string
+	var half bool
+	if err := s.Primary().QueryRow(t.Context(), `SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Primary().QueryRow(t.Context(), `SELECT to_regclass('half_done') IS NOT NULL`).Scan(&half); err != nil {
+		t.Fatal(err)
+	}
+	if versions != "0001_init" || half {
+		t.Errorf("after a failed migration: versions %q, half_done exists %v; want 0001_init and false", versions, half)
+	}
+}
+
+// TestConcurrentMigrate starts several instances on one new database at once.
+func TestConcurrentMigrate(t *testing.T) {
+	url := pgtest.URL(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s, err := Open(t.Context(), url, Options{MaxConns: 1})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close()
+			if err := s.Migrate(t.Context()); err != nil {
+				t.Errorf("concurrent Migrate: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestRedact(t *testing.T) {
+	got := Redact("postgres://app:s3cret@db.example:5432/memberships?sslmode=require")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "db.example:5432/memberships") {
+		t.Errorf("Redact = %q", got)
+	}
+	if IsURL("memberships.db") || IsURL("sqlite://x.db") || !IsURL("postgresql://h/db") || !IsURL("POSTGRES://h/db") {
+		t.Error("IsURL misclassifies")
+	}
+}
+
+// explainData is a deployment with 20,000 users, 200 organizations of 10
+// workspaces each, and 100,000 live workspace memberships (5 per user, 50 per
+// workspace) with a role each, written by the server itself for speed.
+const explainData = `
+INSERT INTO deployments VALUES (1, 'big.example.test', 'production', true, true, '{}', now(), now(), NULL);
+INSERT INTO users SELECT u, 1, 'user' || u || '@example.test', '', '', u % 2 = 0, now(), now(), NULL
+  FROM generate_series(1, 20000) u;
+INSERT INTO segments SELECT s, 1, 'segment ' || s, 'workspace', now(), now(), NULL FROM generate_series(1, 5) s;
+INSERT INTO organizations SELECT o, 1, 'org ' || o, '', '', '{"plan":"pro"}', '{}', false, false, '{}', NULL, now(), now(), NULL
+  FROM generate_series(1, 200) o;
+INSERT INTO workspaces SELECT w, (w - 1) / 10 + 1, 1, 'workspace ' || w, '', '', '{}', '{}', true, true, '{10.0.0.0/8}',
+  now() - w * interval '1 minute', now(), NULL FROM generate_series(1, 2000) w;
+INSERT INTO workspace_segments SELECT w, w % 5 + 1 FROM generate_series(1, 2000) w;
+INSERT INTO organization_roles SELECT o, 1, o, 'admin', '{organization:admin}', now(), now(), NULL FROM generate_series(1, 200) o;
+INSERT INTO workspace_roles SELECT w, 1, w, 'member', '{workspace:read}', now(), now(), NULL FROM generate_series(1, 2000) w;
+INSERT INTO organization_memberships SELECT u, u % 200 + 1, u, now(), now(), NULL FROM generate_series(1, 20000) u;
+INSERT INTO organization_membership_roles SELECT u, u % 200 + 1 FROM generate_series(1, 20000) u WHERE u % 10 = 0;
+INSERT INTO workspace_memberships
+  SELECT u * 10 + k, (u % 200) * 10 + (u / 200 + k) % 10 + 1, u % 200 + 1, u, u, '{}',
+         now() - (u * 5 + k) * interval '1 second', now(), CASE WHEN k = 4 AND u % 7 = 0 THEN now() END
+    FROM generate_series(1, 20000) u, generate_series(0, 4) k;
+INSERT INTO workspace_membership_roles SELECT id, workspace_id FROM workspace_memberships;
+`
+
+// TestExplainMemberships shows the plan of the memberships query on 100,000
+// memberships and checks it reaches them through the user's index, never a
+// sequential scan of a large table.
+func TestExplainMemberships(t *testing.T) {
+	s := openFresh(t, Options{StatementTimeout: time.Minute})
+	ctx := t.Context()
+	if _, err := s.Primary().Exec(ctx, explainData); err != nil {
+		t.Fatal(err)
+	}
+	// VACUUM sets the visibility map, as autovacuum would, so member counts
+	// can be index-only scans; it cannot run inside the batch above.
+	if _, err := s.Primary().Exec(ctx, `VACUUM ANALYZE users, organizations, workspaces, segments, workspace_segments,
+		organization_roles, workspace_roles, organization_memberships, organization_membership_roles,
+		workspace_memberships, workspace_membership_roles`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.Primary().QueryRow(ctx, `SELECT count(*) FROM workspace_memberships`).Scan(&n); err != nil || n != 100_000 {
+		t.Fatalf("%d memberships, %v", n, err)
+	}
+	for _, org := range []*int64{nil, ptr(int64(43))} {
+		rows, err := s.Primary().Query(ctx, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+membershipsSQL, int64(4243), int64(1), org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		t.Logf("EXPLAIN ANALYZE memberships of one user (org filter %v), 100,000 memberships:\n%s", org != nil, text)
+		if !strings.Contains(text, "workspace_memberships_user") {
+			t.Error("the plan does not use workspace_memberships_user")
+		}
+		for _, table := range []string{"workspace_memberships", "organization_memberships", "workspace_membership_roles", "users"} {
+			if strings.Contains(text, "Seq Scan on "+table+" ") {
+				t.Errorf("sequential scan on %s", table)
+			}
+		}
+	}
+	// The query returns the user's 5 live memberships.
+	got, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: 1, UserID: 4243})
+	if err != nil || len(got) != 5 || got[0].Workspace.MemberCount == 0 || len(got[0].Roles) != 1 {
+		t.Fatalf("Memberships = %d, %v", len(got), err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
