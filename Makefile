@@ -5,7 +5,9 @@ ADDR    ?= 127.0.0.1:8080
 BIN     := bin/memberships
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
-.PHONY: all generate check-generated build run test lint ci clean lint-spec check-breaking
+FUZZTIME ?= 5s
+
+.PHONY: all generate check-generated build run test fuzz-smoke lint ci clean lint-spec check-breaking
 
 all: build
 
@@ -33,6 +35,12 @@ run: build
 ## test: every test, every response checked against the contract
 test:
 	$(GO) test -count=1 ./...
+
+## fuzz-smoke: run each fuzz target for $(FUZZTIME) (seed corpora: testdata/fuzz/)
+fuzz-smoke:
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/auth
+	$(GO) test -run='^$$' -fuzz='^FuzzOrgIDPattern$$' -fuzztime=$(FUZZTIME) ./server
+	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./server
 
 ## lint: gofmt and go vet (generated code excluded from gofmt)
 lint:
@@ -62,7 +70,7 @@ check-breaking:
 	$(GO) run ./cmd/specgate openapi.yaml
 
 ## ci: what .ci/run runs
-ci: check-generated lint lint-spec check-breaking test
+ci: check-generated lint lint-spec check-breaking test fuzz-smoke
 
 clean:
 	rm -rf bin

@@ -28,6 +28,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// HandlerTimeout bounds the work on one request; 0 means none.
+	HandlerTimeout time.Duration
 	// SkipValidation switches off the contract validator (authentication
 	// still runs). It exists only to measure the validator's cost.
 	SkipValidation bool
@@ -52,7 +54,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = renderError(log)
-	e.Use(withRequestID, accessLog(log), recoverPanics(log))
+	e.Use(withRequestID, accessLog(log), recoverPanics(log), withTimeout(cfg.HandlerTimeout))
 
 	// Only the contract's operations pass through the validator.
 	api := &adapter{svc: service.New(store)}

@@ -37,8 +37,9 @@ type DeploymentRecord struct {
 	Mode                           Mode
 	IPAllowlistPerWorkspaceEnabled bool
 	EnforceMFAPerWorkspaceEnabled  bool
-	PrivateKeyPEM                  []byte // PKCS#8
-	PublicKeyPEM                   []byte // PKIX
+	AllowedOrigins                 []string // normalised scheme://host[:port]
+	PrivateKeyPEM                  []byte   // PKCS#8
+	PublicKeyPEM                   []byte   // PKIX
 	Times
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +86,19 @@ func (b *builder) deployment(path string, in *deploymentIn) {
 		}
 		b.hosts[host] = p
 		rec.Hosts = append(rec.Hosts, host)
+	}
+	rec.AllowedOrigins = []string{}
+	for i, o := range in.AllowedOrigins {
+		origin, err := normalizeOrigin(o)
+		if err != nil {
+			b.errs.add(fmt.Sprintf("%s.allowed_origins[%d]", path, i), "%v", err)
+			continue
+		}
+		if slices.Contains(rec.AllowedOrigins, origin) {
+			b.errs.add(fmt.Sprintf("%s.allowed_origins[%d]", path, i), "origin %q listed twice", origin)
+			continue
+		}
+		rec.AllowedOrigins = append(rec.AllowedOrigins, origin)
 	}
 	var err error
 	rec.PrivateKeyPEM, rec.PublicKeyPEM, err = keyPair(in.PrivateKey)
@@ -576,6 +590,17 @@ func normalizeHost(h string) (string, error) {
 		}
 	}
 	return h, nil
+}
+
+// normalizeOrigin accepts a browser origin, scheme://host[:port] with http or
+// https and nothing after, and returns it lower-case as browsers send it.
+func normalizeOrigin(o string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q is not an origin like https://app.example.com[:port]", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
 
 // keyPair returns the PKCS#8 and PKIX PEM of the deployment's ES256 key:

@@ -21,6 +21,7 @@ type entity struct {
 type deploymentIn struct {
 	entity                         `yaml:",inline"`
 	Hosts                          []string         `yaml:"hosts"`
+	AllowedOrigins                 []string         `yaml:"allowed_origins"`
 	Mode                           string           `yaml:"mode"`
 	IPAllowlistPerWorkspaceEnabled bool             `yaml:"ip_allowlist_per_workspace_enabled"`
 	EnforceMFAPerWorkspaceEnabled  bool             `yaml:"enforce_mfa_per_workspace_enabled"`

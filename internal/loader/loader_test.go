@@ -221,6 +221,9 @@ func TestParseBad(t *testing.T) {
 
 		{"hosts missing", "x.yaml", "deployments: [{mode: staging}]", []string{"deployments[0].hosts: at least one host is required"}},
 		{"host with port", "x.yaml", "deployments: [{hosts: ['a.test:8080']}]", []string{"deployments[0].hosts[0]:", "without port"}},
+		{"origin with path", "x.yaml", "deployments: [{hosts: [a.test], allowed_origins: ['https://a.test/app']}]", []string{"deployments[0].allowed_origins[0]:", "not an origin"}},
+		{"origin without scheme", "x.yaml", "deployments: [{hosts: [a.test], allowed_origins: ['a.test']}]", []string{"deployments[0].allowed_origins[0]:", "not an origin"}},
+		{"origin twice", "x.yaml", "deployments: [{hosts: [a.test], allowed_origins: ['https://A.test', 'https://a.test']}]", []string{"deployments[0].allowed_origins[1]:", "listed twice"}},
 		{"host with scheme", "x.yaml", "deployments: [{hosts: [a.test, 'https://b.test']}]", []string{"deployments[0].hosts[1]:", "without scheme"}},
 		{"host not a name", "x.yaml", "deployments: [{hosts: ['a b']}]", []string{"deployments[0].hosts[0]:", "not a host name"}},
 		{"host used twice", "x.yaml", "deployments: [{hosts: [A.test]}, {hosts: [a.TEST]}]", []string{`deployments[1].hosts[0]: host "a.test" already used by deployments[0].hosts[0]`}},

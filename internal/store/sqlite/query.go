@@ -26,7 +26,7 @@ func nullMicros(t *time.Time) any {
 }
 
 const deploymentByHostSQL = `
-SELECT d.id, d.host, d.mode, d.ip_allowlist_per_workspace_enabled, d.enforce_mfa_per_workspace_enabled, k.public_key_pem
+SELECT d.id, d.host, d.mode, d.ip_allowlist_per_workspace_enabled, d.enforce_mfa_per_workspace_enabled, d.allowed_origins, k.public_key_pem
 FROM deployment_hosts h
 JOIN deployments d ON d.id = h.deployment_id AND d.deleted_at IS NULL
 JOIN deployment_key_pairs k ON k.deployment_id = d.id
@@ -40,7 +40,8 @@ func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 	}
 	var d domain.Deployment
 	var pub string
-	err = st.QueryRowContext(ctx, host).Scan(&d.ID, &d.Host, &d.Mode, &d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &pub)
+	var origins []byte
+	err = st.QueryRowContext(ctx, host).Scan(&d.ID, &d.Host, &d.Mode, &d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &origins, &pub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Deployment{}, fmt.Errorf("deployment for host %q: %w", host, domain.ErrNotFound)
 	}
@@ -48,6 +49,9 @@ func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 		return domain.Deployment{}, err
 	}
 	d.PublicKeyPEM = []byte(pub)
+	if d.AllowedOrigins, err = decodeStrings(origins); err != nil {
+		return domain.Deployment{}, fmt.Errorf("deployment %d allowed_origins: %w", d.ID, err)
+	}
 	return d, nil
 }
 

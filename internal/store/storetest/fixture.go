@@ -70,7 +70,8 @@ func Fixture() *domain.Dataset {
 	return &domain.Dataset{
 		Deployments: []domain.DeploymentRecord{
 			{Path: "deployments[0]", ID: deployment1, Hosts: []string{"app.example.test", "localhost"},
-				Mode: domain.ModeProduction, IPAllowlistPerWorkspaceEnabled: true, EnforceMFAPerWorkspaceEnabled: true,
+				AllowedOrigins: []string{"https://app.example.test", "http://localhost:5173"},
+				Mode:           domain.ModeProduction, IPAllowlistPerWorkspaceEnabled: true, EnforceMFAPerWorkspaceEnabled: true,
 				PrivateKeyPEM: []byte(privatePEM1), PublicKeyPEM: []byte(publicPEM1), Times: times(-1000, -1000)},
 			{Path: "deployments[1]", ID: deployment2, Hosts: []string{"other.example.test"},
 				Mode: domain.ModeStaging, PrivateKeyPEM: []byte(privatePEM2), PublicKeyPEM: []byte(publicPEM2),

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("LoadAllOrNothing", func(t *testing.T) { testLoadAllOrNothing(t, open(t)) })
 	t.Run("LoadErrors", func(t *testing.T) { testLoadErrors(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open(t)) })
+	t.Run("Refresh", func(t *testing.T) { testRefresh(t, open(t)) })
 
 	// The read tests share one loaded store.
 	s := open(t)
@@ -221,9 +222,10 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 func testDeploymentByHost(t *testing.T, s domain.Store) {
 	ctx := t.Context()
 	// Host is the primary (first) host, whichever alias is asked.
-	want1 := domain.Deployment{ID: deployment1, Host: "app.example.test", Mode: domain.ModeProduction, IPAllowlistPerWorkspaceEnabled: true,
+	want1 := domain.Deployment{ID: deployment1, Host: "app.example.test",
+		AllowedOrigins: []string{"https://app.example.test", "http://localhost:5173"}, Mode: domain.ModeProduction, IPAllowlistPerWorkspaceEnabled: true,
 		EnforceMFAPerWorkspaceEnabled: true, PublicKeyPEM: []byte(publicPEM1)}
-	want2 := domain.Deployment{ID: deployment2, Host: "other.example.test", Mode: domain.ModeStaging, PublicKeyPEM: []byte(publicPEM2)}
+	want2 := domain.Deployment{ID: deployment2, Host: "other.example.test", AllowedOrigins: []string{}, Mode: domain.ModeStaging, PublicKeyPEM: []byte(publicPEM2)}
 	for host, want := range map[string]domain.Deployment{
 		"app.example.test": want1, "localhost": want1, "other.example.test": want2,
 	} {

@@ -14,6 +14,8 @@ CREATE TABLE deployments (
     mode                               TEXT    NOT NULL CONSTRAINT mode CHECK (mode IN ('production', 'staging')),
     ip_allowlist_per_workspace_enabled INTEGER NOT NULL CHECK (ip_allowlist_per_workspace_enabled IN (0, 1)),
     enforce_mfa_per_workspace_enabled  INTEGER NOT NULL CHECK (enforce_mfa_per_workspace_enabled IN (0, 1)),
+    -- Browser origins granted CORS with credentials, a JSON array of strings.
+    allowed_origins                    TEXT    NOT NULL DEFAULT '[]' CONSTRAINT allowed_origins CHECK (json_valid(allowed_origins) AND json_type(allowed_origins) = 'array'),
     created_at                         INTEGER NOT NULL,
     updated_at                         INTEGER NOT NULL,
     deleted_at                         INTEGER
@@ -83,9 +85,11 @@ CREATE TABLE rotating_tokens (
     id            INTEGER PRIMARY KEY,
     session_id    INTEGER NOT NULL REFERENCES sessions (id),
     valid_until   INTEGER NOT NULL,
-    -- The token that replaced this one, once it has been rotated.
+    -- The token that replaced this one, once it has been rotated, and when.
     next_token_id INTEGER REFERENCES rotating_tokens (id),
-    created_at    INTEGER NOT NULL
+    rotated_at    INTEGER,
+    created_at    INTEGER NOT NULL,
+    CHECK ((next_token_id IS NULL) = (rotated_at IS NULL))
 ) STRICT;
 
 CREATE INDEX rotating_tokens_session ON rotating_tokens (session_id);
