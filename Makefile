@@ -7,7 +7,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
 FUZZTIME ?= 5s
 
-.PHONY: all generate check-generated build run test test-postgres test-stores fuzz-smoke lint ci clean
+.PHONY: all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
@@ -60,8 +60,30 @@ lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 
+## lint-spec: lint openapi.yaml with Spectral (spectral:oas + OWASP, .spectral.yaml); any warning fails
+SPECTRAL_DIR := tools/spectral
+SPECTRAL     := $(SPECTRAL_DIR)/node_modules/.bin/spectral
+lint-spec:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "lint-spec: Node.js and npm are not installed; install Node 20+ to lint openapi.yaml."; \
+		if [ -n "$$CI" ]; then echo "lint-spec: FAIL: CI must run this gate."; exit 1; fi; \
+		echo "lint-spec: SKIPPED."; exit 0; \
+	fi; \
+	$(MAKE) -s --no-print-directory $(SPECTRAL_DIR)/node_modules/.installed && \
+	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity=warn openapi.yaml
+
+# The pinned Spectral, installed from the lockfile on first use (and when the lockfile changes).
+$(SPECTRAL_DIR)/node_modules/.installed: $(SPECTRAL_DIR)/package-lock.json
+	@echo "lint-spec: installing the pinned Spectral (npm ci in $(SPECTRAL_DIR))"
+	cd $(SPECTRAL_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+## check-breaking: oasdiff changelog of openapi.yaml since the base of the change; a breaking change needs a major version
+check-breaking:
+	$(GO) run ./cmd/specgate openapi.yaml
+
 ## ci: what .ci/run runs
-ci: check-generated lint test-postgres fuzz-smoke
+ci: check-generated lint lint-spec check-breaking test-postgres fuzz-smoke
 
 clean:
 	rm -rf bin
