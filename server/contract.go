@@ -83,6 +83,7 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx := context.WithValue(req.Context(), stateKey{}, st)
 		req = req.WithContext(ctx)
+		ec.SetRequest(req) // now, so the access log names the deployment even on failure
 		if c.validate {
 			route, params, err := c.router.FindRoute(req)
 			if err != nil {
@@ -97,7 +98,6 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if err := c.authenticateRequest(ctx, req, st, ""); err != nil {
 			return err
 		}
-		ec.SetRequest(req)
 		return next(ec)
 	}
 }
