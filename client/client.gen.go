@@ -512,6 +512,12 @@ type ClientInterface interface {
 
 	// GetUserWorkspaceMemberships Get User Workspace Memberships
 	//
+	// An expired session token is refreshed when its rotating token is still
+	// valid and has not been rotated: the answer carries the new token
+	// (`Set-Cookie` on production deployments, `X-Development-Session` on
+	// staging ones). Presenting an already-rotated token more than 10 s after
+	// its rotation is treated as theft and revokes the whole session.
+	//
 	// The caller's workspace memberships in this deployment, newest first
 	// (`created_at` descending, then `id` descending), each with its
 	// workspace, organization, roles and eligibility restriction. Nothing
@@ -523,6 +529,12 @@ type ClientInterface interface {
 }
 
 // GetUserWorkspaceMemberships Get User Workspace Memberships
+//
+// An expired session token is refreshed when its rotating token is still
+// valid and has not been rotated: the answer carries the new token
+// (`Set-Cookie` on production deployments, `X-Development-Session` on
+// staging ones). Presenting an already-rotated token more than 10 s after
+// its rotation is treated as theft and revokes the whole session.
 //
 // The caller's workspace memberships in this deployment, newest first
 // (`created_at` descending, then `id` descending), each with its
@@ -643,6 +655,12 @@ type ClientWithResponsesInterface interface {
 
 	// GetUserWorkspaceMembershipsWithResponse Get User Workspace Memberships
 	//
+	// An expired session token is refreshed when its rotating token is still
+	// valid and has not been rotated: the answer carries the new token
+	// (`Set-Cookie` on production deployments, `X-Development-Session` on
+	// staging ones). Presenting an already-rotated token more than 10 s after
+	// its rotation is treated as theft and revokes the whole session.
+	//
 	// The caller's workspace memberships in this deployment, newest first
 	// (`created_at` descending, then `id` descending), each with its
 	// workspace, organization, roles and eligibility restriction. Nothing
@@ -657,7 +675,9 @@ type ClientWithResponsesInterface interface {
 
 // GetUserWorkspaceMembershipsResponse200Headers the declared response headers of an HTTP 200 response for GetUserWorkspaceMemberships
 type GetUserWorkspaceMembershipsResponse200Headers struct {
-	CacheControl *string
+	CacheControl        *string
+	SetCookie           *string
+	XDevelopmentSession *string
 }
 
 type GetUserWorkspaceMembershipsResponse struct {
@@ -732,6 +752,12 @@ func (r GetUserWorkspaceMembershipsResponse) ContentType() string {
 }
 
 // GetUserWorkspaceMembershipsWithResponse Get User Workspace Memberships
+//
+// An expired session token is refreshed when its rotating token is still
+// valid and has not been rotated: the answer carries the new token
+// (`Set-Cookie` on production deployments, `X-Development-Session` on
+// staging ones). Presenting an already-rotated token more than 10 s after
+// its rotation is treated as theft and revokes the whole session.
 //
 // The caller's workspace memberships in this deployment, newest first
 // (`created_at` descending, then `id` descending), each with its
@@ -810,6 +836,20 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 				return nil, err
 			}
 			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		if values := rsp.Header.Values("X-Development-Session"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Development-Session", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XDevelopmentSession = &value
 		}
 		response.Headers200 = &headers
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -50,8 +51,23 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 				UpdatedAt: utc(st.caller.Session.UpdatedAt),
 			},
 		},
-		Headers: gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore},
+		Headers: refreshedToken(st, gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore}),
 	}, nil
+}
+
+// refreshedToken hands a refreshed session token back: as the session cookie
+// on production deployments, in X-Development-Session on staging ones.
+func refreshedToken(st *requestState, h gen.GetUserWorkspaceMemberships200ResponseHeaders) gen.GetUserWorkspaceMemberships200ResponseHeaders {
+	switch {
+	case st.newToken == "":
+	case st.deployment.Mode == domain.ModeStaging:
+		h.XDevelopmentSession = &st.newToken
+	default:
+		cookie := (&http.Cookie{Name: sessionCookie, Value: st.newToken, Path: "/",
+			HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}).String()
+		h.SetCookie = &cookie
+	}
+	return h
 }
 
 func membership(e *service.Entry) gen.WorkspaceMembership {

@@ -33,6 +33,8 @@ type requestState struct {
 	deployment domain.Deployment
 	clientIP   netip.Addr
 	caller     domain.Caller
+	// newToken replaces the expired token the request carried.
+	newToken string
 }
 
 type stateKey struct{}
@@ -84,10 +86,18 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := context.WithValue(req.Context(), stateKey{}, st)
 		req = req.WithContext(ctx)
 		ec.SetRequest(req) // now, so the access log names the deployment even on failure
+		// The contract's operations take no body; refuse one before the
+		// validator, which would read it all into memory.
+		if req.ContentLength > 0 || len(req.TransferEncoding) > 0 {
+			return badParameter("This request takes no body")
+		}
 		if c.validate {
 			route, params, err := c.router.FindRoute(req)
 			if err != nil {
 				return errRouteNotFound
+			}
+			if err := singleValued(req, route.Operation); err != nil {
+				return err
 			}
 			err = openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
 				Request: req, PathParams: params, Route: route, Options: c.options,
@@ -115,19 +125,22 @@ var errNotThisScheme = errors.New("token not sent through this scheme")
 // authenticateRequest authenticates req through scheme ("" for whichever
 // carries the token) and records the caller in st.
 func (c *contract) authenticateRequest(ctx context.Context, req *http.Request, st *requestState, scheme string) error {
-	token, from := sessionToken(req, st.deployment.Mode)
+	token, from, err := sessionToken(req, st.deployment.Mode)
+	if err != nil {
+		return err
+	}
 	if from == "" {
 		return errMissingSession
 	}
 	if scheme != "" && scheme != from {
 		return errNotThisScheme
 	}
-	caller, err := c.auth.Authenticate(ctx, st.deployment, token)
+	res, err := c.auth.Authenticate(ctx, st.deployment, token)
 	switch {
 	case err == nil:
-		st.caller = caller
+		st.caller, st.newToken = res.Caller, res.NewToken
 		return nil
-	case errors.Is(err, auth.ErrExpiredToken):
+	case errors.Is(err, auth.ErrExpiredToken), errors.Is(err, auth.ErrNotYetValid):
 		return errExpiredSession
 	case errors.Is(err, auth.ErrInvalidToken):
 		return errInvalidSession
@@ -138,17 +151,52 @@ func (c *contract) authenticateRequest(ctx context.Context, req *http.Request, s
 	}
 }
 
-// sessionToken finds the session token and the scheme that carries it.
-func sessionToken(req *http.Request, mode domain.Mode) (token, scheme string) {
-	if ck, err := req.Cookie(sessionCookie); err == nil && ck.Value != "" {
-		return ck.Value, schemeSessionCookie
-	}
-	if mode == domain.ModeStaging {
-		if t := req.URL.Query().Get(devSessionParam); t != "" {
-			return t, schemeDevSessionQuery
+// sessionToken finds the session token and the scheme that carries it. Two
+// different tokens in one place are ambiguous, so invalid.
+func sessionToken(req *http.Request, mode domain.Mode) (token, scheme string, err error) {
+	var cookies []string
+	for _, ck := range req.CookiesNamed(sessionCookie) {
+		if ck.Value != "" {
+			cookies = append(cookies, ck.Value)
 		}
 	}
-	return "", ""
+	if token, err = single(cookies); token != "" || err != nil {
+		return token, schemeSessionCookie, err
+	}
+	if mode == domain.ModeStaging {
+		if token, err = single(req.URL.Query()[devSessionParam]); token != "" || err != nil {
+			return token, schemeDevSessionQuery, err
+		}
+	}
+	return "", "", nil
+}
+
+// single returns the one distinct non-empty value of vs.
+func single(vs []string) (string, error) {
+	one := ""
+	for _, v := range vs {
+		switch {
+		case v == "" || v == one:
+		case one == "":
+			one = v
+		default:
+			return "", errInvalidSession
+		}
+	}
+	return one, nil
+}
+
+// singleValued refuses a repeated query parameter the operation declares
+// with a scalar schema: which value was meant is anybody's guess.
+func singleValued(req *http.Request, op *openapi3.Operation) error {
+	q := req.URL.Query()
+	for _, p := range op.Parameters {
+		v := p.Value
+		if v.In == openapi3.ParameterInQuery && len(q[v.Name]) > 1 && (v.Schema == nil || v.Schema.Value == nil || !v.Schema.Value.Type.Is(openapi3.TypeArray)) {
+			return badParameter("Query parameter \"" + v.Name + "\" is given more than once")
+		}
+	}
+	return nil
 }
 
 // contractError maps a validator failure to its envelope.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -48,6 +49,21 @@ func validRequestID(id string) bool {
 func requestID(c echo.Context) string {
 	id, _ := c.Get(requestIDHeader).(string)
 	return id
+}
+
+// withTimeout gives each request a deadline that its database work obeys.
+func withTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if d <= 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
 }
 
 // recoverPanics turns a panic into a logged 500 envelope instead of a dropped

@@ -30,6 +30,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// HandlerTimeout bounds the work on one request; 0 means none.
+	HandlerTimeout time.Duration
 	// SkipValidation switches off the contract validator (authentication
 	// still runs). It exists only to measure the validator's cost.
 	SkipValidation bool
@@ -66,7 +68,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = renderError(log)
-	e.Use(withRequestID, accessLog(log), m.instrument, recoverPanics(log))
+	e.Use(withRequestID, accessLog(log), m.instrument, recoverPanics(log), withTimeout(cfg.HandlerTimeout))
 	if err := registerOps(e, store, reg, log); err != nil {
 		return nil, err
 	}

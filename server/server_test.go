@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -24,6 +26,7 @@ import (
 	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/sqlite"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -86,6 +89,18 @@ func (e *env) session(host, user string, mod func(*domain.NewSession)) string {
 	return e.sign(host, jwt.SigningMethodES256, e.key(host), claims(d.Host, s.SessionID, s.RotatingTokenID, now))
 }
 
+// db is the store's database, for what the domain cannot read or write.
+func (e *env) db() *sql.DB { return e.store.(*sqlite.Store).DB() }
+
+// sql changes a row the domain has no write for (sign-outs, deletions).
+func (e *env) sql(query string, args ...any) {
+	e.t.Helper()
+	res, err := e.db().Exec(query, args...)
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		e.t.Fatalf("%s: %v (%d rows)", query, err, n)
+	}
+}
+
 func (e *env) key(host string) *ecdsa.PrivateKey {
 	e.t.Helper()
 	ctx := context.Background()
@@ -102,6 +117,25 @@ func (e *env) key(host string) *ecdsa.PrivateKey {
 		e.t.Fatal(err)
 	}
 	return k
+}
+
+// expired returns a token that expired a minute ago, of a new session whose
+// rotating token is valid until validUntil.
+func (e *env) expired(host, user string, validUntil time.Time) string {
+	e.t.Helper()
+	var s domain.NewSession
+	e.session(host, user, func(n *domain.NewSession) { n.TokenValidUntil = validUntil; s = *n })
+	d, err := e.store.DeploymentByHost(context.Background(), host)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	return e.sign(host, jwt.SigningMethodES256, e.key(host), expiredClaims(claims(d.Host, s.SessionID, s.RotatingTokenID, now), now))
+}
+
+func expiredClaims(c jwt.MapClaims, now time.Time) jwt.MapClaims {
+	c["iat"], c["nbf"], c["exp"] = now.Add(-7*time.Hour).Unix(), now.Add(-7*time.Hour).Unix(), now.Add(-time.Minute).Unix()
+	return c
 }
 
 func claims(host string, session, rotating int64, now time.Time) jwt.MapClaims {
@@ -121,8 +155,8 @@ func (e *env) sign(_ string, m jwt.SigningMethod, key any, c jwt.Claims) string 
 }
 
 type call struct {
-	method, host, path, cookie, remote string
-	header                             http.Header
+	method, host, path, cookie, remote, body string
+	header                                   http.Header
 }
 
 // do runs a request in-process; the response is checked against the contract.
@@ -134,7 +168,11 @@ func (e *env) do(c call) *httptest.ResponseRecorder {
 	if c.path == "" {
 		c.path = "/me/workspace-memberships"
 	}
-	req := httptest.NewRequest(c.method, c.path, nil)
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req := httptest.NewRequest(c.method, c.path, body)
 	req.Host = c.host
 	if c.remote != "" {
 		req.RemoteAddr = c.remote
@@ -341,6 +379,11 @@ func TestAuthentication(t *testing.T) {
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
 	expiredSignIn := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { s.SignInExpiresAt = now.Add(-time.Second) })
 	devTok := e.session("staging.test", "dev@example.com", nil)
+	var signedOutID, deletedID int64
+	signedOut := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { signedOutID = s.SignInID })
+	deleted := e.session("prod.test", "alice@example.com", func(s *domain.NewSession) { deletedID = s.SessionID })
+	e.sql(`UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, now.UnixMicro(), signedOutID)
+	e.sql(`UPDATE sessions SET deleted_at = ? WHERE id = ?`, now.UnixMicro(), deletedID)
 	otherDeployment := e.session("other.test", "alice@example.com", nil)
 
 	for _, tc := range []struct {
@@ -356,7 +399,10 @@ func TestAuthentication(t *testing.T) {
 		{"other key", "prod.test", e.sign("", jwt.SigningMethodES256, otherKey, claims("prod.test", sid, rid, now)), "", 401, 1101},
 		{"other deployment's token", "prod.test", otherDeployment, "", 401, 1101},
 		{"wrong issuer", "prod.test", signed(func(c jwt.MapClaims) { c["iss"] = "https://evil.test" }), "", 401, 1101},
-		{"expired", "prod.test", signed(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }), "", 401, 1102},
+		{"expired, session past valid_until", "prod.test", e.expired("prod.test", "alice@example.com", now.Add(-time.Second)), "", 401, 1102},
+		{"expired and forged", "prod.test", e.sign("", jwt.SigningMethodES256, otherKey, expiredClaims(claims("prod.test", sid, rid, now), now)), "", 401, 1101},
+		{"iat in the future", "prod.test", signed(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }), "", 401, 1101},
+		{"no nbf", "prod.test", signed(func(c jwt.MapClaims) { delete(c, "nbf") }), "", 401, 1101},
 		{"not yet valid", "prod.test", signed(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Minute).Unix() }), "", 401, 1102},
 		{"no exp", "prod.test", signed(func(c jwt.MapClaims) { delete(c, "exp") }), "", 401, 1101},
 		{"non-numeric sess", "prod.test", signed(func(c jwt.MapClaims) { c["sess"] = "abc" }), "", 401, 1101},
@@ -365,6 +411,8 @@ func TestAuthentication(t *testing.T) {
 		{"tampered claims", "prod.test", tampered, "", 401, 1101},
 		{"unknown session", "prod.test", signed(func(c jwt.MapClaims) { c["sess"] = "12345" }), "", 401, 1103},
 		{"expired sign-in", "prod.test", expiredSignIn, "", 401, 1103},
+		{"signed-out sign-in", "prod.test", signedOut, "", 401, 1103},
+		{"deleted session", "prod.test", deleted, "", 401, 1103},
 		{"dev query on production", "prod.test", "", good, 401, 1100},
 		{"dev query on staging", "staging.test", "", devTok, 200, 0},
 		{"cookie first on staging", "staging.test", "garbage", devTok, 401, 1101},
@@ -475,4 +523,26 @@ func TestRequestIDKeptOrMade(t *testing.T) {
 	if got := rec.Header().Get("X-Request-Id"); got == "" || strings.ContainsAny(got, " \n=") {
 		t.Errorf("made id %q", got)
 	}
+}
+
+// A request costs the same number of SQL statements whatever the size of its
+// answer: counted at the driver, for a user with 1 and with 5 memberships.
+func TestStatementsPerRequest(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	counter := e.store.(*sqlite.Store)
+	cost := func(user string) (int64, int) {
+		tok := e.session("prod.test", user, nil)
+		before := counter.Statements()
+		rec := e.do(call{host: "prod.test", cookie: tok})
+		return counter.Statements() - before, len(decode[answer](t, rec).Data)
+	}
+	few, n1 := cost("carol@example.com")
+	many, n2 := cost("alice@example.com")
+	if n1 != 1 || n2 != 5 {
+		t.Fatalf("fixture changed: %d and %d memberships", n1, n2)
+	}
+	if few != many {
+		t.Errorf("statements: %d for %d memberships, %d for %d", few, n1, many, n2)
+	}
+	t.Logf("SQL statements per request: %d", many)
 }

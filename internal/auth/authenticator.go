@@ -2,34 +2,44 @@ package auth
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/ids"
 )
 
 // ErrInactiveSession: the token is genuine but its session no longer
-// authenticates anybody (unknown or deleted session, no active sign-in, sign-in
-// expired or signed out).
+// authenticates anybody (unknown, deleted or revoked session, no active
+// sign-in, sign-in expired or signed out).
 var ErrInactiveSession = errors.New("session is not active")
 
-// SessionStore is the part of the store authentication reads.
+// RefreshGrace is how long a rotated token may still be presented and join
+// its successor: tabs of one browser refreshing at the same moment. After it,
+// presenting the token again is reuse and revokes the session.
+const RefreshGrace = 10 * time.Second
+
+// SessionStore is the part of the store authentication reads and, to refresh
+// expired tokens, writes.
 type SessionStore interface {
 	Session(ctx context.Context, deploymentID, sessionID int64) (domain.SessionState, error)
+	Refresh(ctx context.Context, r domain.RefreshRequest) (domain.RefreshResult, error)
+	SigningKey(ctx context.Context, deploymentID int64) ([]byte, error)
 }
 
 // Authenticator resolves session tokens to callers.
 type Authenticator struct {
-	store SessionStore
-	now   func() time.Time
-	keys  sync.Map // deployment id → *publicKey
+	store       SessionStore
+	now         func() time.Time
+	publicKeys  sync.Map // deployment id → *cachedKey[*ecdsa.PublicKey]
+	privateKeys sync.Map // deployment id → *cachedKey[*ecdsa.PrivateKey]
 }
 
-type publicKey struct {
+type cachedKey[K any] struct {
 	pem string
-	key *ecdsa.PublicKey
+	key K
 }
 
 // NewAuthenticator reads sessions from store; now is the clock (time.Now when nil).
@@ -40,49 +50,94 @@ func NewAuthenticator(store SessionStore, now func() time.Time) *Authenticator {
 	return &Authenticator{store: store, now: now}
 }
 
+// Result is an authenticated request's caller and, when the request carried
+// an expired token that was refreshed, the token the client must use next.
+type Result struct {
+	Caller   domain.Caller
+	NewToken string
+}
+
 // Authenticate verifies token for deployment d and returns its caller, or
-// ErrInvalidToken, ErrExpiredToken, ErrInactiveSession, or a store error.
-func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, token string) (domain.Caller, error) {
+// ErrInvalidToken, ErrExpiredToken, ErrNotYetValid, ErrInactiveSession, or a
+// store error. The session is checked before an expired token is refreshed,
+// so a dead session never causes a write.
+func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, token string) (Result, error) {
 	if d.Host == "" {
-		return domain.Caller{}, errors.New("deployment has no primary host to check the issuer against")
+		return Result{}, errors.New("deployment has no primary host to check the issuer against")
 	}
-	key, err := a.publicKey(d)
+	key, err := cached(&a.publicKeys, d.ID, d.PublicKeyPEM, ParsePublicKey)
 	if err != nil {
-		return domain.Caller{}, err
+		return Result{}, err
 	}
 	now := a.now()
 	claims, err := Verify(key, Issuer(d.Host), token, now)
-	if err != nil {
-		return domain.Caller{}, err
+	expired := errors.Is(err, ErrExpiredToken)
+	if err != nil && !expired {
+		return Result{}, err
 	}
 	s, err := a.store.Session(ctx, d.ID, claims.SessionID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Caller{}, ErrInactiveSession
+		return Result{}, ErrInactiveSession
 	}
 	if err != nil {
-		return domain.Caller{}, err
+		return Result{}, err
 	}
 	in := s.SignIn
 	if s.Deleted || in == nil || in.SessionID != s.ID || in.SignedOut || in.UserDeleted || !now.Before(in.ExpiresAt) {
-		return domain.Caller{}, ErrInactiveSession
+		return Result{}, ErrInactiveSession
 	}
-	return domain.Caller{
+	res := Result{Caller: domain.Caller{
 		DeploymentID: d.ID,
 		UserID:       in.UserID,
 		HasMFA:       in.UserHasMFA,
 		Session:      domain.SessionSummary{ID: s.ID, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt},
-	}, nil
+	}}
+	if expired {
+		if res.NewToken, err = a.refresh(ctx, d, claims, now); err != nil {
+			return Result{}, err
+		}
+		res.Caller.Session.UpdatedAt = now
+	}
+	return res, nil
 }
 
-// publicKey parses a deployment's key once and keeps it while its PEM is unchanged.
-func (a *Authenticator) publicKey(d domain.Deployment) (*ecdsa.PublicKey, error) {
-	if v, ok := a.keys.Load(d.ID); ok && v.(*publicKey).pem == string(d.PublicKeyPEM) {
-		return v.(*publicKey).key, nil
-	}
-	key, err := ParsePublicKey(d.PublicKeyPEM)
+// refresh rotates the expired token's rotating token and signs a JWT for the
+// successor.
+func (a *Authenticator) refresh(ctx context.Context, d domain.Deployment, c TokenClaims, now time.Time) (string, error) {
+	r, err := a.store.Refresh(ctx, domain.RefreshRequest{
+		DeploymentID: d.ID, SessionID: c.SessionID, TokenID: c.RotatingTokenID,
+		SuccessorID: ids.New(), Now: now, Grace: RefreshGrace,
+	})
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	a.keys.Store(d.ID, &publicKey{pem: string(d.PublicKeyPEM), key: key})
+	switch r.Outcome {
+	case domain.RefreshRotated, domain.RefreshJoined:
+	case domain.RefreshReused:
+		return "", ErrInactiveSession
+	default:
+		return "", ErrExpiredToken
+	}
+	pem, err := a.store.SigningKey(ctx, d.ID)
+	if err != nil {
+		return "", err
+	}
+	key, err := cached(&a.privateKeys, d.ID, pem, ParsePrivateKey)
+	if err != nil {
+		return "", fmt.Errorf("deployment %d signing key: %w", d.ID, err)
+	}
+	return Sign(key, Issuer(d.Host), c.SessionID, r.SuccessorID, now, TokenLifetime)
+}
+
+// cached parses a deployment's key once and keeps it while its PEM is unchanged.
+func cached[K any](m *sync.Map, id int64, pem []byte, parse func([]byte) (K, error)) (K, error) {
+	if v, ok := m.Load(id); ok && v.(*cachedKey[K]).pem == string(pem) {
+		return v.(*cachedKey[K]).key, nil
+	}
+	key, err := parse(pem)
+	if err != nil {
+		return key, err
+	}
+	m.Store(id, &cachedKey[K]{pem: string(pem), key: key})
 	return key, nil
 }

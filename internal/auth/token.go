@@ -59,38 +59,38 @@ func Sign(key *ecdsa.PrivateKey, issuer string, sessionID, rotatingTokenID int64
 // Verification failures; each maps to one error code of the contract.
 var (
 	ErrInvalidToken = errors.New("session token is invalid")
-	ErrExpiredToken = errors.New("session token has expired or is not valid yet")
+	ErrExpiredToken = errors.New("session token has expired")
+	ErrNotYetValid  = errors.New("session token is not valid yet")
 )
 
 // Verify checks a session JWT: ES256 only, signed by key (never a key the
-// token names), the issuer, exp (required) and nbf with Leeway, and the
-// session claims. The signature is checked before the times, so an expired
-// forgery is invalid, not expired.
+// token names), the issuer, and every claim present and well formed; nbf and
+// exp are checked with Leeway. The signature is checked before anything else,
+// so an expired forgery is invalid, not expired. An expired but otherwise good
+// token returns its claims with ErrExpiredToken: the caller may refresh it.
 func Verify(key *ecdsa.PublicKey, issuer, token string, now time.Time) (TokenClaims, error) {
 	if len(token) > MaxTokenSize {
 		return TokenClaims{}, ErrInvalidToken
 	}
 	var c Claims
-	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
-		jwt.WithIssuer(issuer),
-		jwt.WithExpirationRequired(),
-		jwt.WithLeeway(Leeway),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
-	_, err := parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil })
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired), errors.Is(err, jwt.ErrTokenNotValidYet):
-		return TokenClaims{}, ErrExpiredToken
-	case err != nil:
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}), jwt.WithoutClaimsValidation())
+	if _, err := parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
 		return TokenClaims{}, ErrInvalidToken
 	}
 	sess, err1 := parseID(c.Session)
 	rot, err2 := parseID(c.RotatingToken)
-	if err1 != nil || err2 != nil || c.IssuedAt == nil {
+	if err1 != nil || err2 != nil || c.Issuer != issuer || c.IssuedAt == nil || c.NotBefore == nil || c.ExpiresAt == nil ||
+		c.IssuedAt.After(now.Add(Leeway)) || c.ExpiresAt.Before(c.IssuedAt.Time) {
 		return TokenClaims{}, ErrInvalidToken
 	}
-	return TokenClaims{SessionID: sess, RotatingTokenID: rot, IssuedAt: c.IssuedAt.Time, ExpiresAt: c.ExpiresAt.Time}, nil
+	claims := TokenClaims{SessionID: sess, RotatingTokenID: rot, IssuedAt: c.IssuedAt.Time, ExpiresAt: c.ExpiresAt.Time}
+	switch {
+	case now.Add(Leeway).Before(c.NotBefore.Time):
+		return TokenClaims{}, ErrNotYetValid
+	case !now.Before(c.ExpiresAt.Add(Leeway)):
+		return claims, ErrExpiredToken
+	}
+	return claims, nil
 }
 
 // parseID accepts a positive decimal int64 written canonically.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +25,9 @@ import (
 
 type serveConfig struct {
 	addr, db, trustedProxies, logFormat, logLevel string
-	drain                                         time.Duration
+	maxHeaderBytes                                int
+	// Timeouts, by flag name.
+	drain, readHeader, read, write, idle, handler, query time.Duration
 }
 
 func serveCmd(e env) *cobra.Command {
@@ -46,14 +49,37 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
 	e.stringFlag(fs, &c.logLevel, "log-level", "MEMBERSHIPS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	drain := "10s"
-	e.stringFlag(fs, &drain, "drain", "MEMBERSHIPS_DRAIN", drain, "how long in-flight requests may finish on shutdown")
+	durations := []struct {
+		p                     *time.Duration
+		name, env, def, usage string
+	}{
+		{&c.drain, "drain", "MEMBERSHIPS_DRAIN", "10s", "how long in-flight requests may finish on shutdown"},
+		{&c.readHeader, "read-header-timeout", "MEMBERSHIPS_READ_HEADER_TIMEOUT", "5s", "time to read a request's headers"},
+		{&c.read, "read-timeout", "MEMBERSHIPS_READ_TIMEOUT", "10s", "time to read a whole request"},
+		{&c.write, "write-timeout", "MEMBERSHIPS_WRITE_TIMEOUT", "15s", "time to write a response, from the end of the request headers"},
+		{&c.idle, "idle-timeout", "MEMBERSHIPS_IDLE_TIMEOUT", "60s", "how long an idle keep-alive connection stays open"},
+		{&c.handler, "handler-timeout", "MEMBERSHIPS_HANDLER_TIMEOUT", "10s", "deadline for handling one request (0: none)"},
+		{&c.query, "query-timeout", "MEMBERSHIPS_QUERY_TIMEOUT", "3s", "deadline for one database call on the request path (0: none)"},
+	}
+	raw := make([]string, len(durations))
+	for i, d := range durations {
+		e.stringFlag(fs, &raw[i], d.name, d.env, d.def, d.usage)
+	}
+	maxHeader := "1048576"
+	e.stringFlag(fs, &maxHeader, "max-header-bytes", "MEMBERSHIPS_MAX_HEADER_BYTES", maxHeader, "largest request header accepted; larger ones get Go's plain 431")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
-		d, err := time.ParseDuration(drain)
-		if err != nil || d < 0 {
-			return usagef("--drain: %q is not a duration", drain)
+		for i, d := range durations {
+			v, err := time.ParseDuration(raw[i])
+			if err != nil || v < 0 {
+				return usagef("--%s: %q is not a duration like 10s", d.name, raw[i])
+			}
+			*d.p = v
 		}
-		c.drain = d
+		n, err := strconv.Atoi(maxHeader)
+		if err != nil || n < 4096 {
+			return usagef("--max-header-bytes: %q is not a number of bytes ≥ 4096", maxHeader)
+		}
+		c.maxHeaderBytes = n
 		return nil
 	}
 	return cmd
@@ -94,15 +120,16 @@ func serve(ctx context.Context, c serveConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, c.db)
+	db, err := store.Open(ctx, c.db)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := loadDemoIfEmpty(ctx, st); err != nil {
+	defer db.Close()
+	if err := loadDemoIfEmpty(ctx, db); err != nil {
 		return err
 	}
-	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log}, st)
+	st := store.WithQueryTimeout(db, c.query)
+	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler}, st)
 	if err != nil {
 		return err
 	}
@@ -112,11 +139,11 @@ func serve(ctx context.Context, c serveConfig, stdout, stderr io.Writer) error {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: c.readHeader,
+		ReadTimeout:       c.read,
+		WriteTimeout:      c.write,
+		IdleTimeout:       c.idle,
+		MaxHeaderBytes:    c.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()

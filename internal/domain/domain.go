@@ -190,6 +190,43 @@ type NewSession struct {
 	TokenValidUntil time.Time
 }
 
+// RefreshRequest asks to rotate a session's rotating token, the step that
+// lets a session outlive its short-lived JWTs.
+type RefreshRequest struct {
+	DeploymentID int64
+	SessionID    int64
+	TokenID      int64 // the rotating token the expired JWT names
+	SuccessorID  int64 // the id to give a new successor
+	Now          time.Time
+	// Grace is how long after a rotation the old token still joins its
+	// successor (concurrent tabs refreshing at once) instead of counting as
+	// reuse.
+	Grace time.Duration
+}
+
+// RefreshOutcome is what a refresh did.
+type RefreshOutcome int
+
+const (
+	// RefreshRotated: a successor was made and linked.
+	RefreshRotated RefreshOutcome = iota + 1
+	// RefreshJoined: already rotated within the grace window; the existing
+	// successor is returned.
+	RefreshJoined
+	// RefreshReused: rotated longer ago than the grace window, so the token
+	// was stolen or replayed; the session is now revoked.
+	RefreshReused
+	// RefreshRejected: not a live token of a live session of the deployment,
+	// or past its valid_until.
+	RefreshRejected
+)
+
+// RefreshResult is the outcome and, when rotated or joined, the successor.
+type RefreshResult struct {
+	Outcome     RefreshOutcome
+	SuccessorID int64
+}
+
 // Errors stores return; callers compare with errors.Is.
 var (
 	ErrNotFound = errors.New("not found")
@@ -222,6 +259,9 @@ type Store interface {
 	FindUser(ctx context.Context, deploymentID int64, idOrEmail string) (User, error)
 	// CreateSession writes a session, its sign-in and rotating token.
 	CreateSession(ctx context.Context, s NewSession) error
+	// Refresh rotates a rotating token in one transaction. A successor keeps
+	// its predecessor's valid_until: refreshing never extends a session.
+	Refresh(ctx context.Context, r RefreshRequest) (RefreshResult, error)
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("LoadAllOrNothing", func(t *testing.T) { testLoadAllOrNothing(t, open(t)) })
 	t.Run("LoadErrors", func(t *testing.T) { testLoadErrors(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open(t)) })
+	t.Run("Refresh", func(t *testing.T) { testRefresh(t, open(t)) })
 
 	// The read tests share one loaded store.
 	s := open(t)

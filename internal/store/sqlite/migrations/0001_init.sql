@@ -85,9 +85,11 @@ CREATE TABLE rotating_tokens (
     id            INTEGER PRIMARY KEY,
     session_id    INTEGER NOT NULL REFERENCES sessions (id),
     valid_until   INTEGER NOT NULL,
-    -- The token that replaced this one, once it has been rotated.
+    -- The token that replaced this one, once it has been rotated, and when.
     next_token_id INTEGER REFERENCES rotating_tokens (id),
-    created_at    INTEGER NOT NULL
+    rotated_at    INTEGER,
+    created_at    INTEGER NOT NULL,
+    CHECK ((next_token_id IS NULL) = (rotated_at IS NULL))
 ) STRICT;
 
 CREATE INDEX rotating_tokens_session ON rotating_tokens (session_id);
