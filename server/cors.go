@@ -18,6 +18,10 @@ type cors struct {
 	store domain.Store
 }
 
+// exposedHeaders are the response headers a granted page may read: the
+// request id, and the refreshed token staging deployments send in a header.
+const exposedHeaders = requestIDHeader + ", X-Development-Session"
+
 // preflightMaxAge is how long a browser may cache a preflight (seconds).
 const preflightMaxAge = "600"
 
@@ -46,7 +50,7 @@ func (c *cors) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			ok, err := c.allowedOrigin(ec.Request(), origin)
 			if ok && err == nil {
 				grant(h, origin)
-				h.Set(echo.HeaderAccessControlExposeHeaders, requestIDHeader)
+				h.Set(echo.HeaderAccessControlExposeHeaders, exposedHeaders)
 			}
 		}
 		return next(ec)

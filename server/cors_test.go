@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wachtbench/memberships/server"
@@ -64,6 +65,9 @@ func TestCORS(t *testing.T) {
 			}
 			if tc.status != 404 && tc.status != 405 && !slices.Contains(h.Values("Vary"), "Origin") {
 				t.Errorf("Vary %q lacks Origin", h.Values("Vary"))
+			}
+			if tc.granted && tc.call.method != http.MethodOptions && !strings.Contains(h.Get("Access-Control-Expose-Headers"), "X-Development-Session") {
+				t.Errorf("the refreshed staging token is not exposed: %v", h)
 			}
 			if tc.call.method == http.MethodOptions && tc.granted {
 				if h.Get("Access-Control-Allow-Methods") != "GET" || h.Get("Access-Control-Max-Age") == "" {
