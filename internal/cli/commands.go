@@ -137,8 +137,9 @@ __dev_session__ query parameter).`,
 	return cmd
 }
 
-// version is set by the linker (-X) for releases; otherwise build info says.
-var version = ""
+// version and commit are set by the linker (make build passes -X, since
+// builds here use -buildvcs=false); otherwise build info says what it can.
+var version, commit = "", ""
 
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
@@ -146,22 +147,25 @@ func versionCmd() *cobra.Command {
 		Short: "Print the version, commit and contract version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, commit := version, "unknown"
+			v, rev := version, commit
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				if v == "" {
 					v = bi.Main.Version
 				}
 				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" {
-						commit = s.Value
+					if s.Key == "vcs.revision" && rev == "" {
+						rev = s.Value
 					}
 				}
+			}
+			if rev == "" {
+				rev = "unknown"
 			}
 			contract := "unknown"
 			if spec, err := openapi3.NewLoader().LoadFromData(memberships.OpenAPI); err == nil {
 				contract = spec.Info.Version
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "memberships %s (commit %s, contract %s)\n", v, commit, contract)
+			fmt.Fprintf(cmd.OutOrStdout(), "memberships %s (commit %s, contract %s)\n", v, rev, contract)
 			return nil
 		},
 	}
