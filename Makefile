@@ -9,7 +9,9 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/wachtbench/memberships/internal/cli.version=$(VERSION) -X github.com/wachtbench/memberships/internal/cli.commit=$(COMMIT)
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
-.PHONY: all generate check-generated build run test lint ci clean
+FUZZTIME ?= 5s
+
+.PHONY: all generate check-generated build run test fuzz-smoke lint ci clean
 
 all: build
 
@@ -38,13 +40,19 @@ run: build
 test:
 	$(GO) test -count=1 ./...
 
+## fuzz-smoke: run each fuzz target for $(FUZZTIME) (seed corpora: testdata/fuzz/)
+fuzz-smoke:
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/auth
+	$(GO) test -run='^$$' -fuzz='^FuzzOrgIDPattern$$' -fuzztime=$(FUZZTIME) ./server
+	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./server
+
 ## lint: gofmt and go vet (generated code excluded from gofmt)
 lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 
 ## ci: what .ci/run runs
-ci: check-generated lint test
+ci: check-generated lint test fuzz-smoke
 
 clean:
 	rm -rf bin

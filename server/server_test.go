@@ -32,15 +32,17 @@ import (
 
 // env is a server over a real SQLite store loaded with testdata/fixture.yaml.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store domain.Store
 	h     http.Handler
+	path  string // the database file
 }
 
-func newEnv(t *testing.T, cfg server.Config) *env {
+func newEnv(t testing.TB, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir()+"/test.db")
+	path := t.TempDir() + "/test.db"
+	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, store: st, h: h}
+	return &env{t: t, store: st, h: h, path: path}
 }
 
 // session creates a session for a user and returns its signed token.

@@ -12,6 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/keyring"
+	"github.com/wachtbench/memberships/internal/store"
 )
 
 // Exit codes.
@@ -75,6 +79,30 @@ func (e env) stringFlag(fs *pflag.FlagSet, p *string, name, envName, def, usage 
 		def = v
 	}
 	fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
+}
+
+// keyEncryptionKeyEnv names the variable holding the key that seals private
+// signing keys at rest. Only the environment carries it: flags show in ps.
+const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
+
+// openStore opens and migrates the database, sealing signing keys when a
+// key-encryption key is set. sealed reports whether one is.
+func (e env) openStore(ctx context.Context, db string) (st domain.Store, sealed bool, err error) {
+	var ring *keyring.Ring
+	if k := e(keyEncryptionKeyEnv); k != "" {
+		kek, err := keyring.ParseKey(k)
+		if err != nil {
+			return nil, false, usagef("%s: %v", keyEncryptionKeyEnv, err)
+		}
+		if ring, err = keyring.New(kek); err != nil {
+			return nil, false, err
+		}
+	}
+	s, err := store.Open(ctx, db)
+	if err != nil {
+		return nil, false, err
+	}
+	return store.WithSealedKeys(s, ring), ring != nil, nil
 }
 
 // dbFlag is the database flag every command that opens the store shares.

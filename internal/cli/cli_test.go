@@ -230,3 +230,50 @@ func write(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// With a key-encryption key, the database holds no usable signing key: a
+// token can be minted only with the key set.
+func TestSealedSigningKeys(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sealed.db")
+	kek := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
+	withKey := func(k string) string {
+		if k == keyEncryptionKeyEnv {
+			return kek
+		}
+		return ""
+	}
+	file := filepath.Join(dir, "d.yaml")
+	write(t, file, "deployments:\n  - hosts: [s.test]\n    users: [{email: a@s.test}]\n")
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), []string{"load", "--db", db, file}, withKey, &out, &errOut); code != 0 {
+		t.Fatalf("load: %s", errOut.String())
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal, err := os.ReadFile(db + "-wal"); err == nil {
+		raw = append(raw, wal...)
+	}
+	if bytes.Contains(raw, []byte("PRIVATE KEY")) || !bytes.Contains(raw, []byte("sealed:v1:")) {
+		t.Error("the database holds a plain private key")
+	}
+	if code := Run(context.Background(), []string{"token", "--db", db, "--host", "s.test", "--user", "a@s.test"}, withKey, &out, &errOut); code != 0 {
+		t.Fatalf("token with the key: %s", errOut.String())
+	}
+	code, _, stderr := run(t, "token", "--db", db, "--host", "s.test", "--user", "a@s.test")
+	if code != 1 || !strings.Contains(stderr, keyEncryptionKeyEnv) {
+		t.Errorf("token without the key: %d %q", code, stderr)
+	}
+	bad := func(k string) string {
+		if k == keyEncryptionKeyEnv {
+			return "short"
+		}
+		return ""
+	}
+	errOut.Reset()
+	if code := Run(context.Background(), []string{"migrate", "--db", db}, bad, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), keyEncryptionKeyEnv) {
+		t.Errorf("bad key: %d %q", code, errOut.String())
+	}
+}

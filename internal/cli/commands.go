@@ -15,7 +15,6 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
-	"github.com/wachtbench/memberships/internal/store"
 )
 
 func migrateCmd(e env) *cobra.Command {
@@ -25,7 +24,7 @@ func migrateCmd(e env) *cobra.Command {
 		Short: "Bring the database schema up to date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := store.Open(cmd.Context(), db)
+			st, _, err := e.openStore(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -53,7 +52,7 @@ func loadCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(cmd.Context(), db)
+			st, _, err := e.openStore(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -89,7 +88,7 @@ __dev_session__ query parameter).`,
 				return usagef("--user is required")
 			}
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, db)
+			st, _, err := e.openStore(ctx, db)
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 "localhost" (also 127.0.0.1) with user demo@example.com.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), c, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return serve(cmd.Context(), e, c, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fs := cmd.Flags()
@@ -111,7 +111,7 @@ func parseProxies(list string) ([]netip.Prefix, error) {
 	return p, nil
 }
 
-func serve(ctx context.Context, c serveConfig, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) error {
 	log, err := newLogger(stderr, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
@@ -120,11 +120,14 @@ func serve(ctx context.Context, c serveConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, c.db)
+	db, sealed, err := e.openStore(ctx, c.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if !sealed {
+		log.Warn("signing keys are stored unencrypted; set " + keyEncryptionKeyEnv + " to seal them")
+	}
 	if err := loadDemoIfEmpty(ctx, db); err != nil {
 		return err
 	}

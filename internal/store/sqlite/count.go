@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
+	"os"
 	"sync/atomic"
 )
 
@@ -14,22 +15,32 @@ import (
 
 type countingConnector struct {
 	driver.Connector
-	n *atomic.Int64
+	n    *atomic.Int64
+	file string // the database file, whose identity connections check
 }
 
 func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	var ident os.FileInfo
+	if c.file != "" {
+		var err error
+		if ident, err = os.Stat(c.file); err != nil {
+			return nil, err
+		}
+	}
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{Conn: conn, n: c.n}, nil
+	return &countingConn{Conn: conn, n: c.n, file: c.file, ident: ident}, nil
 }
 
 // countingConn forwards every optional interface the modernc connection
 // implements; without them database/sql would fall back to context-free paths.
 type countingConn struct {
 	driver.Conn
-	n *atomic.Int64
+	n     *atomic.Int64
+	file  string
+	ident os.FileInfo
 }
 
 var (
@@ -84,7 +95,17 @@ func (c *countingConn) Ping(ctx context.Context) error {
 	return c.Conn.(driver.Pinger).Ping(ctx)
 }
 
+// ResetSession runs before a pooled connection is reused. A connection keeps
+// its file open even after the file is removed or replaced (a restore), and
+// would go on answering from the old one; so when the path no longer names
+// the file the connection opened, it is dropped. New connections then fail
+// while the file is missing, and open the restored file once it is back.
 func (c *countingConn) ResetSession(ctx context.Context) error {
+	if c.file != "" {
+		if now, err := os.Stat(c.file); err != nil || !os.SameFile(now, c.ident) {
+			return driver.ErrBadConn
+		}
+	}
 	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
 }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -50,14 +51,21 @@ const connParams = "_pragma=busy_timeout(5000)" +
 	"&_txlock=immediate"
 
 // dsn turns a path, "sqlite://path" or a "file:" URI into the driver's DSN with
-// the connection parameters the store relies on.
-func dsn(path string) string {
+// the connection parameters the store relies on, and names the file to watch
+// ("" for a URI, whose file the caller manages). A plain path becomes a URI
+// in mode=rw: once the file exists, a connection never creates an empty one
+// in its place (see countingConn.ResetSession).
+func dsn(path string) (dsn, file string) {
 	path = strings.TrimPrefix(path, "sqlite://")
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
+	if strings.HasPrefix(path, "file:") {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		return path + sep + connParams, ""
 	}
-	return path + sep + connParams
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?mode=rw&" + connParams, path
 }
 
 // Open opens (creating it if needed) the database at path. It does not
@@ -66,12 +74,20 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if strings.TrimPrefix(path, "sqlite://") == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	base, err := sqlite.NewConnector(dsn(path))
+	dsn, file := dsn(path)
+	if file != "" {
+		f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		f.Close()
+	}
+	base, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s := &Store{stmts: map[string]*sql.Stmt{}}
-	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count})
+	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file})
 	s.db.SetMaxIdleConns(4)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/keyring"
+)
+
+// WithSealedKeys seals private keys as they are loaded and opens them as they
+// are read, so the database never holds a usable signing key when a
+// key-encryption key is configured (ring non-nil).
+func WithSealedKeys(s domain.Store, ring *keyring.Ring) domain.Store {
+	return sealedStore{Store: s, ring: ring}
+}
+
+type sealedStore struct {
+	domain.Store
+	ring *keyring.Ring
+}
+
+func (s sealedStore) Load(ctx context.Context, ds *domain.Dataset) error {
+	if s.ring == nil {
+		return s.Store.Load(ctx, ds)
+	}
+	sealed := *ds
+	sealed.Deployments = make([]domain.DeploymentRecord, len(ds.Deployments))
+	for i, d := range ds.Deployments {
+		var err error
+		if d.PrivateKeyPEM, err = s.ring.Seal(d.PrivateKeyPEM, d.ID); err != nil {
+			return err
+		}
+		sealed.Deployments[i] = d
+	}
+	return s.Store.Load(ctx, &sealed)
+}
+
+func (s sealedStore) SigningKey(ctx context.Context, deploymentID int64) ([]byte, error) {
+	stored, err := s.Store.SigningKey(ctx, deploymentID)
+	if err != nil {
+		return nil, err
+	}
+	return s.ring.Open(stored, deploymentID)
+}
