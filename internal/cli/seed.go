@@ -11,7 +11,6 @@ import (
 
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/seed"
-	"github.com/wachtbench/memberships/internal/store"
 )
 
 func seedCmd(e env) *cobra.Command {
@@ -65,7 +64,7 @@ another --host) adds a second deployment.`,
 			}
 
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, db)
+			st, _, err := e.openStore(ctx, db) // seals the new key like load does
 			if err != nil {
 				return err
 			}
