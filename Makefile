@@ -3,6 +3,10 @@ GO      ?= go
 DB      ?= memberships.db
 ADDR    ?= 127.0.0.1:8080
 BIN     := bin/memberships
+# version and commit for `memberships version`: GOFLAGS here has -buildvcs=false.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/wachtbench/memberships/internal/cli.version=$(VERSION) -X github.com/wachtbench/memberships/internal/cli.commit=$(COMMIT)
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
 FUZZTIME ?= 5s
@@ -26,7 +30,7 @@ check-generated: generate
 
 ## build: the memberships binary in bin/
 build:
-	$(GO) build -o $(BIN) ./cmd/memberships
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/memberships
 
 ## run: serve on $(ADDR) with the embedded SQLite default ($(DB)), demo data on first start
 run: build

@@ -85,6 +85,7 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx := context.WithValue(req.Context(), stateKey{}, st)
 		req = req.WithContext(ctx)
+		ec.SetRequest(req) // now, so the access log names the deployment even on failure
 		// The contract's operations take no body; refuse one before the
 		// validator, which would read it all into memory.
 		if req.ContentLength > 0 || len(req.TransferEncoding) > 0 {
@@ -107,7 +108,6 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if err := c.authenticateRequest(ctx, req, st, ""); err != nil {
 			return err
 		}
-		ec.SetRequest(req)
 		return next(ec)
 	}
 }

@@ -96,14 +96,19 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				c.Error(err) // render now, so the status below is the one sent
 			}
 			req := c.Request()
-			log.LogAttrs(req.Context(), slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", requestID(c)),
 				slog.String("method", req.Method),
 				slog.String("path", req.URL.Path),
 				slog.String("host", req.Host),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("latency", time.Since(start)),
-			)
+			}
+			// The API routes resolve the deployment; say which one answered.
+			if st := stateFrom(req.Context()); st != nil {
+				attrs = append(attrs, slog.Int64("deployment_id", st.deployment.ID))
+			}
+			log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 			return nil
 		}
 	}

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/auth"
@@ -33,6 +35,9 @@ type Config struct {
 	// SkipValidation switches off the contract validator (authentication
 	// still runs). It exists only to measure the validator's cost.
 	SkipValidation bool
+	// Registry receives the server's metrics and is what /metrics serves;
+	// when nil, a new one that also has the Go and process collectors.
+	Registry *prometheus.Registry
 }
 
 // New returns the HTTP handler of the API over store.
@@ -41,6 +46,15 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = newRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	store = instrumentedStore{Store: store, m: m}
 	spec, err := gen.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("loading embedded contract: %w", err)
@@ -54,15 +68,23 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = renderError(log)
-	e.Use(withRequestID, accessLog(log), recoverPanics(log), withTimeout(cfg.HandlerTimeout))
+	e.Use(withRequestID, accessLog(log), m.instrument, recoverPanics(log), withTimeout(cfg.HandlerTimeout))
+	if err := registerOps(e, store, reg, log); err != nil {
+		return nil, err
+	}
 
 	// Only the contract's operations pass through the validator.
 	api := &adapter{svc: service.New(store)}
 	perOperation := map[string][]echo.MiddlewareFunc{}
-	for _, item := range spec.Paths.Map() {
-		for _, op := range item.Operations() {
-			perOperation[op.OperationID] = []echo.MiddlewareFunc{ct.middleware}
+	cr := &cors{store: store}
+	for path, item := range spec.Paths.Map() {
+		var methods []string
+		for method, op := range item.Operations() {
+			perOperation[op.OperationID] = []echo.MiddlewareFunc{cr.middleware, ct.middleware}
+			methods = append(methods, method)
 		}
+		slices.Sort(methods)
+		e.OPTIONS(path, cr.preflight(methods...)) // Echo runs no route middleware for an unrouted OPTIONS
 	}
 	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(api, nil), gen.RegisterHandlersOptions{OperationMiddlewares: perOperation})
 	return e, nil

@@ -62,7 +62,7 @@ Every flag can also be set through the environment variable shown in its help.`,
 	root.SetContext(ctx)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	e := env(getenv)
-	root.AddCommand(serveCmd(e), migrateCmd(e), loadCmd(e), tokenCmd(e), listCmd(e), versionCmd())
+	root.AddCommand(serveCmd(e), migrateCmd(e), loadCmd(e), tokenCmd(e), listCmd(e), seedCmd(e), versionCmd())
 
 	err := root.Execute()
 	if err == nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -12,8 +11,6 @@ import (
 
 	memberships "github.com/wachtbench/memberships"
 	"github.com/wachtbench/memberships/internal/auth"
-	"github.com/wachtbench/memberships/internal/domain"
-	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
 )
 
@@ -94,34 +91,7 @@ __dev_session__ query parameter).`,
 				return err
 			}
 			defer st.Close()
-			d, err := st.DeploymentByHost(ctx, strings.ToLower(host))
-			if err != nil {
-				return fmt.Errorf("deployment %q: %w", host, err)
-			}
-			u, err := st.FindUser(ctx, d.ID, user)
-			if err != nil {
-				return fmt.Errorf("user %q in deployment %q: %w", user, host, err)
-			}
-			pemKey, err := st.SigningKey(ctx, d.ID)
-			if err != nil {
-				return err
-			}
-			key, err := auth.ParsePrivateKey(pemKey)
-			if err != nil {
-				return fmt.Errorf("deployment %q signing key: %w", host, err)
-			}
-			now := time.Now()
-			s := domain.NewSession{
-				DeploymentID: d.ID, UserID: u.ID,
-				SessionID: ids.New(), SignInID: ids.New(), RotatingTokenID: ids.New(),
-				CreatedAt:       now,
-				SignInExpiresAt: now.Add(max(lifetime, auth.SignInLifetime)),
-				TokenValidUntil: now.Add(max(lifetime, auth.SignInLifetime)),
-			}
-			if err := st.CreateSession(ctx, s); err != nil {
-				return err
-			}
-			tok, err := auth.Sign(key, auth.Issuer(d.Host), s.SessionID, s.RotatingTokenID, now, lifetime)
+			tok, err := auth.Mint(ctx, st, host, user, lifetime)
 			if err != nil {
 				return err
 			}
@@ -137,8 +107,9 @@ __dev_session__ query parameter).`,
 	return cmd
 }
 
-// version is set by the linker (-X) for releases; otherwise build info says.
-var version = ""
+// version and commit are set by the linker (make build passes -X, since
+// builds here use -buildvcs=false); otherwise build info says what it can.
+var version, commit = "", ""
 
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
@@ -146,22 +117,25 @@ func versionCmd() *cobra.Command {
 		Short: "Print the version, commit and contract version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, commit := version, "unknown"
+			v, rev := version, commit
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				if v == "" {
 					v = bi.Main.Version
 				}
 				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" {
-						commit = s.Value
+					if s.Key == "vcs.revision" && rev == "" {
+						rev = s.Value
 					}
 				}
+			}
+			if rev == "" {
+				rev = "unknown"
 			}
 			contract := "unknown"
 			if spec, err := openapi3.NewLoader().LoadFromData(memberships.OpenAPI); err == nil {
 				contract = spec.Info.Version
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "memberships %s (commit %s, contract %s)\n", v, commit, contract)
+			fmt.Fprintf(cmd.OutOrStdout(), "memberships %s (commit %s, contract %s)\n", v, rev, contract)
 			return nil
 		},
 	}

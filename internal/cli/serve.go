@@ -154,6 +154,8 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db.name())
 	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
 	fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
+	fmt.Fprintf(stdout, "reference:          %s/docs (contract: /openapi.yaml, /openapi.json)\n", url)
+	fmt.Fprintf(stdout, "operations:         %s/healthz /readyz /metrics\n", url)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -6,9 +6,11 @@ package contracttest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 
@@ -53,6 +55,10 @@ func Check(t testing.TB, req *http.Request, status int, header http.Header, body
 	}
 	route, params, err := r.FindRoute(req)
 	if err != nil {
+		if req.Method == http.MethodOptions && status == http.StatusNoContent {
+			checkPreflight(t, r, req, err, header, body)
+			return
+		}
 		// Unknown route or method: the 404/405 envelope, checked by shape.
 		checkEnvelope(t, req, status, header, body)
 		return
@@ -72,6 +78,44 @@ func Check(t testing.TB, req *http.Request, status int, header http.Header, body
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("%s %s → %d violates the contract: %v\nbody: %s", req.Method, req.URL, status, err, body)
+	}
+}
+
+// checkPreflight accepts the one answer the contract does not describe but
+// browsers need: 204 to a CORS preflight on a contract path, empty, either
+// without a grant or granting exactly the asking origin, with credentials.
+func checkPreflight(t testing.TB, r routers.Router, req *http.Request, routeErr error, header http.Header, body []byte) {
+	t.Helper()
+	asked := req.Clone(req.Context())
+	asked.Method = req.Header.Get("Access-Control-Request-Method")
+	origin := req.Header.Get("Origin")
+	if origin == "" || asked.Method == "" {
+		t.Errorf("OPTIONS %s without Origin and Access-Control-Request-Method answered 204", req.URL)
+		return
+	}
+	if !errors.Is(routeErr, routers.ErrMethodNotAllowed) {
+		t.Errorf("preflight OPTIONS %s answered 204 on a path outside the contract", req.URL)
+	}
+	if len(body) != 0 {
+		t.Errorf("preflight OPTIONS %s: 204 with a body: %s", req.URL, body)
+	}
+	if !slices.Contains(header.Values("Vary"), "Origin") {
+		t.Errorf("preflight OPTIONS %s: Vary %q lacks Origin", req.URL, header.Values("Vary"))
+	}
+	switch got := header.Get("Access-Control-Allow-Origin"); got {
+	case "":
+		if header.Get("Access-Control-Allow-Credentials") != "" || header.Get("Access-Control-Allow-Methods") != "" {
+			t.Errorf("preflight OPTIONS %s: partial grant %v", req.URL, header)
+		}
+	case origin:
+		if header.Get("Access-Control-Allow-Credentials") != "true" {
+			t.Errorf("preflight OPTIONS %s: grant without credentials", req.URL)
+		}
+		if _, _, err := r.FindRoute(asked); err != nil {
+			t.Errorf("preflight OPTIONS %s: grant for %s, which the contract does not offer", req.URL, asked.Method)
+		}
+	default:
+		t.Errorf("preflight OPTIONS %s from %q: Access-Control-Allow-Origin %q", req.URL, origin, got)
 	}
 }
 

@@ -1,0 +1,99 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// Memberships is the hand-written face of the API: one method per question,
+// typed answers, and *APIError for every error answer. The generated
+// ClientWithResponses underneath stays reachable through Raw.
+type Memberships struct {
+	c *ClientWithResponses
+}
+
+// New returns a client of the deployment at baseURL (scheme and host, e.g.
+// "https://acme.example.com"). Options are the generated ones plus
+// WithSession; a client without WithHTTPClient uses http.DefaultClient, so
+// bound the calls with the context.
+func New(baseURL string, opts ...ClientOption) (*Memberships, error) {
+	c, err := NewClientWithResponses(baseURL, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Memberships{c: c}, nil
+}
+
+// Raw is the generated client, for what the wrapper does not cover.
+func (m *Memberships) Raw() *ClientWithResponses { return m.c }
+
+// ListOption narrows a List call.
+type ListOption func(*GetUserWorkspaceMembershipsParams)
+
+// InOrganization keeps only the memberships of one organization (a decimal
+// id). An organization without memberships of the caller gives an empty
+// list, never an error.
+func InOrganization(orgID string) ListOption {
+	return func(p *GetUserWorkspaceMembershipsParams) { p.OrgId = &orgID }
+}
+
+// List returns the caller's workspace memberships, newest first, with the
+// session they were read under. An error answer is an *APIError.
+func (m *Memberships) List(ctx context.Context, opts ...ListOption) (*WorkspaceMembershipsResponse, error) {
+	var params GetUserWorkspaceMembershipsParams
+	for _, o := range opts {
+		o(&params)
+	}
+	resp, err := m.c.GetUserWorkspaceMembershipsWithResponse(ctx, &params)
+	if err != nil {
+		return nil, err
+	}
+	if err := resp.Err(); err != nil {
+		return nil, err
+	}
+	return resp.JSON200, nil
+}
+
+// ListOrg is List(ctx, InOrganization(orgID)).
+func (m *Memberships) ListOrg(ctx context.Context, orgID string) (*WorkspaceMembershipsResponse, error) {
+	return m.List(ctx, InOrganization(orgID))
+}
+
+// Restricted reports whether the caller may not use the membership's
+// workspace right now; EligibilityRestriction.Message says why.
+func (m WorkspaceMembership) Restricted() bool {
+	return m.EligibilityRestriction.Type != None
+}
+
+// CodeOf returns the envelope code of an *APIError anywhere in err's chain.
+func CodeOf(err error) (ErrorCode, bool) {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code, true
+	}
+	return 0, false
+}
+
+// IsUnauthorized reports whether err is a 401: no session, or one that does
+// not authenticate (sign in again).
+func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
+
+// IsExpired reports whether err is a 401 for an expired (or not yet valid)
+// session token: refresh the token rather than signing in again.
+func IsExpired(err error) bool {
+	code, ok := CodeOf(err)
+	return ok && code == CodeExpiredSession
+}
+
+// IsBadRequest reports whether err is a 400: a malformed parameter.
+func IsBadRequest(err error) bool { return hasStatus(err, http.StatusBadRequest) }
+
+// IsNotFound reports whether err is a 404: no deployment answers on the
+// client's host (or the base URL has a path the API does not have).
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+func hasStatus(err error, status int) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == status
+}

@@ -1,0 +1,111 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wachtbench/memberships/client"
+	"github.com/wachtbench/memberships/internal/contracttest"
+	"github.com/wachtbench/memberships/internal/demo"
+	"github.com/wachtbench/memberships/server"
+)
+
+func TestMemberships(t *testing.T) {
+	ctx := context.Background()
+	st, err := demo.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	token, err := demo.Token(ctx, st, demo.Host, demo.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Config{}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	checked := client.WithHTTPClient(&http.Client{Transport: contracttest.Transport(t, nil)})
+	localhost := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	unknownHost := client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+		req.Host = "nowhere.test"
+		return nil
+	})
+
+	for _, tc := range []struct {
+		name      string
+		opts      []client.ClientOption
+		list      []client.ListOption
+		want      int // memberships, when no error
+		code      client.ErrorCode
+		is        func(error) bool
+		notOthers []func(error) bool
+	}{
+		{name: "all", opts: []client.ClientOption{client.WithSession(token)}, want: 6},
+		{name: "one organization", opts: []client.ClientOption{client.WithSession(token)}, list: []client.ListOption{client.InOrganization("2001")}, want: 4},
+		{name: "no such organization", opts: []client.ClientOption{client.WithSession(token)}, list: []client.ListOption{client.InOrganization("9")}, want: 0},
+		{name: "malformed organization", opts: []client.ClientOption{client.WithSession(token)}, list: []client.ListOption{client.InOrganization("x")},
+			code: client.CodeBadParameter, is: client.IsBadRequest, notOthers: []func(error) bool{client.IsUnauthorized, client.IsNotFound}},
+		{name: "no session", code: client.CodeMissingSession, is: client.IsUnauthorized, notOthers: []func(error) bool{client.IsExpired, client.IsBadRequest}},
+		{name: "bad session", opts: []client.ClientOption{client.WithSession("garbage")}, code: client.CodeInvalidSession, is: client.IsUnauthorized},
+		{name: "unknown deployment", opts: []client.ClientOption{client.WithSession(token), unknownHost}, code: client.CodeDeploymentNotFound, is: client.IsNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := client.New(localhost, append(tc.opts, checked)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer, err := c.List(ctx, tc.list...)
+			if tc.code == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(answer.Data) != tc.want || answer.Session.Id == "" {
+					t.Errorf("%d memberships, session %q; want %d", len(answer.Data), answer.Session.Id, tc.want)
+				}
+				return
+			}
+			var ae *client.APIError
+			if !errors.As(err, &ae) || ae.Code != tc.code || ae.Message == "" {
+				t.Fatalf("error %v, want code %d", err, tc.code)
+			}
+			if code, ok := client.CodeOf(err); !ok || code != tc.code || !tc.is(err) {
+				t.Errorf("helpers disagree on %v", err)
+			}
+			for _, not := range tc.notOthers {
+				if not(err) {
+					t.Errorf("a helper for another error matched %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestListOrgIsListInOrganization(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.RawQuery)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":200,"message":"","data":[],"session":{"id":"1","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}}`))
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListOrg(context.Background(), "42"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "org_id=42" || got[1] != "" {
+		t.Errorf("queries %q", got)
+	}
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	memberships "github.com/wachtbench/memberships"
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+// swaggerUI is the interactive reference served on /docs: Swagger UI's
+// built assets, vendored by scripts/vendor-swagger-ui.sh, and our page.
+//
+//go:embed swaggerui
+var swaggerUI embed.FS
+
+// readyTimeout bounds the database check of /readyz, so a stuck database
+// makes the probe fail rather than hang.
+const readyTimeout = 2 * time.Second
+
+// registerOps mounts what operators and tools use, outside the contract and
+// whatever the Host: liveness, readiness, metrics, the contract itself and
+// its reference page.
+func registerOps(e *echo.Echo, store domain.Store, gatherer prometheus.Gatherer, log *slog.Logger) error {
+	spec, err := openapi3.NewLoader().LoadFromData(memberships.OpenAPI)
+	if err != nil {
+		return fmt.Errorf("loading openapi.yaml: %w", err)
+	}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("openapi.yaml as JSON: %w", err)
+	}
+	ui, err := fs.Sub(swaggerUI, "swaggerui")
+	if err != nil {
+		return err
+	}
+
+	e.GET("/healthz", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "request_id", requestID(c), "err", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
+	e.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", memberships.OpenAPI)
+	})
+	e.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
+	})
+	index, err := fs.ReadFile(ui, "index.html")
+	if err != nil {
+		return err
+	}
+	page := func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, index) }
+	e.GET("/docs", page)
+	e.GET("/docs/", page)
+	e.GET("/docs/*", echo.WrapHandler(http.StripPrefix("/docs/", http.FileServerFS(ui))))
+	return nil
+}
