@@ -69,7 +69,9 @@ func newContract(spec *openapi3.T, store domain.Store, a *auth.Authenticator, va
 	return c, nil
 }
 
-func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+// resolve finds the deployment answering on the request's Host (404 when
+// none does) and starts the request's state, once for every API middleware.
+func (c *contract) resolve(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
 		req := ec.Request()
 		d, err := c.store.DeploymentByHost(req.Context(), hostname(req.Host))
@@ -83,9 +85,18 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			deployment: d,
 			clientIP:   eligibility.ClientIP(req.RemoteAddr, req.Header.Values("X-Forwarded-For"), c.trusted),
 		}
-		ctx := context.WithValue(req.Context(), stateKey{}, st)
-		req = req.WithContext(ctx)
-		ec.SetRequest(req) // now, so the access log names the deployment even on failure
+		ec.SetRequest(req.WithContext(context.WithValue(req.Context(), stateKey{}, st)))
+		return next(ec)
+	}
+}
+
+// middleware validates a resolved request against the contract, security
+// schemes included.
+func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		req := ec.Request()
+		ctx := req.Context()
+		st := stateFrom(ctx)
 		// The contract's operations take no body; refuse one before the
 		// validator, which would read it all into memory.
 		if req.ContentLength > 0 || len(req.TransferEncoding) > 0 {

@@ -1,22 +1,18 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/wachtbench/memberships/internal/domain"
 )
 
 // cors grants credentialed cross-origin access to the origins a deployment
 // lists, and nobody else: the session travels in a cookie, so a wildcard or a
-// reflected origin would let any site read the caller's memberships.
-type cors struct {
-	store domain.Store
-}
+// reflected origin would let any site read the caller's memberships. It runs
+// after contract.resolve, which found the deployment.
+type cors struct{}
 
 // exposedHeaders are the response headers a granted page may read: the
 // request id, and the refreshed token staging deployments send in a header.
@@ -25,17 +21,9 @@ const exposedHeaders = requestIDHeader + ", X-Development-Session"
 // preflightMaxAge is how long a browser may cache a preflight (seconds).
 const preflightMaxAge = "600"
 
-// allowedOrigin reports whether origin may call the deployment answering on
-// host. Requests without Origin (same-origin, server-side) cost no lookup.
-func (c *cors) allowedOrigin(req *http.Request, origin string) (bool, error) {
-	d, err := c.store.DeploymentByHost(req.Context(), hostname(req.Host))
-	if errors.Is(err, domain.ErrNotFound) {
-		return false, errDeploymentNotFound
-	}
-	if err != nil {
-		return false, internal(err)
-	}
-	return slices.Contains(d.AllowedOrigins, strings.ToLower(origin)), nil
+// allowedOrigin reports whether origin may call the request's deployment.
+func allowedOrigin(req *http.Request, origin string) bool {
+	return slices.Contains(stateFrom(req.Context()).deployment.AllowedOrigins, strings.ToLower(origin))
 }
 
 // middleware adds the grant to actual requests of the API routes. The grant is
@@ -47,8 +35,7 @@ func (c *cors) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		h := ec.Response().Header()
 		h.Add(echo.HeaderVary, echo.HeaderOrigin)
 		if origin := ec.Request().Header.Get(echo.HeaderOrigin); origin != "" {
-			ok, err := c.allowedOrigin(ec.Request(), origin)
-			if ok && err == nil {
+			if allowedOrigin(ec.Request(), origin) {
 				grant(h, origin)
 				h.Set(echo.HeaderAccessControlExposeHeaders, exposedHeaders)
 			}
@@ -72,10 +59,7 @@ func (c *cors) preflight(methods ...string) echo.HandlerFunc {
 			ec.Response().Header().Set(echo.HeaderAllow, allow)
 			return errMethodNotAllowed
 		}
-		ok, err := c.allowedOrigin(req, origin)
-		if err != nil {
-			return err
-		}
+		ok := allowedOrigin(req, origin)
 		h := ec.Response().Header()
 		h.Add(echo.HeaderVary, echo.HeaderOrigin)
 		h.Add(echo.HeaderVary, echo.HeaderAccessControlRequestMethod)

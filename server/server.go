@@ -76,15 +76,15 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	// Only the contract's operations pass through the validator.
 	api := &adapter{svc: service.New(store)}
 	perOperation := map[string][]echo.MiddlewareFunc{}
-	cr := &cors{store: store}
+	cr := &cors{}
 	for path, item := range spec.Paths.Map() {
 		var methods []string
 		for method, op := range item.Operations() {
-			perOperation[op.OperationID] = []echo.MiddlewareFunc{cr.middleware, ct.middleware}
+			perOperation[op.OperationID] = []echo.MiddlewareFunc{ct.resolve, cr.middleware, ct.middleware}
 			methods = append(methods, method)
 		}
 		slices.Sort(methods)
-		e.OPTIONS(path, cr.preflight(methods...)) // Echo runs no route middleware for an unrouted OPTIONS
+		e.OPTIONS(path, cr.preflight(methods...), ct.resolve) // Echo runs no route middleware for an unrouted OPTIONS
 	}
 	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(api, nil), gen.RegisterHandlersOptions{OperationMiddlewares: perOperation})
 	return e, nil
