@@ -3,6 +3,8 @@ package server_test
 import (
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"sync"
@@ -50,6 +52,9 @@ func TestDatabaseDisappearsAndReturns(t *testing.T) {
 	start := time.Now()
 	rec := e.do(call{host: "prod.test", cookie: tok})
 	expectError(t, rec, 500, 1900)
+	if live, ready := e.probe("/healthz"), e.probe("/readyz"); live != 200 || ready != 503 {
+		t.Errorf("during the outage: /healthz %d (want 200), /readyz %d (want 503)", live, ready)
+	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("a failing request took %v", d)
 	}
@@ -69,6 +74,9 @@ func TestDatabaseDisappearsAndReturns(t *testing.T) {
 	}
 	if code := get(); code != 200 {
 		t.Fatalf("after the file returned: %d", code)
+	}
+	if ready := e.probe("/readyz"); ready != 200 {
+		t.Errorf("after the outage: /readyz %d", ready)
 	}
 	t.Logf("statuses under load: %v", seen)
 }
@@ -177,6 +185,9 @@ func TestPostgresOutageAndRecovery(t *testing.T) {
 
 	px.stop() // refused, as when PostgreSQL is stopped
 	expect("stopped", 500)
+	if live, ready := e.probe("/healthz"), e.probe("/readyz"); live != 200 || ready != 503 {
+		t.Errorf("PostgreSQL stopped: /healthz %d (want 200), /readyz %d (want 503)", live, ready)
+	}
 	px.start()
 	waitFor(t, func() bool { c, _ := get(); return c == 200 })
 
@@ -192,6 +203,13 @@ func TestPostgresOutageAndRecovery(t *testing.T) {
 	px.stop()
 	px.start()
 	waitFor(t, func() bool { c, _ := get(); return c == 200 })
+}
+
+// probe answers an operational endpoint's status.
+func (e *env) probe(path string) int {
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Code
 }
 
 func waitFor(t *testing.T, ok func() bool) {
