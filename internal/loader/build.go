@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -20,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
 )
@@ -607,44 +607,30 @@ func normalizeOrigin(o string) (string, error) {
 // the given one (PKCS#8, or SEC 1 "EC PRIVATE KEY") checked to be P-256, or
 // a new one.
 func keyPair(given string) (private, public []byte, err error) {
-	var key *ecdsa.PrivateKey
 	if strings.TrimSpace(given) == "" {
-		if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
-			return nil, nil, fmt.Errorf("generating a key: %w", err)
-		}
-	} else {
-		block, rest := pem.Decode([]byte(given))
-		if block == nil || strings.TrimSpace(string(rest)) != "" {
-			return nil, nil, fmt.Errorf("expected one PEM block")
-		}
-		var parsed any
-		switch block.Type {
-		case "PRIVATE KEY":
-			parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			parsed, err = x509.ParseECPrivateKey(block.Bytes)
-		default:
-			return nil, nil, fmt.Errorf("expected a PRIVATE KEY PEM block, got %q", block.Type)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		k, ok := parsed.(*ecdsa.PrivateKey)
-		if !ok || k.Curve != elliptic.P256() {
-			return nil, nil, fmt.Errorf("expected an ECDSA P-256 key (ES256)")
-		}
-		key = k
+		return auth.GenerateKey()
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	block, rest := pem.Decode([]byte(given))
+	if block == nil || strings.TrimSpace(string(rest)) != "" {
+		return nil, nil, fmt.Errorf("expected one PEM block")
+	}
+	var parsed any
+	switch block.Type {
+	case "PRIVATE KEY":
+		parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		parsed, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return nil, nil, fmt.Errorf("expected a PRIVATE KEY PEM block, got %q", block.Type)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return nil, nil, err
+	k, ok := parsed.(*ecdsa.PrivateKey)
+	if !ok || k.Curve != elliptic.P256() {
+		return nil, nil, fmt.Errorf("expected an ECDSA P-256 key (ES256)")
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), nil
+	return auth.EncodeKey(k)
 }
 
 // index finds entries by id or by name; a reference that is a known id

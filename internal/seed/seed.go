@@ -10,16 +10,12 @@ package seed
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	mrand "math/rand/v2"
 	"time"
 
+	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
 )
@@ -141,7 +137,7 @@ func metadata(v map[string]any) json.RawMessage {
 
 func (g *generator) base() (*domain.Dataset, error) {
 	c := g.c
-	private, public, err := keyPair()
+	private, public, err := auth.GenerateKey()
 	if err != nil {
 		return nil, err
 	}
@@ -291,22 +287,4 @@ func (g *generator) roles(ws workspace) []int64 {
 		out = append(out, ws.roles[r])
 	}
 	return out
-}
-
-// keyPair is a fresh ES256 key as the store keeps it: PKCS#8 and PKIX PEM.
-func keyPair() (private, public []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), nil
 }
