@@ -10,20 +10,35 @@ import (
 // typed answers, and *APIError for every error answer. The generated
 // ClientWithResponses underneath stays reachable through Raw.
 type Memberships struct {
-	c *ClientWithResponses
+	c       *ClientWithResponses
+	session *sessionFollower
 }
 
 // New returns a client of the deployment at baseURL (scheme and host, e.g.
 // "https://acme.example.com"). Options are the generated ones plus
 // WithSession; a client without WithHTTPClient uses http.DefaultClient, so
-// bound the calls with the context.
+// bound the calls with the context. When the server refreshes an expired
+// session token, the client sends the new one from then on (see Session).
 func New(baseURL string, opts ...ClientOption) (*Memberships, error) {
-	c, err := NewClientWithResponses(baseURL, opts...)
+	f := &sessionFollower{}
+	c, err := NewClientWithResponses(baseURL, append(opts, func(c *Client) error {
+		f.next = c.Client
+		if f.next == nil {
+			f.next = http.DefaultClient
+		}
+		c.Client = f
+		return nil
+	})...)
 	if err != nil {
 		return nil, err
 	}
-	return &Memberships{c: c}, nil
+	return &Memberships{c: c, session: f}, nil
 }
+
+// Session is the latest session token the server handed back when it
+// refreshed an expired one ("" if it has not): keep it for the next run, the
+// one given to WithSession must not be used again.
+func (m *Memberships) Session() string { return m.session.current() }
 
 // Raw is the generated client, for what the wrapper does not cover.
 func (m *Memberships) Raw() *ClientWithResponses { return m.c }
@@ -79,8 +94,9 @@ func CodeOf(err error) (ErrorCode, bool) {
 // not authenticate (sign in again).
 func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
 
-// IsExpired reports whether err is a 401 for an expired (or not yet valid)
-// session token: refresh the token rather than signing in again.
+// IsExpired reports whether err is a 401 for a session token that expired
+// and could not be refreshed (its session's rotating token is past its
+// validity), or is not valid yet: sign in again.
 func IsExpired(err error) bool {
 	code, ok := CodeOf(err)
 	return ok && code == CodeExpiredSession

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/wachtbench/memberships/client"
+	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/server"
 )
@@ -59,4 +61,41 @@ func testGeneratedClientEndToEnd(t *testing.T, db string) {
 	if !errors.As(resp.Err(), &apiErr) || apiErr.Status != 401 || apiErr.Code != client.CodeInvalidSession {
 		t.Errorf("typed error: %v", resp.Err())
 	}
+}
+
+// The client wrapper follows a refresh: after the server hands back a new
+// token, it sends that one, so the session survives past the grace window in
+// which re-sending the old token would revoke it.
+func TestClientFollowsRefresh(t *testing.T) {
+	eachStore(t, func(t *testing.T, db string) {
+		clk := newClock()
+		e := newEnv(t, db, server.Config{Now: clk.now})
+		srv := httptest.NewServer(e.h)
+		defer srv.Close()
+		for _, host := range []string{"prod.test", "staging.test"} {
+			user := map[string]string{"prod.test": "alice@example.com", "staging.test": "dev@example.com"}[host]
+			old := e.expired(host, user, clk.now().Add(time.Hour))
+			c, err := client.New(srv.URL, client.WithSession(old),
+				client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error { req.Host = host; return nil }),
+				client.WithHTTPClient(&http.Client{Transport: contracttest.Transport(t, nil)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := c.List(ctx); err != nil {
+				t.Fatalf("%s: first call (refreshes): %v", host, err)
+			}
+			fresh := c.Session()
+			if fresh == "" || fresh == old {
+				t.Fatalf("%s: the client did not keep the refreshed token", host)
+			}
+			clk.add(2 * auth.RefreshGrace)
+			if _, err := c.List(ctx); err != nil {
+				t.Fatalf("%s: after the grace window the client must send the new token: %v", host, err)
+			}
+			if c.Session() != fresh {
+				t.Errorf("%s: a second refresh happened", host)
+			}
+		}
+	})
 }
