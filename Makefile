@@ -103,7 +103,7 @@ check-breaking:
 	$(GO) run ./cmd/specgate openapi.yaml
 
 ## ci: what .ci/run runs
-ci: check-generated lint lint-spec check-breaking test-postgres fuzz-smoke
+ci: check-generated lint lint-spec check-breaking test-postgres bench-smoke fuzz-smoke
 
 clean:
 	rm -rf bin
