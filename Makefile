@@ -11,7 +11,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
 FUZZTIME ?= 5s
 
-.PHONY: all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
+.PHONY: bench bench-smoke all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
@@ -59,6 +59,22 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz='^FuzzOrgIDPattern$$' -fuzztime=$(FUZZTIME) ./server
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./server
 
+## bench: the load benchmark (cmd/membench): seeds a fresh database, then full / no-validator / floor
+## side by side and the memberships-per-user sweep; PostgreSQL too when MEMBERSHIPS_TEST_POSTGRES is set.
+## BENCHFLAGS passes flags (go run ./cmd/membench -h). Then the Go micro-benchmarks.
+BENCHFLAGS ?=
+bench:
+	$(GO) build -o bin/membench ./cmd/membench
+	./bin/membench $(BENCHFLAGS)
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
+
+## bench-smoke: the benchmark in seconds, for CI: tiny data set, no thresholds (errors still fail it)
+bench-smoke:
+	$(GO) build -o bin/membench ./cmd/membench
+	./bin/membench -users 200 -tokens 50 -concurrency 8 -duration 1500ms -rounds 1 -warmup 300ms \
+		-sweep 1,10,100 -sweep-users 3 -sweep-duration 500ms
+	$(GO) test -run='^$$' -bench=. -benchtime=100x ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
+
 ## lint: gofmt and go vet (generated code excluded from gofmt)
 lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
@@ -87,7 +103,7 @@ check-breaking:
 	$(GO) run ./cmd/specgate openapi.yaml
 
 ## ci: what .ci/run runs
-ci: check-generated lint lint-spec check-breaking test-postgres fuzz-smoke
+ci: check-generated lint lint-spec check-breaking test-postgres bench-smoke fuzz-smoke
 
 clean:
 	rm -rf bin

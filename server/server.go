@@ -17,6 +17,7 @@ import (
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/auth"
+	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/service"
 )
@@ -35,6 +36,10 @@ type Config struct {
 	// SkipValidation switches off the contract validator (authentication
 	// still runs). It exists only to measure the validator's cost.
 	SkipValidation bool
+	// CacheTTL is how long deployments (by host) and active sessions are
+	// remembered (internal/cache): the longest a revocation, a sign-out or
+	// a deployment change may go unnoticed by this instance. 0: no cache.
+	CacheTTL time.Duration
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -54,7 +59,9 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
-	store = instrumentedStore{Store: store, m: m}
+	// The cache sits outside the instrumentation: store metrics time the
+	// database calls actually made.
+	store = cache.Store(instrumentedStore{Store: store, m: m}, cfg.CacheTTL, cfg.Now)
 	spec, err := gen.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("loading embedded contract: %w", err)

@@ -2,11 +2,14 @@ package auth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
 )
@@ -35,6 +38,21 @@ type Authenticator struct {
 	now         func() time.Time
 	publicKeys  sync.Map // deployment id → *cachedKey[*ecdsa.PublicKey]
 	privateKeys sync.Map // deployment id → *cachedKey[*ecdsa.PrivateKey]
+	verified    *cache.TTL[[sha256.Size]byte, verifiedToken]
+}
+
+// maxVerified bounds the verified-token cache: one entry (~100 bytes) per
+// token polled within its lifetime on this instance.
+const maxVerified = 100_000
+
+// verifiedToken is a token that passed Verify, remembered until it expires so
+// that a polling client pays for one ECDSA verification per token, not per
+// request. The key and issuer it was verified with are part of the entry: a
+// rotated key or another deployment's host verifies afresh.
+type verifiedToken struct {
+	key    *ecdsa.PublicKey
+	issuer string
+	claims TokenClaims
 }
 
 type cachedKey[K any] struct {
@@ -47,7 +65,7 @@ func NewAuthenticator(store SessionStore, now func() time.Time) *Authenticator {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{store: store, now: now}
+	return &Authenticator{store: store, now: now, verified: cache.NewTTL[[sha256.Size]byte, verifiedToken](maxVerified)}
 }
 
 // Result is an authenticated request's caller and, when the request carried
@@ -70,7 +88,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, t
 		return Result{}, err
 	}
 	now := a.now()
-	claims, err := Verify(key, Issuer(d.Host), token, now)
+	claims, err := a.verify(key, Issuer(d.Host), token, now)
 	expired := errors.Is(err, ErrExpiredToken)
 	if err != nil && !expired {
 		return Result{}, err
@@ -99,6 +117,24 @@ func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, t
 		res.Caller.Session.UpdatedAt = now
 	}
 	return res, nil
+}
+
+// verify is Verify, remembering tokens that pass until they expire. Only the
+// signature and claims are remembered: the session is checked on every request.
+func (a *Authenticator) verify(key *ecdsa.PublicKey, issuer, token string, now time.Time) (TokenClaims, error) {
+	if len(token) > MaxTokenSize {
+		return TokenClaims{}, ErrInvalidToken
+	}
+	h := sha256.Sum256([]byte(token))
+	if v, ok := a.verified.Get(h, now); ok && v.key == key && v.issuer == issuer {
+		return v.claims, nil
+	}
+	claims, err := Verify(key, issuer, token, now)
+	if err == nil {
+		// Verify accepts the token until exp + Leeway; so does the cache.
+		a.verified.Put(h, verifiedToken{key: key, issuer: issuer, claims: claims}, claims.ExpiresAt.Add(Leeway), now)
+	}
+	return claims, err
 }
 
 // refresh rotates the expired token's rotating token and signs a JWT for the

@@ -28,7 +28,7 @@ type serveConfig struct {
 	db                                        dbConfig
 	maxHeaderBytes                            int
 	// Timeouts, by flag name.
-	drain, readHeader, read, write, idle, handler, query time.Duration
+	drain, readHeader, read, write, idle, handler, query, cacheTTL time.Duration
 }
 
 func serveCmd(e env) *cobra.Command {
@@ -61,6 +61,7 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 		{&c.idle, "idle-timeout", "MEMBERSHIPS_IDLE_TIMEOUT", "60s", "how long an idle keep-alive connection stays open"},
 		{&c.handler, "handler-timeout", "MEMBERSHIPS_HANDLER_TIMEOUT", "10s", "deadline for handling one request (0: none)"},
 		{&c.query, "query-timeout", "MEMBERSHIPS_QUERY_TIMEOUT", "3s", "deadline for one database call on the request path (0: none)"},
+		{&c.cacheTTL, "cache-ttl", "MEMBERSHIPS_CACHE_TTL", "5s", "how long deployments and active sessions are cached: the longest a revoked session still works on this instance (0: no cache)"},
 	}
 	raw := make([]string, len(durations))
 	for i, d := range durations {
@@ -133,7 +134,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		return err
 	}
 	st := store.WithQueryTimeout(db, c.query)
-	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler}, st)
+	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL}, st)
 	if err != nil {
 		return err
 	}

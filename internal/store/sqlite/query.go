@@ -121,10 +121,10 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 }
 
 // membershipsSQL is the whole answer in one statement: the memberships joined
-// with their workspace, organization and organization membership, and, per
-// row, correlated subqueries for the member counts and JSON aggregates for
-// segments, workspace roles and organization permissions. One statement also
-// means one consistent snapshot without a transaction.
+// with their workspace, organization and organization membership (member
+// counts are columns kept by triggers, migration 0002), and, per row, JSON
+// aggregates for segments, workspace roles and organization permissions. One
+// statement also means one consistent snapshot without a transaction.
 //
 // ?1 user, ?2 deployment, ?3 organization or NULL.
 const membershipsSQL = `
@@ -132,8 +132,7 @@ SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
        wm.public_metadata, wm.created_at, wm.updated_at,
        w.id, w.name, w.image_url, w.description, w.public_metadata,
        w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at,
-       (SELECT count(*) FROM workspace_memberships c
-         WHERE c.workspace_id = w.id AND c.deleted_at IS NULL),
+       w.member_count,
        (SELECT json_group_array(json_object(
                  'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
                  'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
@@ -142,8 +141,7 @@ SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
        o.id, o.name, o.image_url, o.description, o.public_metadata,
        o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
        o.created_at, o.updated_at,
-       (SELECT count(*) FROM organization_memberships c
-         WHERE c.organization_id = o.id AND c.deleted_at IS NULL),
+       o.member_count,
        (SELECT json_group_array(json_object(
                  'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
                  'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -88,7 +89,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{stmts: map[string]*sql.Stmt{}}
 	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file})
-	s.db.SetMaxIdleConns(4)
+	// Every connection a request may use stays open: a new one re-reads the
+	// schema, runs the pragmas, re-prepares statements and starts with a cold
+	// page cache, which under load costs more than the query.
+	conns := max(8, 4*runtime.GOMAXPROCS(0))
+	s.db.SetMaxOpenConns(conns)
+	s.db.SetMaxIdleConns(conns)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

@@ -1,0 +1,440 @@
+// Package bench is the load benchmark behind `make bench` (cmd/membench): it
+// seeds a fresh database with internal/seed, mints tokens, starts the servers
+// in a child process and drives closed-loop load at them over loopback,
+// printing throughput, latency, allocations, peak RSS and statements per
+// request for each scenario, then a sweep over memberships per user.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/wachtbench/memberships/internal/auth"
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/ids"
+	"github.com/wachtbench/memberships/internal/seed"
+	"github.com/wachtbench/memberships/internal/store"
+)
+
+// Config is the shape of a run.
+type Config struct {
+	// The data set (internal/seed): one deployment of Users users.
+	Users, Organizations, WorkspacesPerOrganization, MembershipsPerUser int
+	RolesPerWorkspace, RolesPerMembership, Segments                     int
+	// Tokens is how many users' sessions the load picks from.
+	Tokens int
+	// Concurrency workers, each scenario for Duration split in Rounds taken
+	// in turn (full, no-validator, floor, full, …) so a noisy neighbour hits
+	// all of them alike; after Warmup each.
+	Concurrency int
+	Duration    time.Duration
+	Rounds      int
+	Warmup      time.Duration
+	// Sweep: one deployment of SweepUsers users per entry, with that many
+	// memberships each, driven at SweepConcurrency for SweepDuration.
+	Sweep            []int
+	SweepUsers       int
+	SweepConcurrency int
+	SweepDuration    time.Duration
+	// CacheTTL is the servers' server.Config.CacheTTL.
+	CacheTTL time.Duration
+	// Postgres, when set, is a server on which a fresh schema is also benchmarked.
+	Postgres string
+	// Dir holds the SQLite database; a temporary directory when empty.
+	Dir string
+	// Progress receives progress bars and notes; Out the results.
+	Progress, Out io.Writer
+}
+
+// Default is the issue's data set and load.
+func Default() Config {
+	return Config{
+		Users: 10_000, Organizations: 200, WorkspacesPerOrganization: 10, MembershipsPerUser: 10,
+		RolesPerWorkspace: 3, RolesPerMembership: 2, Segments: 20,
+		Tokens: 1_000, Concurrency: 32, Duration: 15 * time.Second, Rounds: 3, Warmup: 2 * time.Second,
+		Sweep: []int{1, 10, 100, 1_000}, SweepUsers: 20, SweepConcurrency: 4, SweepDuration: 3 * time.Second,
+		CacheTTL: 5 * time.Second,
+		Progress: os.Stderr, Out: os.Stdout,
+	}
+}
+
+const mainHost = "bench.test"
+
+func sweepHost(m int) string { return fmt.Sprintf("sweep%d.test", m) }
+
+// Run benchmarks SQLite, then PostgreSQL when configured.
+func Run(ctx context.Context, c Config) error {
+	dir := c.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "membench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	fmt.Fprintf(c.Out, "membench: %s %s/%s, GOMAXPROCS=%d, %d CPUs; cache TTL %s\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), c.CacheTTL)
+	if err := runStore(ctx, c, "sqlite", filepath.Join(dir, "bench.db")); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if c.Postgres == "" {
+		fmt.Fprintln(c.Out, "\npostgres: skipped (MEMBERSHIPS_TEST_POSTGRES is not set)")
+		return nil
+	}
+	u, drop, err := freshSchema(ctx, c.Postgres)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	if err := runStore(ctx, c, "postgres", u); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
+	fmt.Fprintf(c.Out, "\n== %s: %d users × %d workspace memberships, %d organizations × %d workspaces\n",
+		name, c.Users, c.MembershipsPerUser, c.Organizations, c.WorkspacesPerOrganization)
+	tokens, sweepTokens, err := prepare(ctx, c, dbURL)
+	if err != nil {
+		return err
+	}
+	ch, err := startChild(ctx, dbURL, c.CacheTTL)
+	if err != nil {
+		return err
+	}
+	defer ch.stop()
+	client := newClient(max(c.Concurrency, c.SweepConcurrency))
+
+	// The floor serves the bytes of a typical answer: the first user's.
+	typical, err := fetch(ctx, client, target{url: ch.addrs.Full + apiPath, host: mainHost, tokens: tokens[:1]})
+	if err != nil {
+		return err
+	}
+	if err := ch.post("/floor", typical); err != nil {
+		return err
+	}
+
+	scenarios := []struct {
+		name string
+		url  string
+	}{{"full", ch.addrs.Full}, {"no-validator", ch.addrs.NoValidator}, {"floor", ch.addrs.Floor}}
+	type measured struct {
+		res        result
+		mallocs    uint64
+		alloc      uint64
+		statements int64
+		peak       int64
+	}
+	ms := make([]measured, len(scenarios))
+	for _, s := range scenarios {
+		drive(ctx, client, target{url: s.url + apiPath, host: mainHost, tokens: tokens}, c.Concurrency, c.Warmup)
+	}
+	rounds := max(c.Rounds, 1)
+	for r := range rounds {
+		for i, s := range scenarios {
+			fmt.Fprintf(c.Progress, "\r%s: round %d/%d, %-12s", name, r+1, rounds, s.name)
+			_ = ch.post("/reset-peak", nil)
+			before, err := ch.stats()
+			if err != nil {
+				return err
+			}
+			res := drive(ctx, client, target{url: s.url + apiPath, host: mainHost, tokens: tokens}, c.Concurrency, c.Duration/time.Duration(rounds))
+			after, err := ch.stats()
+			if err != nil {
+				return err
+			}
+			m := &ms[i]
+			m.res.add(res)
+			m.mallocs += after.Mallocs - before.Mallocs
+			m.alloc += after.TotalAlloc - before.TotalAlloc
+			m.statements += after.Statements - before.Statements
+			m.peak = max(m.peak, after.PeakRSS)
+		}
+	}
+	fmt.Fprint(c.Progress, "\r\033[K")
+
+	fmt.Fprintf(c.Out, "closed loop: concurrency %d, %s per scenario (%d rounds), %d users' tokens, answer %d bytes\n",
+		c.Concurrency, c.Duration, rounds, len(tokens), len(typical))
+	tw := tabwriter.NewWriter(c.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp90\tp99\terrors\tallocs/req\tbytes/req\tstmts/req\tpeak RSS\t")
+	for i, s := range scenarios {
+		m := &ms[i]
+		n := float64(max(m.res.requests(), 1))
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.1f MiB\t\n", s.name, m.res.rate(),
+			ms3(m.res.quantile(.5)), ms3(m.res.quantile(.9)), ms3(m.res.quantile(.99)), m.res.errors,
+			float64(m.mallocs)/n, float64(m.alloc)/n, float64(m.statements)/n, float64(m.peak)/(1<<20))
+	}
+	tw.Flush()
+	full, noVal, floor := &ms[0].res, &ms[1].res, &ms[2].res
+	fmt.Fprintf(c.Out, "full/floor = %.2f   full/no-validator = %.2f   full p99/p50 = %.1f\n",
+		full.rate()/floor.rate(), full.rate()/noVal.rate(), float64(full.quantile(.99))/float64(max(full.quantile(.5), 1)))
+
+	failed := full.errors + noVal.errors + floor.errors
+	defer func() {
+		if failed > 0 && err == nil {
+			err = fmt.Errorf("%d requests failed", failed)
+		}
+	}()
+	if len(c.Sweep) == 0 {
+		return nil
+	}
+	fmt.Fprintf(c.Out, "\nsweep (full server): concurrency %d, %s each, %d users per point\n", c.SweepConcurrency, c.SweepDuration, c.SweepUsers)
+	tw = tabwriter.NewWriter(c.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "memberships/user\treq/s\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
+	p50 := map[int]time.Duration{}
+	for i, m := range c.Sweep {
+		t := target{url: ch.addrs.Full + apiPath, host: sweepHost(m), tokens: sweepTokens[i]}
+		drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration/5)
+		before, err := ch.stats()
+		if err != nil {
+			return err
+		}
+		res := drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration)
+		after, err := ch.stats()
+		if err != nil {
+			return err
+		}
+		p50[m], failed = res.quantile(.5), failed+res.errors
+		fmt.Fprintf(tw, "%d\t%.0f\t%s\t%s\t%d\t%d\t%.2f\t\n", m, res.rate(), ms3(p50[m]), ms3(res.quantile(.99)), res.errors,
+			res.bytes/int64(max(len(res.latencies), 1)), float64(after.Statements-before.Statements)/float64(max(res.requests(), 1)))
+	}
+	tw.Flush()
+	if p50[10] > 0 && p50[1000] > 0 {
+		fmt.Fprintf(c.Out, "p50(1000)/p50(10) = %.1f\n", float64(p50[1000])/float64(p50[10]))
+	}
+	return nil
+}
+
+const apiPath = "/me/workspace-memberships"
+
+func ms3(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+// prepare seeds the database and mints tokens: for the main deployment, and
+// for each sweep deployment.
+func prepare(ctx context.Context, c Config, dbURL string) (tokens []string, sweep [][]string, err error) {
+	st, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	sc := seed.Config{
+		Host: mainHost, Mode: domain.ModeProduction,
+		Organizations: c.Organizations, WorkspacesPerOrganization: c.WorkspacesPerOrganization, Segments: c.Segments,
+		RolesPerWorkspace: c.RolesPerWorkspace, Users: c.Users, MembershipsPerUser: c.MembershipsPerUser,
+		RolesPerMembership: c.RolesPerMembership, ChunkUsers: 1_000, Seed: 1,
+	}
+	if err := load(ctx, c.Progress, st, sc); err != nil {
+		return nil, nil, err
+	}
+	if tokens, err = mint(ctx, st, sc, c.Tokens); err != nil {
+		return nil, nil, err
+	}
+	for _, m := range c.Sweep {
+		s := sc
+		s.Host, s.Users, s.MembershipsPerUser, s.ChunkUsers = sweepHost(m), c.SweepUsers, m, max(1, 20_000/max(m, 1))
+		if err := load(ctx, c.Progress, st, s); err != nil {
+			return nil, nil, err
+		}
+		t, err := mint(ctx, st, s, s.Users)
+		if err != nil {
+			return nil, nil, err
+		}
+		sweep = append(sweep, t)
+	}
+	return tokens, sweep, nil
+}
+
+// load generates a data set into st with a progress bar.
+func load(ctx context.Context, progress io.Writer, st domain.Store, sc seed.Config) error {
+	bar := progressbar.NewOptions(sc.Users,
+		progressbar.OptionSetWriter(progress),
+		progressbar.OptionSetDescription("seeding "+sc.Host),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	defer bar.Finish()
+	return seed.Generate(ctx, sc, func(ds *domain.Dataset, users int) error {
+		if err := st.Load(ctx, ds); err != nil {
+			return err
+		}
+		return bar.Set(users)
+	})
+}
+
+// mint creates sessions for n users spread over the data set and signs their
+// tokens, as `memberships token` does.
+func mint(ctx context.Context, st domain.Store, sc seed.Config, n int) ([]string, error) {
+	n = min(n, sc.Users)
+	d, err := st.DeploymentByHost(ctx, sc.Host)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := st.SigningKey(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	key, err := auth.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]string, 0, n)
+	for i := range n {
+		u, err := st.FindUser(ctx, d.ID, seed.Email(sc, i*sc.Users/n))
+		if err != nil {
+			return nil, err
+		}
+		s := domain.NewSession{
+			DeploymentID: d.ID, UserID: u.ID, SessionID: ids.New(), SignInID: ids.New(), RotatingTokenID: ids.New(),
+			CreatedAt: now, SignInExpiresAt: now.Add(auth.SignInLifetime), TokenValidUntil: now.Add(auth.SignInLifetime),
+		}
+		if err := st.CreateSession(ctx, s); err != nil {
+			return nil, err
+		}
+		tok, err := auth.Sign(key, auth.Issuer(d.Host), s.SessionID, s.RotatingTokenID, now, auth.TokenLifetime)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tok)
+	}
+	return out, nil
+}
+
+// fetch gets one answer, which must be a 200.
+func fetch(ctx context.Context, c *http.Client, t target) ([]byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
+	req.Host = t.host
+	req.Header.Set("Cookie", "__session="+t.tokens[0])
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %d %s", t.url, resp.StatusCode, b)
+	}
+	return b, err
+}
+
+// child is the server process.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	addrs childAddrs
+}
+
+func startChild(ctx context.Context, dbURL string, cacheTTL time.Duration) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "-cache-ttl", cacheTTL.String())
+	cmd.Env = append(os.Environ(), ChildEnv+"="+dbURL)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ch := &child{cmd: cmd, stdin: stdin}
+	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	if err == nil {
+		err = json.Unmarshal(line, &ch.addrs)
+	}
+	if err != nil {
+		ch.stop()
+		return nil, fmt.Errorf("starting the server process: %w", err)
+	}
+	return ch, nil
+}
+
+func (ch *child) stop() {
+	ch.stdin.Close()
+	done := make(chan struct{})
+	go func() { ch.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		ch.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (ch *child) post(path string, body []byte) error {
+	resp, err := http.Post(ch.addrs.Control+path, "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(path + ": " + resp.Status)
+	}
+	return nil
+}
+
+func (ch *child) stats() (stats, error) {
+	var s stats
+	resp, err := http.Get(ch.addrs.Control + "/stats")
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// freshSchema creates a schema of its own on the server at base and returns
+// the URL that uses it, and a function that drops it.
+func freshSchema(ctx context.Context, base string) (string, func(), error) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	exec := func(sql string) error {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE SCHEMA " + schema); err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() { exec("DROP SCHEMA " + schema + " CASCADE") }, nil
+}

@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/server"
+)
+
+// The servers run in a child process of their own, so that the allocations
+// and peak RSS measured are the server's alone, not the load generator's.
+
+// ChildEnv marks the child process; its value is the database URL.
+const ChildEnv = "MEMBENCH_CHILD_DB"
+
+// childAddrs is the child's first line on stdout.
+type childAddrs struct {
+	Full, NoValidator, Floor, Control string
+}
+
+// stats is a snapshot of the child's counters.
+type stats struct {
+	Mallocs    uint64 `json:"mallocs"`
+	TotalAlloc uint64 `json:"total_alloc"`
+	Statements int64  `json:"statements"`
+	PeakRSS    int64  `json:"peak_rss"` // bytes, since the last reset
+}
+
+// RunChild serves the three scenarios over the database at dbURL until stdin
+// closes. cacheTTL is server.Config.CacheTTL.
+func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
+	db, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	counter, _ := db.(interface{ Statements() int64 })
+	st := store.WithQueryTimeout(db, 3*time.Second) // as serve does
+	full, err := server.New(server.Config{CacheTTL: cacheTTL}, st)
+	if err != nil {
+		return err
+	}
+	noValidator, err := server.New(server.Config{CacheTTL: cacheTTL, SkipValidation: true}, st)
+	if err != nil {
+		return err
+	}
+	var floor atomic.Pointer[[]byte] // a typical answer, set by the driver
+	floorHandler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		w.Write(*floor.Load())
+	})
+	control := http.NewServeMux()
+	control.HandleFunc("POST /floor", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		floor.Store(&b)
+	})
+	control.HandleFunc("POST /reset-peak", func(w http.ResponseWriter, _ *http.Request) {
+		// Resets VmHWM to the current RSS (Linux); elsewhere peak RSS reads 0.
+		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	})
+	control.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		s := stats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, PeakRSS: peakRSS()}
+		if counter != nil {
+			s.Statements = counter.Statements()
+		}
+		json.NewEncoder(w).Encode(s)
+	})
+
+	var addrs childAddrs
+	for _, s := range []struct {
+		addr *string
+		h    http.Handler
+	}{{&addrs.Full, full}, {&addrs.NoValidator, noValidator}, {&addrs.Floor, floorHandler}, {&addrs.Control, control}} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		*s.addr = "http://" + ln.Addr().String()
+		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+		go srv.Serve(ln)
+		defer srv.Close()
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(addrs); err != nil {
+		return err
+	}
+	io.Copy(io.Discard, os.Stdin) // the driver closes stdin when done
+	return nil
+}
+
+// peakRSS is VmHWM from /proc/self/status, in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func (s stats) String() string {
+	return fmt.Sprintf("mallocs=%d alloc=%d statements=%d peak=%d", s.Mallocs, s.TotalAlloc, s.Statements, s.PeakRSS)
+}
