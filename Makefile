@@ -58,6 +58,7 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/auth
 	$(GO) test -run='^$$' -fuzz='^FuzzOrgIDPattern$$' -fuzztime=$(FUZZTIME) ./server
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./server
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeStrings$$' -fuzztime=$(FUZZTIME) ./internal/store/sqlite
 
 ## bench: the load benchmark (cmd/membench): seeds a fresh database, then full / no-validator / floor
 ## side by side and the memberships-per-user sweep; PostgreSQL too when MEMBERSHIPS_TEST_POSTGRES is set.

@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -36,22 +34,9 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	if err != nil {
 		return nil, internal(err)
 	}
-	data := make([]gen.WorkspaceMembership, len(entries))
-	for i := range entries {
-		data[i] = membership(&entries[i])
-	}
-	return gen.GetUserWorkspaceMemberships200JSONResponse{
-		Body: gen.WorkspaceMembershipsResponse{
-			Status:  200,
-			Message: "",
-			Data:    data,
-			Session: gen.SessionSummary{
-				Id:        id(st.caller.Session.ID),
-				CreatedAt: utc(st.caller.Session.CreatedAt),
-				UpdatedAt: utc(st.caller.Session.UpdatedAt),
-			},
-		},
-		Headers: refreshedToken(st, gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore}),
+	return answer{
+		buf:     encodeAnswer(entries, st.caller.Session),
+		headers: refreshedToken(st, gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore}),
 	}, nil
 }
 
@@ -68,80 +53,4 @@ func refreshedToken(st *requestState, h gen.GetUserWorkspaceMemberships200Respon
 		h.SetCookie = &cookie
 	}
 	return h
-}
-
-func membership(e *service.Entry) gen.WorkspaceMembership {
-	w, o := &e.Workspace, &e.Organization
-	roles := make([]gen.WorkspaceRole, len(e.Roles))
-	for i, r := range e.Roles {
-		roles[i] = gen.WorkspaceRole{
-			Id: id(r.ID), Name: r.Name, Permissions: nonNil(r.Permissions),
-			CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
-		}
-	}
-	auto := ""
-	if o.AutoAssignedWorkspaceID != nil {
-		auto = id(*o.AutoAssignedWorkspaceID)
-	}
-	return gen.WorkspaceMembership{
-		Id:             id(e.ID),
-		OrganizationId: id(e.OrganizationID),
-		UserId:         id(e.UserID),
-		PublicMetadata: metadata(e.PublicMetadata),
-		CreatedAt:      utc(e.CreatedAt),
-		UpdatedAt:      utc(e.UpdatedAt),
-		Roles:          roles,
-		Workspace: gen.Workspace{
-			Id: id(w.ID), Name: w.Name, ImageUrl: w.ImageURL, Description: w.Description,
-			MemberCount: w.MemberCount, PublicMetadata: metadata(w.PublicMetadata),
-			PrivateMetadata: gen.PrivateMetadata{}, Enforce2fa: w.Enforce2FA,
-			EnableIpRestriction: w.EnableIPRestriction, WhitelistedIps: nonNil(w.WhitelistedIPs),
-			CreatedAt: utc(w.CreatedAt), UpdatedAt: utc(w.UpdatedAt), Segments: segments(w.Segments),
-		},
-		Organization: gen.Organization{
-			Id: id(o.ID), Name: o.Name, ImageUrl: o.ImageURL, Description: o.Description,
-			MemberCount: o.MemberCount, PublicMetadata: metadata(o.PublicMetadata),
-			PrivateMetadata: gen.PrivateMetadata{}, EnforceMfa: o.EnforceMFA,
-			EnableIpRestriction: o.EnableIPRestriction, WhitelistedIps: nonNil(o.WhitelistedIPs),
-			AutoAssignedWorkspaceId: auto,
-			CreatedAt:               utc(o.CreatedAt), UpdatedAt: utc(o.UpdatedAt), Segments: segments(o.Segments),
-		},
-		EligibilityRestriction: gen.EligibilityRestriction{
-			Type:    gen.EligibilityRestrictionType(e.Restriction),
-			Message: e.Restriction.Message(),
-		},
-	}
-}
-
-func segments(ss []domain.Segment) []gen.Segment {
-	out := make([]gen.Segment, len(ss))
-	for i, s := range ss {
-		out[i] = gen.Segment{
-			Id: id(s.ID), DeploymentId: id(s.DeploymentID), Name: s.Name,
-			Type:      gen.SegmentType(s.Type),
-			CreatedAt: utc(s.CreatedAt), UpdatedAt: utc(s.UpdatedAt),
-		}
-	}
-	return out
-}
-
-// metadata decodes a stored JSON object; anything else (which the store's
-// constraints should never let in) is served as {} rather than failing.
-func metadata(raw json.RawMessage) gen.Metadata {
-	m := gen.Metadata{}
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &m)
-	}
-	return m
-}
-
-func id(v int64) string { return strconv.FormatInt(v, 10) }
-
-func utc(t time.Time) time.Time { return t.UTC() }
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

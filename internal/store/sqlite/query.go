@@ -166,23 +166,6 @@ WHERE wm.user_id = ?1 AND wm.deleted_at IS NULL
 ORDER BY wm.created_at DESC, wm.id DESC`
 
 // jsonSegment and jsonRole are the shapes the JSON aggregates produce.
-type jsonSegment struct {
-	ID           int64              `json:"id"`
-	DeploymentID int64              `json:"deployment_id"`
-	Name         string             `json:"name"`
-	Type         domain.SegmentType `json:"type"`
-	CreatedAt    int64              `json:"created_at"`
-	UpdatedAt    int64              `json:"updated_at"`
-}
-
-type jsonRole struct {
-	ID          int64    `json:"id"`
-	Name        string   `json:"name"`
-	Permissions []string `json:"permissions"`
-	CreatedAt   int64    `json:"created_at"`
-	UpdatedAt   int64    `json:"updated_at"`
-}
-
 // Memberships returns the query's memberships, newest first, in one statement.
 func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
 	st, err := s.prepared(ctx, membershipsSQL)
@@ -269,55 +252,6 @@ func object(b []byte) json.RawMessage {
 		return json.RawMessage("{}")
 	}
 	return json.RawMessage(b)
-}
-
-// decodeStrings decodes a JSON array of strings, never returning nil.
-func decodeStrings(b []byte) ([]string, error) {
-	out := []string{}
-	if len(b) == 0 {
-		return out, nil
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, err
-	}
-	if out == nil { // the JSON was null
-		out = []string{}
-	}
-	return out, nil
-}
-
-func decodeSegments(b []byte) ([]domain.Segment, error) {
-	var js []jsonSegment
-	if err := json.Unmarshal(b, &js); err != nil {
-		return nil, err
-	}
-	out := make([]domain.Segment, len(js))
-	for i, j := range js {
-		out[i] = domain.Segment{
-			ID: j.ID, DeploymentID: j.DeploymentID, Name: j.Name, Type: j.Type,
-			CreatedAt: fromMicros(j.CreatedAt), UpdatedAt: fromMicros(j.UpdatedAt),
-		}
-	}
-	return out, nil
-}
-
-func decodeRoles(b []byte) ([]domain.Role, error) {
-	var js []jsonRole
-	if err := json.Unmarshal(b, &js); err != nil {
-		return nil, err
-	}
-	out := make([]domain.Role, len(js))
-	for i, j := range js {
-		perms := j.Permissions
-		if perms == nil {
-			perms = []string{}
-		}
-		out[i] = domain.Role{
-			ID: j.ID, Name: j.Name, Permissions: perms,
-			CreatedAt: fromMicros(j.CreatedAt), UpdatedAt: fromMicros(j.UpdatedAt),
-		}
-	}
-	return out, nil
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,
