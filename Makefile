@@ -11,7 +11,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 
 FUZZTIME ?= 5s
 
-.PHONY: bench bench-smoke all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
+.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
@@ -69,6 +69,12 @@ bench:
 	./bin/membench $(BENCHFLAGS)
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
 
+## soak: sustained load on the full server for SOAK (default 3m): zero errors, flat memory
+SOAK ?= 3m
+soak:
+	$(GO) build -o bin/membench ./cmd/membench
+	./bin/membench -users 2000 -tokens 500 -duration 3s -rounds 1 -warmup 1s -sweep '' -soak $(SOAK) -soak-sample 10s
+
 ## bench-smoke: the benchmark in seconds, for CI: tiny data set, no thresholds (errors still fail it)
 bench-smoke:
 	$(GO) build -o bin/membench ./cmd/membench
@@ -104,7 +110,7 @@ check-breaking:
 	$(GO) run ./cmd/specgate openapi.yaml
 
 ## ci: what .ci/run runs
-ci: check-generated lint lint-spec check-breaking test-postgres bench-smoke fuzz-smoke
+ci: check-generated lint lint-spec check-breaking test-postgres bench-smoke soak fuzz-smoke
 
 clean:
 	rm -rf bin

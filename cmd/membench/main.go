@@ -36,6 +36,8 @@ func main() {
 	fs.DurationVar(&c.SweepDuration, "sweep-duration", c.SweepDuration, "measured time per sweep point")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "server cache TTL (serve --cache-ttl); 0: no cache")
 	fs.StringVar(&c.Dir, "dir", "", "directory of the SQLite database (default: a temporary one)")
+	fs.DurationVar(&c.Soak, "soak", 0, "after the scenarios, drive the full server this long, checking memory stays flat (0: no soak)")
+	fs.DurationVar(&c.SoakSample, "soak-sample", c.SoakSample, "how often the soak samples the server")
 	fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -56,6 +57,9 @@ type Config struct {
 	SweepDuration    time.Duration
 	// CacheTTL is the servers' server.Config.CacheTTL.
 	CacheTTL time.Duration
+	// Soak, when positive, drives the full server that long after the rest,
+	// at Concurrency, sampling memory every SoakSample.
+	Soak, SoakSample time.Duration
 	// Postgres, when set, is a server on which a fresh schema is also benchmarked.
 	Postgres string
 	// Dir holds the SQLite database; a temporary directory when empty.
@@ -71,7 +75,7 @@ func Default() Config {
 		RolesPerWorkspace: 3, RolesPerMembership: 2, Segments: 20,
 		Tokens: 1_000, Concurrency: 32, Duration: 15 * time.Second, Rounds: 3, Warmup: 2 * time.Second,
 		Sweep: []int{1, 10, 100, 1_000}, SweepUsers: 20, SweepConcurrency: 4, SweepDuration: 3 * time.Second,
-		CacheTTL: 5 * time.Second,
+		CacheTTL: 5 * time.Second, SoakSample: 15 * time.Second,
 		Progress: os.Stderr, Out: os.Stdout,
 	}
 }
@@ -195,6 +199,13 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 			err = fmt.Errorf("%d requests failed", failed)
 		}
 	}()
+	if c.Soak > 0 {
+		n, err := soak(ctx, c, ch, client, tokens)
+		failed += n
+		if err != nil {
+			return err
+		}
+	}
 	if len(c.Sweep) == 0 {
 		return nil
 	}
@@ -226,6 +237,41 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 }
 
 const apiPath = "/me/workspace-memberships"
+
+// soak drives the full server for c.Soak and prints a line per sample: the
+// rate, errors, and the server's live heap (after a GC) and RSS. Memory must
+// stay flat: the last third's live heap may not exceed the first third's
+// peak by more than half (plus 8 MiB for noise) — a leak grows without bound
+// under sustained load, caches and pools level off.
+func soak(ctx context.Context, c Config, ch *child, client *http.Client, tokens []string) (failed int, err error) {
+	fmt.Fprintf(c.Out, "\nsoak (full server): concurrency %d for %s, a sample every %s\n", c.Concurrency, c.Soak, c.SoakSample)
+	tw := tabwriter.NewWriter(c.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "elapsed	req/s	p99	errors	live heap	RSS	")
+	var heaps []uint64
+	t := target{url: ch.addrs.Full + apiPath, host: mainHost, tokens: tokens}
+	for elapsed := time.Duration(0); elapsed < c.Soak && ctx.Err() == nil; {
+		d := min(c.SoakSample, c.Soak-elapsed)
+		res := drive(ctx, client, t, c.Concurrency, d)
+		elapsed += d
+		s, err := ch.liveStats()
+		if err != nil {
+			return failed, err
+		}
+		failed += res.errors
+		heaps = append(heaps, s.LiveHeap)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%d\t%.1f MiB\t%.1f MiB\t\n", elapsed.Round(time.Second), res.rate(),
+			ms3(res.quantile(.99)), res.errors, float64(s.LiveHeap)/(1<<20), float64(s.RSS)/(1<<20))
+	}
+	tw.Flush()
+	if third := len(heaps) / 3; third > 0 {
+		early, late := slices.Max(heaps[:third]), slices.Max(heaps[len(heaps)-third:])
+		fmt.Fprintf(c.Out, "live heap: first third's peak %.1f MiB, last third's %.1f MiB\n", float64(early)/(1<<20), float64(late)/(1<<20))
+		if late > early+early/2+8<<20 {
+			return failed, fmt.Errorf("soak: live heap grew from %d to %d bytes", early, late)
+		}
+	}
+	return failed, nil
+}
 
 func ms3(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
 
@@ -401,9 +447,14 @@ func (ch *child) post(path string, body []byte) error {
 	return nil
 }
 
-func (ch *child) stats() (stats, error) {
+func (ch *child) stats() (stats, error) { return ch.getStats("/stats") }
+
+// liveStats is stats after a garbage collection, with LiveHeap.
+func (ch *child) liveStats() (stats, error) { return ch.getStats("/stats?gc=1") }
+
+func (ch *child) getStats(path string) (stats, error) {
 	var s stats
-	resp, err := http.Get(ch.addrs.Control + "/stats")
+	resp, err := http.Get(ch.addrs.Control + path)
 	if err != nil {
 		return s, err
 	}

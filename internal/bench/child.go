@@ -34,7 +34,9 @@ type stats struct {
 	Mallocs    uint64 `json:"mallocs"`
 	TotalAlloc uint64 `json:"total_alloc"`
 	Statements int64  `json:"statements"`
-	PeakRSS    int64  `json:"peak_rss"` // bytes, since the last reset
+	PeakRSS    int64  `json:"peak_rss"`  // bytes, since the last reset
+	RSS        int64  `json:"rss"`       // bytes, now
+	LiveHeap   uint64 `json:"live_heap"` // bytes reachable after a GC (only with ?gc=1)
 }
 
 // RunChild serves the three scenarios over the database at dbURL until stdin
@@ -75,10 +77,17 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 		// Resets VmHWM to the current RSS (Linux); elsewhere peak RSS reads 0.
 		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	})
-	control.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+	control.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		gc := r.URL.Query().Has("gc")
+		if gc {
+			runtime.GC() // so HeapAlloc is what is live, for the soak's memory trend
+		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		s := stats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, PeakRSS: peakRSS()}
+		s := stats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, PeakRSS: procStatus("VmHWM:"), RSS: procStatus("VmRSS:")}
+		if gc {
+			s.LiveHeap = ms.HeapAlloc
+		}
 		if counter != nil {
 			s.Statements = counter.Statements()
 		}
@@ -106,14 +115,15 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 	return nil
 }
 
-// peakRSS is VmHWM from /proc/self/status, in bytes.
-func peakRSS() int64 {
+// procStatus reads a size (VmHWM: peak RSS, VmRSS: RSS) from
+// /proc/self/status, in bytes; 0 where there is none.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb * 1024
 		}
