@@ -147,6 +147,10 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := store.SealStoredKeys(ctx, st, ring); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("sealing stored signing keys: %w", err)
+	}
 	return store.WithSealedKeys(st, ring), nil
 }
 

@@ -276,6 +276,17 @@ func TestSealedSigningKeys(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, keyEncryptionKeyEnv) {
 		t.Errorf("token without the key: %d %q", code, stderr)
 	}
+	// Keys stored before the variable was set are sealed on the next start.
+	plain := filepath.Join(dir, "plain.db")
+	if code, _, stderr := run(t, "load", "--db", plain, file); code != 0 {
+		t.Fatalf("load without the key: %s", stderr)
+	}
+	if code := Run(context.Background(), []string{"migrate", "--db", plain}, withKey, &out, &errOut); code != 0 {
+		t.Fatalf("migrate with the key: %s", errOut.String())
+	}
+	if code, _, stderr := run(t, "token", "--db", plain, "--host", "s.test", "--user", "a@s.test"); code != 1 || !strings.Contains(stderr, keyEncryptionKeyEnv) {
+		t.Errorf("the key stored before was not sealed: %d %q", code, stderr)
+	}
 	bad := func(k string) string {
 		if k == keyEncryptionKeyEnv {
 			return "short"

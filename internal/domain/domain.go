@@ -247,8 +247,13 @@ type Store interface {
 	// DeploymentByHost finds the deployment answering on host (lower-case,
 	// without port); ErrNotFound when none does.
 	DeploymentByHost(ctx context.Context, host string) (Deployment, error)
-	// SigningKey returns the PKCS#8 PEM private key of a deployment.
+	// SigningKey returns the PKCS#8 PEM private key of a deployment (as
+	// stored: a store decorator may have sealed it).
 	SigningKey(ctx context.Context, deploymentID int64) ([]byte, error)
+	// RewriteSigningKeys passes every deployment's stored private key through
+	// rewrite and stores what changed, in one transaction: all or nothing.
+	// It returns how many keys changed.
+	RewriteSigningKeys(ctx context.Context, rewrite func(deploymentID int64, stored []byte) ([]byte, error)) (int, error)
 	// Session returns a session of a deployment with its active sign-in;
 	// ErrNotFound when the deployment has no such session.
 	Session(ctx context.Context, deploymentID, sessionID int64) (SessionState, error)

@@ -42,3 +42,16 @@ func (s sealedStore) SigningKey(ctx context.Context, deploymentID int64) ([]byte
 	}
 	return s.ring.Open(stored, deploymentID)
 }
+
+// SealStoredKeys seals, in place, the private keys stored before a
+// key-encryption key was configured (already sealed ones are left alone), so
+// setting the key protects an existing database on the next start. It
+// returns how many keys it sealed.
+func SealStoredKeys(ctx context.Context, s domain.Store, ring *keyring.Ring) (int, error) {
+	if ring == nil {
+		return 0, nil
+	}
+	return s.RewriteSigningKeys(ctx, func(deploymentID int64, stored []byte) ([]byte, error) {
+		return ring.Seal(stored, deploymentID)
+	})
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("LoadErrors", func(t *testing.T) { testLoadErrors(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open(t)) })
 	t.Run("Refresh", func(t *testing.T) { testRefresh(t, open(t)) })
+	t.Run("RewriteSigningKeys", func(t *testing.T) { testRewriteSigningKeys(t, open(t)) })
 
 	// The read tests share one loaded store.
 	s := open(t)
