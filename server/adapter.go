@@ -11,7 +11,8 @@ import (
 )
 
 // adapter implements the generated strict interface over the service: it
-// turns requests into service calls and entries into contract types.
+// turns requests into service calls and their entries into the answer
+// (encode.go).
 type adapter struct {
 	svc *service.Service
 }
