@@ -69,58 +69,7 @@ func TestConformance(t *testing.T) {
 // TestStatementsPerRequest counts, at the driver, the statements of the
 // request path and checks Memberships costs the same however much it returns.
 func TestStatementsPerRequest(t *testing.T) {
-	s := openFresh(t, Options{})
-	ctx := t.Context()
-	counts := map[int]int64{}
-	for i, n := range []int{1, 10, 100} {
-		ds, q := storetest.Scaled(int64(i+1), n)
-		if err := s.Load(ctx, ds); err != nil {
-			t.Fatal(err)
-		}
-		before := s.Statements()
-		got, err := s.Memberships(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts[n] = s.Statements() - before
-		if len(got) != n || len(got[0].Roles) != 2 || len(got[0].Workspace.Segments) != 2 ||
-			len(got[0].Organization.Segments) != 2 || len(got[0].OrganizationPermissions) != 1 || got[0].Workspace.MemberCount != 2 {
-			t.Fatalf("n=%d: got %d memberships, first %+v", n, len(got), got[0])
-		}
-		t.Logf("Memberships returning %3d memberships: %d statement(s)", n, counts[n])
-	}
-	if counts[1] != 1 || counts[10] != 1 || counts[100] != 1 {
-		t.Errorf("statements per Memberships call by size = %v, want 1 each", counts)
-	}
-
-	// The rest of a request: deployment by host, then the session.
-	ds, q := storetest.Scaled(9, 1)
-	if err := s.Load(ctx, ds); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	ns := domain.NewSession{DeploymentID: q.DeploymentID, UserID: q.UserID, SessionID: 1, SignInID: 2, RotatingTokenID: 3,
-		CreatedAt: now, SignInExpiresAt: now.Add(time.Hour), TokenValidUntil: now.Add(time.Hour)}
-	before := s.Statements()
-	if err := s.CreateSession(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("CreateSession: %d statements (BEGIN, 4 writes, COMMIT)", s.Statements()-before)
-	before = s.Statements()
-	if _, err := s.DeploymentByHost(ctx, "scaled-9.example.test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Session(ctx, q.DeploymentID, ns.SessionID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Memberships(ctx, q); err != nil {
-		t.Fatal(err)
-	}
-	perRequest := s.Statements() - before
-	t.Logf("a request (DeploymentByHost + Session + Memberships): %d statements", perRequest)
-	if perRequest != 3 {
-		t.Errorf("a request costs %d statements, want 3", perRequest)
-	}
+	storetest.StatementsPerRequest(t, openFresh(t, Options{}))
 }
 
 // TestReadReplica sends the request path's reads to the replica and sessions
