@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -170,25 +170,15 @@ const migrationLock = 0x6d656d62 // "memb"
 // schema_migrations, in order, each in its own transaction, so a failing one
 // leaves the schema as it was.
 func (s *Store) Migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.migrate(ctx, name); err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", name, err)
-		}
+	if err := migrate.Each(migrations, func(version string, body []byte) error {
+		return s.migrate(ctx, version, body)
+	}); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) migrate(ctx context.Context, name string) error {
-	body, err := fs.ReadFile(migrations, name)
-	if err != nil {
-		return err
-	}
-	version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+func (s *Store) migrate(ctx context.Context, version string, body []byte) error {
 	return pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
 		// Held until commit, so concurrent migrators apply each migration
 		// exactly once, and none sees a half-created schema_migrations.

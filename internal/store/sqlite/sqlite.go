@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -157,25 +157,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.migrate(ctx, name); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", name, err)
-		}
+	if err := migrate.Each(migrations, func(version string, body []byte) error {
+		return s.migrate(ctx, version, body)
+	}); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) migrate(ctx context.Context, name string) error {
-	body, err := fs.ReadFile(migrations, name)
-	if err != nil {
-		return err
-	}
-	version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+func (s *Store) migrate(ctx context.Context, version string, body []byte) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
