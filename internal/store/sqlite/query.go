@@ -165,7 +165,6 @@ WHERE wm.user_id = ?1 AND wm.deleted_at IS NULL
   AND (?3 IS NULL OR wm.organization_id = ?3)
 ORDER BY wm.created_at DESC, wm.id DESC`
 
-// jsonSegment and jsonRole are the shapes the JSON aggregates produce.
 // Memberships returns the query's memberships, newest first, in one statement.
 func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
 	st, err := s.prepared(ctx, membershipsSQL)
