@@ -3,11 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
@@ -124,17 +122,7 @@ func TestReadReplica(t *testing.T) {
 func TestMigrateFailureChangesNothing(t *testing.T) {
 	s := openFresh(t, Options{})
 	// The real migrations (already applied), then a broken one.
-	fsys := fstest.MapFS{"migrations/9999_broken.sql": {Data: []byte("CREATE TABLE half_done (id bigint);\nTHIS IS NOT SQL;")}}
-	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
-	var applied []string
-	for _, name := range names {
-		data, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys[name] = &fstest.MapFile{Data: data}
-		applied = append(applied, strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql"))
-	}
+	fsys, applied := storetest.WithBrokenMigration(t, migrationFiles, "CREATE TABLE half_done (id bigint);\nTHIS IS NOT SQL;")
 	migrations = fsys
 	t.Cleanup(func() { migrations = migrationFiles })
 	if err := s.Migrate(t.Context()); err == nil || !strings.Contains(err.Error(), "9999_broken") {

@@ -3,12 +3,10 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
@@ -106,17 +104,7 @@ func TestOpenForms(t *testing.T) {
 func TestMigrateFailureChangesNothing(t *testing.T) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "test.db"))
 	// The real migrations (already applied), then a broken one.
-	fsys := fstest.MapFS{"migrations/9999_broken.sql": {Data: []byte("CREATE TABLE half_done (id INTEGER);\nTHIS IS NOT SQL;")}}
-	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
-	var applied []string
-	for _, name := range names {
-		data, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys[name] = &fstest.MapFile{Data: data}
-		applied = append(applied, strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql"))
-	}
+	fsys, applied := storetest.WithBrokenMigration(t, migrationFiles, "CREATE TABLE half_done (id INTEGER);\nTHIS IS NOT SQL;")
 	migrations = fsys
 	t.Cleanup(func() { migrations = migrationFiles })
 
