@@ -85,8 +85,9 @@ bench-smoke:
 		-sweep 1,10,100 -sweep-users 3 -sweep-duration 500ms
 	$(GO) test -run='^$$' -bench=. -benchtime=100x ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
 
-## lint: gofmt and go vet (generated code excluded from gofmt)
+## lint: gofmt, go vet, and no tracked binary over 1 MiB (generated code excluded from gofmt)
 lint:
+	@scripts/check-no-binaries.sh
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 
