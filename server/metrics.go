@@ -24,6 +24,8 @@ type metrics struct {
 	rejections   *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
 	store        *prometheus.HistogramVec
+	limited      *prometheus.CounterVec
+	shed         prometheus.Counter
 }
 
 // newRegistry is the registry a server exports when Config gives none: the
@@ -58,8 +60,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time of store calls on the request path, by operation and result (ok, not_found, error).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16), // 0.1 ms … 3.3 s
 		}, []string{"op", "result"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "memberships_rate_limited_total",
+			Help: "Requests refused with 429, by the limit met: failures (per client address) or session.",
+		}, []string{"limit"}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "memberships_shed_total",
+			Help: "API requests refused with 503 because --max-inflight were in flight.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -40,6 +40,16 @@ type Config struct {
 	// remembered (internal/cache): the longest a revocation, a sign-out or
 	// a deployment change may go unnoticed by this instance. 0: no cache.
 	CacheTTL time.Duration
+	// MaxInFlight caps the API requests answered at once; beyond it a request
+	// is refused at once with 503. 0: no cap.
+	MaxInFlight int
+	// FailuresPerMinute is each client address's budget of failed requests
+	// (bad or missing sessions, unknown hosts), in bursts of as many; beyond
+	// it, 429. 0: no limit.
+	FailuresPerMinute int
+	// SessionRequestsPerMinute is each session's budget of requests, in
+	// bursts of as many; beyond it, 429. 0: no limit.
+	SessionRequestsPerMinute int
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -71,6 +81,11 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 		return nil, fmt.Errorf("building contract validator: %w", err)
 	}
 
+	lim, err := newLimits(cfg, m, reg)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
@@ -87,11 +102,11 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	for path, item := range spec.Paths.Map() {
 		var methods []string
 		for method, op := range item.Operations() {
-			perOperation[op.OperationID] = []echo.MiddlewareFunc{ct.resolve, cr.middleware, ct.middleware}
+			perOperation[op.OperationID] = []echo.MiddlewareFunc{lim.shed, lim.failureBudget, ct.resolve, cr.middleware, ct.middleware, lim.sessionBudget}
 			methods = append(methods, method)
 		}
 		slices.Sort(methods)
-		e.OPTIONS(path, cr.preflight(methods...), ct.resolve) // Echo runs no route middleware for an unrouted OPTIONS
+		e.OPTIONS(path, cr.preflight(methods...), lim.shed, lim.failureBudget, ct.resolve) // Echo runs no route middleware for an unrouted OPTIONS
 	}
 	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(api, nil), gen.RegisterHandlersOptions{OperationMiddlewares: perOperation})
 	return e, nil

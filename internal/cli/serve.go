@@ -27,6 +27,8 @@ type serveConfig struct {
 	addr, trustedProxies, logFormat, logLevel string
 	db                                        dbConfig
 	maxHeaderBytes                            int
+	// Limits, by flag name; 0 switches one off.
+	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
 	drain, readHeader, read, write, idle, handler, query, cacheTTL time.Duration
 }
@@ -67,6 +69,18 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	for i, d := range durations {
 		e.stringFlag(fs, &raw[i], d.name, d.env, d.def, d.usage)
 	}
+	limits := []struct {
+		p                     *int
+		name, env, def, usage string
+	}{
+		{&c.maxInFlight, "max-inflight", "MEMBERSHIPS_MAX_INFLIGHT", "512", "API requests answered at once; more are refused at once with 503 and Retry-After (0: no cap)"},
+		{&c.limitFailures, "limit-failures", "MEMBERSHIPS_LIMIT_FAILURES", "30", "failed requests (bad or missing sessions, unknown hosts) a client address may make per minute, in bursts of as many; then 429 (0: no limit)"},
+		{&c.limitSession, "limit-session", "MEMBERSHIPS_LIMIT_SESSION", "120", "requests a session may make per minute, in bursts of as many; then 429 (0: no limit)"},
+	}
+	rawLimits := make([]string, len(limits))
+	for i, l := range limits {
+		e.stringFlag(fs, &rawLimits[i], l.name, l.env, l.def, l.usage)
+	}
 	maxHeader := "1048576"
 	e.stringFlag(fs, &maxHeader, "max-header-bytes", "MEMBERSHIPS_MAX_HEADER_BYTES", maxHeader, "largest request header accepted; larger ones get Go's plain 431")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
@@ -76,6 +90,13 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 				return usagef("--%s: %q is not a duration like 10s", d.name, raw[i])
 			}
 			*d.p = v
+		}
+		for i, l := range limits {
+			v, err := strconv.Atoi(rawLimits[i])
+			if err != nil || v < 0 {
+				return usagef("--%s: %q is not a whole number ≥ 0", l.name, rawLimits[i])
+			}
+			*l.p = v
 		}
 		n, err := strconv.Atoi(maxHeader)
 		if err != nil || n < 4096 {
@@ -134,7 +155,10 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		return err
 	}
 	st := store.WithQueryTimeout(db, c.query)
-	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL}, st)
+	h, err := server.New(server.Config{
+		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
+		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
+	}, st)
 	if err != nil {
 		return err
 	}
