@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -28,9 +29,9 @@ type metrics struct {
 	shed         prometheus.Counter
 }
 
-// newRegistry is the registry a server exports when Config gives none: the
+// NewRegistry is the registry a server exports when Config gives none: the
 // Go runtime and process collectors besides the server's own series.
-func newRegistry() *prometheus.Registry {
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
@@ -107,10 +108,28 @@ func (m *metrics) instrument(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" || c.Handler() == nil || (err != nil && classify(err) == errRouteNotFound) {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
-		m.latency.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
+		method := methodLabel(c.Request().Method)
+		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// methodLabel keeps the method label in a closed set: any client can send
+// any token as a method, and each would otherwise be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// MetricsHandler serves reg in the Prometheus format, for a listener of its
+// own (Config.MetricsElsewhere).
+func MetricsHandler(reg prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // instrumentedStore times the store calls a request makes; every other

@@ -53,6 +53,10 @@ type Config struct {
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
+	// MetricsElsewhere leaves /metrics out of the handler: Registry is
+	// served on a listener of its own (MetricsHandler), not on every
+	// customer's domain.
+	MetricsElsewhere bool
 }
 
 // New returns the HTTP handler of the API over store.
@@ -63,7 +67,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	}
 	reg := cfg.Registry
 	if reg == nil {
-		reg = newRegistry()
+		reg = NewRegistry()
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -91,7 +95,11 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = renderError(log)
 	e.Use(withRequestID, accessLog(log), m.instrument, recoverPanics(log), withTimeout(cfg.HandlerTimeout))
-	if err := registerOps(e, store, reg, log); err != nil {
+	var gatherer prometheus.Gatherer = reg
+	if cfg.MetricsElsewhere {
+		gatherer = nil
+	}
+	if err := registerOps(e, store, gatherer, log); err != nil {
 		return nil, err
 	}
 

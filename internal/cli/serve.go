@@ -24,7 +24,7 @@ import (
 )
 
 type serveConfig struct {
-	addr, trustedProxies, logFormat, logLevel string
+	addr, metricsAddr, trustedProxies, logFormat, logLevel string
 	db                                        dbConfig
 	maxHeaderBytes                            int
 	// Limits, by flag name; 0 switches one off.
@@ -48,6 +48,7 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	}
 	fs := cmd.Flags()
 	e.stringFlag(fs, &c.addr, "addr", "MEMBERSHIPS_ADDR", "127.0.0.1:8080", "address to listen on")
+	e.stringFlag(fs, &c.metricsAddr, "metrics-addr", "MEMBERSHIPS_METRICS_ADDR", "", "serve /metrics on this address only, not on the API's (empty: on --addr)")
 	e.dbFlags(fs, &c.db)
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
@@ -155,9 +156,11 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		return err
 	}
 	st := store.WithQueryTimeout(db, c.query)
+	reg := server.NewRegistry()
 	h, err := server.New(server.Config{
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
+		Registry: reg, MetricsElsewhere: c.metricsAddr != "",
 	}, st)
 	if err != nil {
 		return err
@@ -166,24 +169,37 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return usagef("--addr: %v", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: c.readHeader,
-		ReadTimeout:       c.read,
-		WriteTimeout:      c.write,
-		IdleTimeout:       c.idle,
-		MaxHeaderBytes:    c.maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	servers := []*http.Server{{Handler: h}}
+	listeners := []net.Listener{ln}
+	metricsURL := "http://" + ln.Addr().String()
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return usagef("--metrics-addr: %v", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", server.MetricsHandler(reg))
+		servers = append(servers, &http.Server{Handler: mux})
+		listeners = append(listeners, mln)
+		metricsURL = "http://" + mln.Addr().String()
+	}
+	for _, srv := range servers {
+		srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = c.readHeader, c.read, c.write, c.idle
+		srv.MaxHeaderBytes = c.maxHeaderBytes
+		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db.name())
 	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
 	fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
 	fmt.Fprintf(stdout, "reference:          %s/docs (contract: /openapi.yaml, /openapi.json)\n", url)
-	fmt.Fprintf(stdout, "operations:         %s/healthz /readyz /metrics\n", url)
+	fmt.Fprintf(stdout, "operations:         %s/healthz /readyz, %s/metrics\n", url, metricsURL)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -192,11 +208,15 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	log.Info("shutting down", "drain", c.drain)
 	sctx, cancel := context.WithTimeout(context.Background(), c.drain)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
 }
