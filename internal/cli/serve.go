@@ -25,8 +25,8 @@ import (
 
 type serveConfig struct {
 	addr, metricsAddr, trustedProxies, logFormat, logLevel string
-	db                                        dbConfig
-	maxHeaderBytes                            int
+	db                                                     dbConfig
+	maxHeaderBytes                                         int
 	// Limits, by flag name; 0 switches one off.
 	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
