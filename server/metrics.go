@@ -27,6 +27,7 @@ type metrics struct {
 	store        *prometheus.HistogramVec
 	limited      *prometheus.CounterVec
 	shed         prometheus.Counter
+	violations   *prometheus.CounterVec
 }
 
 // NewRegistry is the registry a server exports when Config gives none: the
@@ -69,8 +70,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "memberships_shed_total",
 			Help: "API requests refused with 503 because --max-inflight were in flight.",
 		}),
+		violations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "memberships_contract_violations_total",
+			Help: "Answers that broke openapi.yaml (--validate-responses), by mode: log (sent anyway) or enforce (replaced by a 500).",
+		}, []string{"mode"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

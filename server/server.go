@@ -50,6 +50,10 @@ type Config struct {
 	// SessionRequestsPerMinute is each session's budget of requests, in
 	// bursts of as many; beyond it, 429. 0: no limit.
 	SessionRequestsPerMinute int
+	// ValidateResponses checks the answers of deployments of each mode
+	// against the contract before they leave (ParseResponseValidation); a
+	// mode left out is not checked.
+	ValidateResponses map[domain.Mode]ResponseValidation
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -103,6 +107,8 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 		return nil, err
 	}
 
+	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
+
 	// Only the contract's operations pass through the validator.
 	api := &adapter{svc: service.New(store)}
 	perOperation := map[string][]echo.MiddlewareFunc{}
@@ -110,7 +116,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	for path, item := range spec.Paths.Map() {
 		var methods []string
 		for method, op := range item.Operations() {
-			perOperation[op.OperationID] = []echo.MiddlewareFunc{lim.shed, lim.failureBudget, ct.resolve, cr.middleware, ct.middleware, lim.sessionBudget}
+			perOperation[op.OperationID] = []echo.MiddlewareFunc{lim.shed, lim.failureBudget, ct.resolve, cr.middleware, ct.middleware, lim.sessionBudget, rc.middleware}
 			methods = append(methods, method)
 		}
 		slices.Sort(methods)

@@ -240,6 +240,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--db", db, "--max-inflight", "-1"}, 2, "--max-inflight"},
 		{[]string{"serve", "--db", db, "--limit-failures", "many"}, 2, "--limit-failures"},
 		{[]string{"serve", "--db", db, "--limit-session", "1.5"}, 2, "--limit-session"},
+		{[]string{"serve", "--db", db, "--validate-responses", "strict"}, 2, "--validate-responses"},
 	} {
 		code, _, stderr := run(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
@@ -269,7 +270,8 @@ func TestEnvironmentFallback(t *testing.T) {
 	out.Reset()
 	Run(context.Background(), []string{"serve", "--help"}, getenv, &out, &errOut)
 	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "127.0.0.1:8080", db,
-		"MEMBERSHIPS_MAX_INFLIGHT", "MEMBERSHIPS_LIMIT_FAILURES", "MEMBERSHIPS_LIMIT_SESSION"} {
+		"MEMBERSHIPS_MAX_INFLIGHT", "MEMBERSHIPS_LIMIT_FAILURES", "MEMBERSHIPS_LIMIT_SESSION",
+		"MEMBERSHIPS_METRICS_ADDR", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
 		}

@@ -24,9 +24,9 @@ import (
 )
 
 type serveConfig struct {
-	addr, metricsAddr, trustedProxies, logFormat, logLevel string
-	db                                                     dbConfig
-	maxHeaderBytes                                         int
+	addr, metricsAddr, trustedProxies, logFormat, logLevel, validateResponses string
+	db                                                                        dbConfig
+	maxHeaderBytes                                                            int
 	// Limits, by flag name; 0 switches one off.
 	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
@@ -49,6 +49,8 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	fs := cmd.Flags()
 	e.stringFlag(fs, &c.addr, "addr", "MEMBERSHIPS_ADDR", "127.0.0.1:8080", "address to listen on")
 	e.stringFlag(fs, &c.metricsAddr, "metrics-addr", "MEMBERSHIPS_METRICS_ADDR", "", "serve /metrics on this address only, not on the API's (empty: on --addr)")
+	e.stringFlag(fs, &c.validateResponses, "validate-responses", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log",
+		"check answers against openapi.yaml before they leave: off, log (send, count, log the rule) or enforce (500 instead); one for all deployments or per mode, mode=value,…")
 	e.dbFlags(fs, &c.db)
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
@@ -144,6 +146,10 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	validate, err := server.ParseResponseValidation(c.validateResponses)
+	if err != nil {
+		return usagef("--validate-responses: %v", err)
+	}
 	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
@@ -160,7 +166,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	h, err := server.New(server.Config{
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
-		Registry: reg, MetricsElsewhere: c.metricsAddr != "",
+		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate,
 	}, st)
 	if err != nil {
 		return err
