@@ -8,17 +8,23 @@
 --
 -- PostgreSQL says it with composite foreign keys. SQLite cannot add a foreign
 -- key without rebuilding the table, and a rebuild drops the triggers other
--- migrations put on it, so here triggers refuse the mismatch: on the link
--- (insert, update) and on the scope column of either end (update). They
--- compare only rows that exist (`<>` is not true against NULL): an unknown id
--- is left to the foreign key, whose error the loader explains.
+-- migrations put on it, so here triggers refuse the mismatch: on inserting a
+-- link and on updating the scope column of either end. They compare only
+-- rows that exist (`<>` is not true against NULL): an unknown id is left to
+-- the foreign key, whose error the loader explains. A link row is a pair of
+-- keys, inserted or deleted, never updated: an update is refused outright
+-- rather than checked twice over.
+CREATE TRIGGER workspace_membership_roles_update BEFORE UPDATE ON workspace_membership_roles
+BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
+CREATE TRIGGER organization_membership_roles_update BEFORE UPDATE ON organization_membership_roles
+BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
+CREATE TRIGGER organization_segments_update BEFORE UPDATE ON organization_segments
+BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
+CREATE TRIGGER workspace_segments_update BEFORE UPDATE ON workspace_segments
+BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
 
 -- Workspace membership ↔ workspace role: one workspace.
 CREATE TRIGGER workspace_membership_roles_insert BEFORE INSERT ON workspace_membership_roles
-WHEN (SELECT workspace_id FROM workspace_memberships WHERE id = NEW.workspace_membership_id)
-  <> (SELECT workspace_id FROM workspace_roles WHERE id = NEW.workspace_role_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
-CREATE TRIGGER workspace_membership_roles_update BEFORE UPDATE ON workspace_membership_roles
 WHEN (SELECT workspace_id FROM workspace_memberships WHERE id = NEW.workspace_membership_id)
   <> (SELECT workspace_id FROM workspace_roles WHERE id = NEW.workspace_role_id)
 BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
@@ -44,10 +50,6 @@ CREATE TRIGGER organization_membership_roles_insert BEFORE INSERT ON organizatio
 WHEN (SELECT organization_id FROM organization_memberships WHERE id = NEW.organization_membership_id)
   <> (SELECT organization_id FROM organization_roles WHERE id = NEW.organization_role_id)
 BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
-CREATE TRIGGER organization_membership_roles_update BEFORE UPDATE ON organization_membership_roles
-WHEN (SELECT organization_id FROM organization_memberships WHERE id = NEW.organization_membership_id)
-  <> (SELECT organization_id FROM organization_roles WHERE id = NEW.organization_role_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
 CREATE TRIGGER organization_memberships_move BEFORE UPDATE OF organization_id ON organization_memberships
 WHEN EXISTS (SELECT 1 FROM organization_membership_roles l JOIN organization_roles r ON r.id = l.organization_role_id
              WHERE l.organization_membership_id = NEW.id AND r.organization_id <> NEW.organization_id)
@@ -62,15 +64,7 @@ CREATE TRIGGER organization_segments_insert BEFORE INSERT ON organization_segmen
 WHEN (SELECT deployment_id FROM organizations WHERE id = NEW.organization_id)
   <> (SELECT deployment_id FROM segments WHERE id = NEW.segment_id)
 BEGIN SELECT RAISE(ABORT, 'tenant: segment of another deployment'); END;
-CREATE TRIGGER organization_segments_update BEFORE UPDATE ON organization_segments
-WHEN (SELECT deployment_id FROM organizations WHERE id = NEW.organization_id)
-  <> (SELECT deployment_id FROM segments WHERE id = NEW.segment_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: segment of another deployment'); END;
 CREATE TRIGGER workspace_segments_insert BEFORE INSERT ON workspace_segments
-WHEN (SELECT deployment_id FROM workspaces WHERE id = NEW.workspace_id)
-  <> (SELECT deployment_id FROM segments WHERE id = NEW.segment_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: segment of another deployment'); END;
-CREATE TRIGGER workspace_segments_update BEFORE UPDATE ON workspace_segments
 WHEN (SELECT deployment_id FROM workspaces WHERE id = NEW.workspace_id)
   <> (SELECT deployment_id FROM segments WHERE id = NEW.segment_id)
 BEGIN SELECT RAISE(ABORT, 'tenant: segment of another deployment'); END;
