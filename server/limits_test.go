@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,4 +132,43 @@ func TestLimitsOff(t *testing.T) {
 			t.Fatalf("try %d: %d", i, rec.Code)
 		}
 	}
+}
+
+// 200,000 distinct addresses, each failing once through the whole server,
+// leave the heap a few MiB larger: nothing is kept per address beyond the
+// limiter's bounded buckets.
+func TestFailureBudgetMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200,000 requests")
+	}
+	e := newEnv(t, tempSQLite(t), server.Config{FailuresPerMinute: 30, CacheTTL: time.Minute})
+	req := httptest.NewRequest(http.MethodGet, "/me/workspace-memberships", nil)
+	req.Host = "prod.test"
+	send := func(i int) {
+		req.RemoteAddr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 1).String()
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("request %d: %d", i, rec.Code)
+		}
+	}
+	for range 20 { // warm the pools and caches from one address, within its budget
+		send(0)
+	}
+	before := heapInUse()
+	for i := 1; i <= 200_000; i++ {
+		send(i)
+	}
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("200,000 addresses: heap grew %.1f MiB", float64(grown)/(1<<20))
+	if grown > 5<<20 {
+		t.Errorf("heap grew %d bytes, want at most 5 MiB", grown)
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
