@@ -79,6 +79,24 @@ func (e ErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for RetryLaterCode.
+const (
+	CodeOverloaded  RetryLaterCode = 1500
+	CodeRateLimited RetryLaterCode = 1400
+)
+
+// Valid indicates whether the value is a known member of the RetryLaterCode enum.
+func (e RetryLaterCode) Valid() bool {
+	switch e {
+	case CodeOverloaded:
+		return true
+	case CodeRateLimited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SegmentType.
 const (
 	SegmentTypeOrganization SegmentType = "organization"
@@ -123,7 +141,8 @@ type Error struct {
 	// Code Stable reason code: 1000 bad parameter; 1100 missing session; 1101
 	// invalid session token; 1102 expired or not-yet-valid session token;
 	// 1103 session not active; 1200 deployment not found; 1201 route not
-	// found; 1300 method not allowed; 1900 internal error.
+	// found; 1300 method not allowed; 1900 internal error. (1400 and 1500,
+	// which only 429 and 503 carry, are `RetryLaterCode`.)
 	//
 	//
 	// Example: 1100
@@ -138,7 +157,8 @@ type Error struct {
 // ErrorCode Stable reason code: 1000 bad parameter; 1100 missing session; 1101
 // invalid session token; 1102 expired or not-yet-valid session token;
 // 1103 session not active; 1200 deployment not found; 1201 route not
-// found; 1300 method not allowed; 1900 internal error.
+// found; 1300 method not allowed; 1900 internal error. (1400 and 1500,
+// which only 429 and 503 carry, are `RetryLaterCode`.)
 //
 // Example: 1100
 type ErrorCode int
@@ -223,6 +243,30 @@ type Organization struct {
 
 // PrivateMetadata Always `{}`. Private metadata is for backends and never leaves through the frontend API.
 type PrivateMetadata map[string]interface{}
+
+// RetryLaterCode 1400 rate limited (429); 1500 overloaded (503).
+//
+// Example: 1400
+type RetryLaterCode int32
+
+// RetryLaterError A refusal to be retried after `Retry-After` seconds.
+type RetryLaterError struct {
+	// Code 1400 rate limited (429); 1500 overloaded (503).
+	//
+	// Example: 1400
+	Code RetryLaterCode `json:"code"`
+
+	// Message Human-readable.
+	//
+	// Example: Too many requests; retry later
+	Message string `json:"message"`
+}
+
+// RetryLaterResponse The error envelope of 429 and 503, the same shape as `ErrorResponse`.
+type RetryLaterResponse struct {
+	// Errors One error; clients show its message.
+	Errors []RetryLaterError `json:"errors"`
+}
 
 // Segment A named group of users, organizations or workspaces.
 type Segment struct {
@@ -680,6 +724,16 @@ type GetUserWorkspaceMembershipsResponse200Headers struct {
 	XDevelopmentSession *string
 }
 
+// GetUserWorkspaceMembershipsResponse429Headers the declared response headers of an HTTP 429 response for GetUserWorkspaceMemberships
+type GetUserWorkspaceMembershipsResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// GetUserWorkspaceMembershipsResponse503Headers the declared response headers of an HTTP 503 response for GetUserWorkspaceMemberships
+type GetUserWorkspaceMembershipsResponse503Headers struct {
+	RetryAfter *int32
+}
+
 type GetUserWorkspaceMembershipsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -691,10 +745,18 @@ type GetUserWorkspaceMembershipsResponse struct {
 	JSON401 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RetryLaterResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *RetryLaterResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserWorkspaceMembershipsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserWorkspaceMembershipsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserWorkspaceMembershipsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -717,9 +779,19 @@ func (r GetUserWorkspaceMembershipsResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserWorkspaceMembershipsResponse) GetJSON429() *RetryLaterResponse {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetUserWorkspaceMembershipsResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserWorkspaceMembershipsResponse) GetJSON503() *RetryLaterResponse {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -818,12 +890,26 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RetryLaterResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest RetryLaterResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -852,6 +938,26 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 			headers.XDevelopmentSession = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetUserWorkspaceMembershipsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserWorkspaceMembershipsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

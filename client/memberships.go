@@ -109,6 +109,15 @@ func IsBadRequest(err error) bool { return hasStatus(err, http.StatusBadRequest)
 // client's host (or the base URL has a path the API does not have).
 func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
 
+// IsRateLimited reports whether err is a 429: this client address sent too
+// many failing requests, or this session too many requests. Wait
+// APIError.RetryAfter before trying again.
+func IsRateLimited(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }
+
+// IsOverloaded reports whether err is a 503: the server refused the request
+// at once rather than queue it. Wait APIError.RetryAfter and retry.
+func IsOverloaded(err error) bool { return hasStatus(err, http.StatusServiceUnavailable) }
+
 func hasStatus(err error, status int) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == status

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // SessionCookie is the cookie that carries the session token.
@@ -23,6 +25,8 @@ type APIError struct {
 	Status  int
 	Code    ErrorCode
 	Message string
+	// RetryAfter is when a 429 or 503 may be retried (its Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string {
@@ -37,6 +41,13 @@ func (r *GetUserWorkspaceMembershipsResponse) Err() error {
 	for _, env := range []*ErrorResponse{r.JSON400, r.JSON401, r.JSON404, r.JSON500} {
 		if env != nil && len(env.Errors) > 0 {
 			return &APIError{Status: r.StatusCode(), Code: env.Errors[0].Code, Message: env.Errors[0].Message}
+		}
+	}
+	for _, env := range []*RetryLaterResponse{r.JSON429, r.JSON503} {
+		if env != nil && len(env.Errors) > 0 {
+			secs, _ := strconv.Atoi(r.HTTPResponse.Header.Get("Retry-After"))
+			return &APIError{Status: r.StatusCode(), Code: ErrorCode(env.Errors[0].Code), Message: env.Errors[0].Message,
+				RetryAfter: time.Duration(secs) * time.Second}
 		}
 	}
 	return &APIError{Status: r.StatusCode(), Message: "unexpected answer: " + http.StatusText(r.StatusCode())}

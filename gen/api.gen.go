@@ -84,6 +84,24 @@ func (e ErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for RetryLaterCode.
+const (
+	CodeOverloaded  RetryLaterCode = 1500
+	CodeRateLimited RetryLaterCode = 1400
+)
+
+// Valid indicates whether the value is a known member of the RetryLaterCode enum.
+func (e RetryLaterCode) Valid() bool {
+	switch e {
+	case CodeOverloaded:
+		return true
+	case CodeRateLimited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SegmentType.
 const (
 	SegmentTypeOrganization SegmentType = "organization"
@@ -128,7 +146,8 @@ type Error struct {
 	// Code Stable reason code: 1000 bad parameter; 1100 missing session; 1101
 	// invalid session token; 1102 expired or not-yet-valid session token;
 	// 1103 session not active; 1200 deployment not found; 1201 route not
-	// found; 1300 method not allowed; 1900 internal error.
+	// found; 1300 method not allowed; 1900 internal error. (1400 and 1500,
+	// which only 429 and 503 carry, are `RetryLaterCode`.)
 	//
 	//
 	// Example: 1100
@@ -143,7 +162,8 @@ type Error struct {
 // ErrorCode Stable reason code: 1000 bad parameter; 1100 missing session; 1101
 // invalid session token; 1102 expired or not-yet-valid session token;
 // 1103 session not active; 1200 deployment not found; 1201 route not
-// found; 1300 method not allowed; 1900 internal error.
+// found; 1300 method not allowed; 1900 internal error. (1400 and 1500,
+// which only 429 and 503 carry, are `RetryLaterCode`.)
 //
 // Example: 1100
 type ErrorCode int
@@ -228,6 +248,30 @@ type Organization struct {
 
 // PrivateMetadata Always `{}`. Private metadata is for backends and never leaves through the frontend API.
 type PrivateMetadata map[string]interface{}
+
+// RetryLaterCode 1400 rate limited (429); 1500 overloaded (503).
+//
+// Example: 1400
+type RetryLaterCode int32
+
+// RetryLaterError A refusal to be retried after `Retry-After` seconds.
+type RetryLaterError struct {
+	// Code 1400 rate limited (429); 1500 overloaded (503).
+	//
+	// Example: 1400
+	Code RetryLaterCode `json:"code"`
+
+	// Message Human-readable.
+	//
+	// Example: Too many requests; retry later
+	Message string `json:"message"`
+}
+
+// RetryLaterResponse The error envelope of 429 and 503, the same shape as `ErrorResponse`.
+type RetryLaterResponse struct {
+	// Errors One error; clients show its message.
+	Errors []RetryLaterError `json:"errors"`
+}
 
 // Segment A named group of users, organizations or workspaces.
 type Segment struct {
@@ -604,6 +648,30 @@ func (response GetUserWorkspaceMemberships404JSONResponse) VisitGetUserWorkspace
 	return err
 }
 
+type GetUserWorkspaceMemberships429ResponseHeaders struct {
+	RetryAfter *int32
+}
+
+type GetUserWorkspaceMemberships429JSONResponse struct {
+	Body    RetryLaterResponse
+	Headers GetUserWorkspaceMemberships429ResponseHeaders
+}
+
+func (response GetUserWorkspaceMemberships429JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserWorkspaceMemberships500JSONResponse ErrorResponse
 
 func (response GetUserWorkspaceMemberships500JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
@@ -614,6 +682,30 @@ func (response GetUserWorkspaceMemberships500JSONResponse) VisitGetUserWorkspace
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserWorkspaceMemberships503ResponseHeaders struct {
+	RetryAfter *int32
+}
+
+type GetUserWorkspaceMemberships503JSONResponse struct {
+	Body    RetryLaterResponse
+	Headers GetUserWorkspaceMemberships503ResponseHeaders
+}
+
+func (response GetUserWorkspaceMemberships503JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -667,83 +759,92 @@ func (sh *strictHandler) GetUserWorkspaceMemberships(ctx echo.Context, params Ge
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9b9s4tvdXOdCzQBtAduSXJI2DxYNOp51Jd9pmmxRzd+LcmLFObE4l0ktScT1tgP0O937C/SQXh6Qk",
-	"ypaTtM19A+78kUlIiTzv58fDo36OpjJfSIHC6Gj0OcJPLF9kaH9/g/kVKj3nC/unLvKcqVU0it4JhLya",
-	"jEGhNopPDaZwtYI3r55HcXTDsgLptZQZFo3OP0dThcxgeslMNIr6SX+/k/Q6yf5Zrz9KklGS/BbFEWZ8",
-	"xq94xs3qslyVS0Hr5Kg1m2E0iv4mC8gLbUCjgWIBb4rM8M4rNjVSwfPCzFEYPmX0IhgJbDpFrcHMuYal",
-	"VB/1gk2xG8WRWS1oufyaXSr8e8EVptFtHPE0GkUHg2GSDPpJ+d8g6UVxJNWMCf4HK2lihZGXTGs+E5he",
-	"Votf2iWieAvLvbPkWc1yinqq+MItSS+hYFcZXvJFUwLXLNNIs9dSTfEyv2bVWCvFPUsxz9kMLwuVubWd",
-	"1i6nshAmGg2TOBIsJyE8n+YYxdFC8Rtm8DJHw5ziPt/G0aK4yvh0bVDjLHdWc34RR8UivZfT5ZwbzLim",
-	"56xNnV/cNmV6eQcnm0REBlkejaJFxsy1VDkpT0lrvFvNbe8sOawpat1uz27n5eJ8gLZHlXOtuRS0fFTp",
-	"eqSQpdFWCYT73W59qukEhUbVLomkR6RVe5MMHsJm08R+naNCMHOEq4JnKSrtfuk+2Pb6ZHtGFdtMr3+/",
-	"6Q0qCb8UMy4QFRezrzBAUjoxs1Ayahrj5+1el4QiWWRyRe9skbRjoW1qGNrHD16EdTiptXOHVyT32ESf",
-	"nuolo8FdvkPv1lExIilYA91iFoN1f2zl7tBy10LS2uskdMNMoaNRP0lub0lLTLEcDUlj9Dl6p2bHqU0A",
-	"Det7J7KVNb46gWiQ1y48h7GgC89hiVnWIdfGFHgKS27mIGTj1Rm/QQ1MAOYLswISUQwCb1DBMBmSTXPa",
-	"9u8FqlWtNqlmpPc40tM55tag/qTwOhpF/2+3Toi7blbvHqeR5dD/TY+/rDPV+2ai2vA2M0dlWZ6yLEMF",
-	"OVtBoZ0LVtYCis/mBoRcduElJU+SP3ABUqWo4J//+Hdgac4FXK0WTOuY3hZ2ieMTUEWGwcibV8/tUNc6",
-	"lFygMtyl9MpcNslcxXAtFTAwUmaGL45gMo7G0QSWtOyErHsCXMNESIETGywcVnj8jEziFDMyMTdwt3La",
-	"NXFGb5LOqtQ+OnfL1U5zUe0or37HqaEd71htQ2hOFFY3habAeQQTvrgU0lyyLJNLTN2k1X3GURhgaaqI",
-	"d65BSAPSKmwsKik80WBf7ZAhH8EkBCf1YpQhYM5oDWC1eKUaCyZSGr1i04/FAqYyRe2oYiK93FztSpp5",
-	"dyxs6C9ykhHxRF7T4IOEFsIkO7++YiDPWoMvlZKqLQwgIE1t2ijRfK/O6dUX9OBtvN2ofy5yJjqUoJ1y",
-	"XFiYMqU4auDCoBIsgykrNOqmRZ+6UApGfkRB2rLJ36aoNRbXTKwkJnZ8tJpYRfwGxaeGKAWFTEthtTeC",
-	"XpIkcMVSqOLrEfR6SVKSBD7s29HeWHBxwzKelsOOBTvZB/y0IEJBKjK/zgpNp+3hsej1kkE1SJbKpobf",
-	"4BH0+kkCdfa0c9eyEKmd6oGShUEaHYtyeEC0opnL1K3kTOoIeodJUmvBWUNoisR4TJzSjx796NOPQUw0",
-	"0I9eTGvHtM5FoDz7SpSzTzyndWg6jnIu/J+0aqkU2n1m8d2nDu3auWGKUoTFeKSiH1h6Uoo9iu3QGyd2",
-	"byF+8NgJvTn40kl7/Uknyuboj5VE30rzigTnJ96TPNfG3lhhvpXmeeWdbmUnyuiiNLL3qBdS6BZDO5sj",
-	"SIGg52yBlH/JNVbbXNIO63Yvlgpyqbw36yMf6DTouVzaYHXNlTbg/cImZIO5fpCHW+/m4ti90KvUxpRi",
-	"qw3X81S2udzxiRXVL1ybTS68FNdCNOoYkE3nhC2OT6rAbVPki+Mf34NiYobw9PjkZkijxyc3+ztHMDm/",
-	"8CmTAimBmJxlHsKgMGrl7N+G/zkXs4ZA6vjTTwbdpNvrDbrJbn+4PTWWooijNrD1HPaHnStuCDwxDQxS",
-	"nPKcZeCWgacJpePDfn8wOOgng/1ne8ODg71nyUFMOYSOtfaXDFlKj/+BSuqdZqDs9QfDvf2DZ4dJ9RuZ",
-	"DzNki9Eo+tenyZfzXufw4jzpHF58TuLewS0NPPMDvWe3Xw7Pk06v/Pvg9sthPxzYpwEa6Zcje3ZkEA4N",
-	"3RCN7ZdjAz92EK7WLwf7Sfh+Ug/TGnt+/DAY3j9POgd+/Fk4/uw86Qz9xEFjYu886Qz8zH5zZhhQurc2",
-	"dRDMDdfnDoLdBhuTewGR/c3ZZ4ldumX8YOdPbVb2JjhysTTlZFgsOwmjw+36AfOVQrSoHV6fvnsLzgst",
-	"NLxy0J8tFpmHg0cw+XzrHcYi+AAG1u77bq3u0hLLgidALgWZawNfx+70wI2maVBy+UTDNccspdNDCobn",
-	"qA3LF7oLx0ZblxephdIajeFipoEpSs0LqWylqzCQSpvRpnMbChiEMC4oZW0G1LsKR23s1ccEgcvy/AO/",
-	"Sy4I/8mcEf7LslXcdHOeNlF8ITSapv+uOat3h7h3eLvz/1stIjxZ3h3Cz0qRRusm8rnFYsDgJ9Mk10bQ",
-	"BrVv2EdivMxXVQTdoHJLIeM+03niFF8hcNBLbqZzeMoFGTRz5g9zVLgT7HslZYZMuI2D+twDtrMG9rWb",
-	"ODO578TaKMGsk/KLnEn48P6X+yQ+N2ahR7u7PJ91/Wh3KvNducumOXYXbZB4vdizvvfbgmZJi0+FFJ0U",
-	"MzSY7jSdODjkNygaJnHkxOTw2z5lxwrsrQW2/aSB/TaB321ZElin8UeuFxlbAc02JeJLpRs8t5Su7lTR",
-	"iXu+irDtda67VghfrStgG2cKP2PjYUPEV5hJimtGxq7M4Ar4Nmo0YcxDUZvfqw2fhCWlr4gbG4Wve+w+",
-	"AHrr+NAWfKy2Q89ohqY1091USYuem06/LfZsshLflQYagbYhvUDXbVB33ay+InE/z5ZspW1G7oJfB0o2",
-	"6RB8LZWtLKDwWdOdqDNkN0j2pWQxmzvQr6QwKFJ4fnLcdQ4a7p20EF7aTguKJaWlMFOyWFDUKDQqHTds",
-	"2QLzSoC6parwrWmrUSd+UNB94HPtccdLoSXuvKTj3UJxjd9aKfNru9LYN3pkm09tt9Sm+Crvs8RebLeB",
-	"9nLbr3NmrHF5+3cG4bKDL16RZazf04UXJm0VKn8QPy2vN9uSdlUeIRKCihumliCSCGrzaFb3UBP6T9dg",
-	"m47qpTY9VcD7Vy9gMBgcWkANXMCHsxdNO67uQfpnvb1RMhwle79FQU6nzTv0tgsbv6CYmXk0GiQtuvs1",
-	"vApbjxrfgv0fL248Bty966rueyBveE5pw7tH7oiG2hFGBAQlP7dRWKjWsEDVWspvQcb9bcg4pKqGxffR",
-	"Yhd1LzyAiP8ByHm5i2L2uMB54y4Nm3KoS6P9/2bw3Lzt/d+JoevD+P8B6EcG0P2vBNDfiJGrtFG3OLUX",
-	"t2tV1y5Wepi7zX20jHFH69PX335+Tahbb2q6641GIa6teechG36Hh/r2nrbs4dTxRIN9hpDHWv3vcRy0",
-	"Mp33MsNHdNOq6echEmx0AD2I2nZfDntV1lVZk1SKfQNXb7r2dn/cZt4PdE9991VWpfw2h21BdaXdba4U",
-	"vBaDwCVq426wvt5CguDSYidbb639Kdz1s0gBurDtEhtl243kGbT/3J1iGuedoJGnTR4/n52dgHsgBoUL",
-	"q98GLf3Gbeve4WHzsnUTNaxZot89Dq7OvTWVDN1pI9YPW9A/2SzMMbNNNKyJh/5LD2ntEInIbisupjkX",
-	"rcgo7D9cX+ykmrRL6s1ryEndsGjbiCa+jwgbFxUQeKbecjO5ttBDriYf7ZjqsUcoi685u1ofmRaKm9Up",
-	"bVimkhvvEn+1TWIt4M+J9vWvZ2Bl5i9TbU9Z3ZXRhefTKS58F7Q2bMbFLDiraJDC3tCI1P5Wqgcml5fe",
-	"0icwlfIjR+AaNApzBAsl08Lqo7ESnwmpELjZ1uB2eZniTbns5WWtJbbgf8FVEC5e2B3v5vrpy9P+3n4M",
-	"rlBZXuPVBD3R8BFXO6CNVKV0PCfs2qCyL3a46MIH7braAr5Q3HAlhWWsYse9HfKjq36JNU5IrVxcS9c7",
-	"JAybWjPzL4ZHo5xxYRgXqPTGGd2VeSx/HS5siXFbOrFdeSLkfwTLOZ/Ogz4ue1JYla1+vgBhH3L4xJnB",
-	"0jcH+haD+hjuOrlcI59zAnva1UYu7Mp50C44FmNx1jwVcw3TudQoSlX5AtUTDZOfpTaTLtRZk54um8rG",
-	"woPbqvXHVl79Ki2G+lSq2CYpZ+5jsWnv/s2GPU7WnWfHsvGybkKx7W1Vh0oMk0ZDyySGJTEIk6lMcQIG",
-	"s0x7TpmWQo8FWzBlrNxlYWgj2ytl8JMZ0VZfbHcVfPG5Db6UTVdfaK7T6XTA/a/xC83ZfqwvMLQ/WSna",
-	"mhXbLVb1fDzF7qwLE9dwOtnxS/T8Ej34YjstGt1mS+a8v3q2Vz0bqqZuTSs3sx2cs6q9y5brbZNlYBrl",
-	"mv071iTRl51iT8lOp7LIXPPWFUn4WqGeuwu7spHRdZGtsN5g0LoB11CIj0IuRQy+fFGFFdKTVKDwRn6k",
-	"YVrd6DJ2VBS5DfpegkMnwYBDJvTSXhILx/xcalO91Atf0oV1x8Kgnx/4Rfc81W4ulajrzjW3qO9nc68d",
-	"2tf27M9mPxs8tcU7ma6qtsPaYnjqnCOTM3+gLDRaC6Egx40rAbLp3MCr4DrF9m22BqYojm5QOQwY9bpJ",
-	"N7FntAUKtuDRKBp0k+7AXfjPberbzXG3WqmTN7/3maFprfCWetiww8owXGYj3SlpmLF+Vz6kDc+ysW9R",
-	"JNtybaxkWSjc85iOXJuIVWQlOBoSuHRLjcXTySmajsteE1J2e6qMYfIvnR/xBjO5oIHOaRnBpBiLMktL",
-	"gXqnCycKyfFohAlgmUKWrjqeKM+DbXYzcyagl4B2+W0samadkRsHSigVmjleG8uqs2xfRJoTAPQyrGL4",
-	"3ecYd6ht+HPzjEJSqeHQBEh3KFIuZr47fMLTcHTHt7iV5fEggTWv12J/qiYutuDFLrx1HW1joeW1KYuT",
-	"JAxXsukCJTNWXhouFTeoR8CqPlZ7uVjZ1VhwcpZh0oud81nlMyHFKpeFDkQXWRtXltDjNBpFP6H5oFG1",
-	"HSOj5mcK5+1wtH5k133GcHtBaNTlHusc/SQp8Ya/swyamnZ/1+4YFn5Nt+ZdbduWj++GBNffHXzDwbM+",
-	"NluYtIbw3MEyiqM5stR/tvGCTefYeSGFUTLbejidCNmxYG9yFLoqtxcB2rav2DvjK5xzkVZosNv44qLu",
-	"OHdrtdzO2eu50svbMKqwTWVbUHJ1YVDDn/VEl45FGc8sIGNBGBsFgOfP4yJJBtM6/tCfeAQ/G7N4J7LV",
-	"EZzSyQKPxuKU5XjKDf75F/bpCE6Ymf951wMumVVRpNCmTKiFPVHMGPfGHEioOnXVhODq9fzqpyl/x1+/",
-	"+vDHce8tf33YxUHS1XzWQg+0kdPaxd4aJrfLvO2A890CL2N8463YAxma+mSqy9atsrpLQi2cE+/Dr3Hn",
-	"sCP6vPxewbWV159j1XBw7L82GkcUvy3uHTn9X2GjVy+6vXiwrzfbu1uc+weWwnsPNOzHQ1sBqsXBRP5O",
-	"N7Ki6H2vKHpNUWz9luIx+f0gWGHmUvE/MLUM17DaIkk6Stjb+xrNBdf4TgraAvN//uPfCL6W0hh+rzT6",
-	"TWn82PLtxKNK4q00YL8WKMVwHzb2FtAvLWDv+53hsMnzOiiuETAkvdeHvw3+OvzLs7/tn/V/TXYeVRbl",
-	"JxFwiopAh32h/iaLALcFKHJGx6ZCpP5LvYBAL51DJ52ghGT5XSuinF/cxi0VpfMLAhD1B/Q/oQFCKFCl",
-	"bGhiFMNm9hOUNxhd3H7fppZxp5y1S9raLKpuLbKHOEynUlWB3h5lrMFozHDqL0MbxpWClhb3BzUd28Lq",
-	"vgIub8Q/B21BtOCt/fcCFLdtBS7jNObd0DUrMhONokxOWWaH20o4lkDBciyv6UKs7AowIfkGBRPGKfZT",
-	"p7RT/8Uzyc9r4vO91aJu+NE4GfF/BAAA//8=",
+	"7Hzrbhs5lvCrEPUNEBsoyaWbHctofHCnk25ncvHEDnqnLa9FVx1L7FSRGpJlRZ0YmHfYfcJ5ksU5rLtK",
+	"sp14ZneB7R/umCyS537job94oUoWSoK0xht/8eAzTxYx0L/fQnIN2szFgn41aZJwvfLG3nsJLCkmfabB",
+	"WC1CCxG7XrG3r44937vlcQq4LOKWe+OLL16ogVuIrrj1xl4/6O93gl4n2D/v9cdBMA6C3zzfg1jMxLWI",
+	"hV1d5bsKJXGfBIzhM/DG3l9VypLUWGbAsnTB3qaxFZ1XPLRKs+PUzkFaEXJcyKxiPAzBGGbnwrCl0p/M",
+	"gofQ9XzPrha4XXLDrzT8LRUaIu/O90Tkjb2DwTAIBv0g/28Q9DzfU3rGpfiD5zDx1KorboyYSYiuis2v",
+	"aAvP34By7zx4XqIcgQm1WLgtcRFIfh3DlVjUKXDDYwM4e6N0CFfJDS/GWiHuEcQi4TO4SnXs9nZcuwpV",
+	"Kq03Hga+J3mCRDgOE/B8b6HFLbdwlYDljnFf7nxvkV7HImwMGpglTmouLn0vXUT3YrqcCwuxMPgdydTF",
+	"5V2dpldbMFkHwrPAE2/sLWJub5ROkHlakfBuFLfReXBYQtR63IiOy+jidACPB50IY4SSuL1X8HqsgUfe",
+	"RgpUz7vb+FVdCVIDup0SQQ9BK85GGjwEzbqI/ToHDczOgV2nIo5AG/eP7oNlr4+yZ3W6SfT694veoKDw",
+	"SzkTEkALOXuEACLTEZmFVl5dGL9s1rqgSpJFrFa4ZgOlHQptU8OqfPyYkbA0JyV3tmhFcI9M9PGrXjAe",
+	"bNMdXFtaRQ+pQAK6QSwGTX1sxe6QsGsBqbEciW65TY037gfB3d2d782BEynGX7wPYPXq+MaCJhdQk78z",
+	"CJWMDJrmJReWXcONQoHUKyFnjM+4kCiKJpxDwis+yRv3fQ/1nIAS0g76KFb8s0jSxBsP9oPA9xIh3a+9",
+	"giFCWpiB9gjGBdc8AZuB+V7PTqJ1CN/LeEUKUjo5w9SNcyFVe9Vlx2wJcdxBsCBiImJLYedMqtrSmbgF",
+	"w7hkkCzsiiEbfSbhFjQbBkNEVuCxf0tBr0rRUnqGslmlxJ803Hhj7//tlU57z82avZPIYZj9jp+/LL3p",
+	"h7ozXbMIdg6aUA55HINmCV+x1DgzUUg002I2t0yqZZe9RAePMsKEZEpHoNk//v6fjEeJkOx6teDG+Lha",
+	"0hYnp0ynMVRG3r46pqEuKb1agLbChR2FSK+DufLZjdKMM6tUbMXiiE0n3sSbsiVuO0WGT5kwbCqVhCkZ",
+	"tFx2njpqQHLKGaqBG9jOnHZOnONK5FkRfowv3HalYl8WJ6rr3yG0eOKW3daI5khBvEkNGvcjNhWLK6ns",
+	"FY9jtYTITRLvYwHSMh5FGnEXhkllmSKGTWRBhWeG0dIOCvIRm1YDqHIz9GJsznEPxkvyKj2RXEY4es3D",
+	"T+mChSoC46DiMrpa3+1a2Xl3Isk9oWpfeIgTak0NDyRaNZSj+eaOFXqWHHyptdJtZgAY4NS6jCLM9/Ic",
+	"l77AD+/8zUL9S5pw2cEgwjHHmYWQay3AMLRdWvKYhTw1YOoSfebMPbPqE0jkFgUo5EYbKDZELAfGd3i0",
+	"ilgB/Lr9tggp08CNksS9MesFQcCuecQK+3rEer0gyEFimWui0d5ECnnLYxHlww4Fmuwz+LxAQJnSKH6d",
+	"FdhO28cT2esFg2IQJZWHVtzCEev1g4CVHp7mblQqI5rqMa1SCzg6kfnwAGEFO1eR28mJ1BHrHQZByQUn",
+	"DWynNwwChlLcGwWBP5HLuQjnTKHbGPYPaWYUDIiLK59xDWxKHvENt0BUnXZ3qwKN5PORXvijhz/6+GPg",
+	"Iyb4o+cjhD5Cc1kRAVpSukCcrrpA3LXpBX3vcwdP7dxyjY6GolkE6UcenebM83waeuuYl8lZNnjiWFcf",
+	"fOl41vzSMaQ++lPBl3fKvkLyZxMfkCuNsbfEknfKHhc67nZ2DPEuc1H9AGahpGkR1/M5MCWBmTlfAHpx",
+	"VLDVJsWmYdNuC5RmCUYq7pujzFwaZuZqSSbvRmhjWaZd5NYtJOZBdoJshJAnbkEZvHCt+WpNgTMo2xT3",
+	"5JRI9UYYu45FRsWGoQfjM+DhHCOUk9PC/JOjfXHy0wemuZwB2zk5vR3i6Mnp7f7uEZteXGaOF80xhkIJ",
+	"j7NACKTVK6dF5ETmQs5qBCmtWD8YdINurzfoBnv94WYHm5PC99pCtmO2P+xcC4shGDeMswhCkfCYuW3Y",
+	"ToBO/bDfHwwO+sFg//loeHAweh4c+OiJMIGnf8TAI/z8D9DK7NbNba8/GI72D54fBsW/UHy4RVn0xt6/",
+	"7wRfL3qdw8uLoHN4+SXwewd3OPA8G+g9v/t6eBF0evnvB3dfD/vVgX0cwJF+PjKikUF1aOiGcGw/Hxtk",
+	"YwfV3fr5YD+org/KYdxjlI0fVob3L4LOQTb+vDr+/CLoDLOJg9rE6CLoDLKZ/frMsALpqDF1UJkbNucO",
+	"KqcN1iZHFSD767PPA9q6Zfxg909tUva2klzyKBIoWDw+rVqHu2Yq/UoDUOzPXp+9f8ecFlKAee0SCL5Y",
+	"xFlQecSmX+4yhaE8oBJMlur7vlFharFllS+YWkoU11qU7rscRFiD00yr5TPDbgTEkSHPZEUCxvJkYbrs",
+	"xBpSeRlRQG7AWiFnhlyWhoXSVNNLLYsU+cVwTqaAs2owWCnarRvUbSWyNvTKZEPCMs+i2O9KSIwiVcIx",
+	"ioxjdKtVNRdRPRdIpQFb19+Gsmbq4PcO73b/f6tEVHPo7Sb8PCep1xSRLy0Swyx8tnVwyYLWoH3LPyHi",
+	"ub8qLOgalBtKNveJzjPH+CKOZ2YpbDhnO0K6HJvEn81Bw27l3GulYuDSHVypRD7gOBKwxx7ixOS+vLdW",
+	"bGqC8kbNFPv44c19FJ9buzDjvT2RzLrZaDdUyZ7a42EC3UVbYN0sazXPfpfiLHJxRyrZiSAGC9FuXYkr",
+	"pYIaRMOgXu/YH1brHQ3Dth/UYr/1wO8uLyw0YfxJmEXMVwxn6xTJisJrOLcU6bay6NR9X1jY9oreth2q",
+	"S8ta33plyc2QPayR+BpihXbNKt8VK9xVBVmNehjz0KgtO6stPqkWzx5hN9ZKfPfIfSXQa8aHVDYiblc1",
+	"o26aGqK7zpIWPteVfpPtWUfF3+YGaoa2Rr0Kr9tC3aZYPcJxH8dLvjLkkbss24flaGIqfaM01SdAZl7T",
+	"5eUx8FtA+dIqnc1d0K+VtCAjdnx60nUKWj07aAG8nguuyzGllxpBikUi0AXvDPuHu0eUbjJ1CzpWPMLh",
+	"UTBwUWqWRw4xSRw1kkQc3FI4pRy2kjUOH5M1fuAW3jggs9zsfQEeZWclrhuqLMdMw01qeIwB+jWGHVYL",
+	"iBi/saCzvLlDpeQpM650/G31mAbVH16UqRvFc6VYwuWKocKBseaIQF6xmLvMOeGf34Cc2TlVxp+gFlMC",
+	"vj3LpayQgbyFWLlUt1KMoNIrMzzJM2Fu2LSWOk8flw3TXCMJxpjzselvU0DuiIJlIvwkWXFurVukD8U5",
+	"YjOt0gWSLDWgjV/zHpQKFyarTfq+NVCs3UE9KMx54Hftnj6jQounfykt6IUWBr61wp3t7Ura3+gD27zY",
+	"Zt9QJ1/h7wjYLTLQXib/dc6t05CMRiQQpmJb6Vq22QNQvYxtqyxnpa+zvHWiTW2LsiaCUKmUQ0QAZWbm",
+	"yaTuoSL0T+dgG4/KrdY1VbIPr16wwWBwSCksE5J9PH9Rl+PijrV/3huNg+E4GP3mVZwfHt7B1XU7PQha",
+	"ePdr9Zq9aTW+Jdt+OrvxFAnmtjaA70kyq5WBtgzzyBVFwDjAEIBKqd4dVL1gMmwBuvUKriUX7W/KRatQ",
+	"lYnofbDQpm7BA4D4H5CrLvdAzp42VV27A4c6Hco4s//fnK7WO0n+d2atZfnr/1LWJ05Z+49MWb8xKy3c",
+	"Rtk+2R5Al6wuVSzXMNeF8WQeY0tb5eO7Fh5j6poNk9tW1ErfbY2BDznwOzQ0ax1s8x6OHc8Mo28w8mhU",
+	"3J9GQQvR+aBieEI1LRoKH0LBWnfhg6Bt1+VqH1yTlSVIOdnX4up11d6sj5vE+4Hqaban1QXz2xS2JarL",
+	"5W59p8oyn0lYgrHuzvjxElIxLi1ysrGwkdW9XB+aksyk1Oa0dlGy5jwrrYXbXUwt36k0CbbR45fz81Pm",
+	"PvCZhgXxtwZLv9bfMDo8rLc3tPT41SUxO92vlFkyacoR2iojpIdtFSsVA5tDTM1vvB4P/UuTtPYQCcFu",
+	"K+dHiZCtkVG1t7m52WkxSVua9Yv/adkMTe1/06z/D2pXg6yimWZDL0Bjo4c0AzxZmprFHlVaPCZ3JR0J",
+	"Uy3s6gwPzF3JbaYSf6Hmzpbgz5H29a/njGiWtS9QL2jZTdVlx2EIi+yFhbF8JuSskqsYaj7yKeOkNqSM",
+	"PWx6dZVJ+pSFSn0SwIRhBqQ9YgutopT4UdtJzKTSwITd1Jh6dRXBbb7t1VXJJb4Qf4ZVxVy8oBO3Y73z",
+	"8qw/2veZuxrIL85LgJ4Z9glWu8xYpXPqZJi4EjEu7AjZZR+N60at4AXyVmglCbECHbe6io8pOpQamCBb",
+	"hbxRrsYsLQ9JzLKF1dQo4UJaLiRos5ajuzIP4dcRkkqMm9wJddPKKv5jRt1llf5LyhRWeYtuVoBwLWjk",
+	"TJ0YLLOm3qypp0zDXQema8B1SkDZrrFqQTsnlTbfiZzI83pWLAwL58qAzFmVFaieGTb9RRk77bLSa+LX",
+	"eTPoRGbBbdGyR5XXbJcWQd1R2icn5cR9ItflPVtZk8dpU3l2CY2XZdsXtaUWPWF+sw7usyUiyKahimDK",
+	"LMSxyTDlRkkzkXzBtSW6q9TiQdTjaOGzHeNRX6krkn3NfBv7mjdLfsW5TqfTYe5/tX/gHPVRfmVD+slz",
+	"0paoUJdn0WW1A91Zl01do/h0N9uil23RY1+pt6nWJbrkTvuLb3vFt1XWlC2l+WHUeT0r2jLpgoyaoyui",
+	"ke/Z37Inkj7v8NxBOQ1VGrumS7r8udFg5u6KPG9Adt2fKygPGLQeIAxL5SepltJnWfmiMCvIJ6WZhlv1",
+	"CYdxd2ty21FA5A7oZxQcOgpWMOTSLKktQzrk58rYYlGvusikpI6phWx+kG06yqB2c5ECU3acuk2zPlS3",
+	"zInCsH+Iy5pXT+xGq8QtavRuK1223LrrqS33adlRIzpqRNRFCIU0lsuQPAa3RC+6j8QkNVQyTLXGI5v3",
+	"YPcfdJgdhD/rvbVshwqSKloVLdClFojIKXysZlmSnBogqUfDLawra/JwbtmryqUs9ZC3GlvP925Bm+zS",
+	"tdvrBpR3LkDyhfDG3qAbdAeubWhO7nwvgb1ip05Sfx85A9tatc5la023CmF33hrpq5XllmxJ/pGxIo4n",
+	"Wbs06otrqUdtAem+h2jsms1IOAvC4ZCEpdtqInemZ2A7ziNPUYDb3b/Ppv/W+QnoDhEHOme5VVZyIvPI",
+	"Q0kwu112qgGNCb3bkYzHGni06mRAZThQy6ydc8l6ATNOOiayRNYprnWBFrp3O4cbS6g6bc0KY3MMajMa",
+	"Fn5pe27mEvWajarnXUiVMsSbMuQdyEjIWfZSZSqi6uhu1iibl/wrTrl+ZehnlQLEYkMM3GXvXF/sRBp1",
+	"Y/OCKxLDlaG6DB00z1sPllpYMGPGi556alEo5GoiUU3RLPrOoBDzuVRylajUVEjnkYxrAvQk8sbez2A/",
+	"GtBtqbFXfzJ10R5il5/suSdVd5cYYTt/SsrRD4I8hsruYSutkXu/G5daVl8fN7Sr7dj8870qwOUbqG9I",
+	"pstSAIV+jajVJcte7aXbCx7OofNCSatVvDHhnkrVoQB2elRVVUGXG4aa4Kjz5BrmQkZFhNt4B1e8fnF7",
+	"tdw40pVjruVtcbek1tQNkX9xCVKGdE3nHU1kbs8oyOQVMzauBHE/TNIgGISl/cFf4Yj9Yu3ivYxXR+wM",
+	"syU4msgznsCZsPDDG/75iJ1yO/9hLwsiVVxYkdTYPEhIKUuid4IkzC0vBcuY/gdYvZ5f/xyK9+L1q49/",
+	"nPTeideHXRgEXSNmLfCwNnBaX9S0msnNNG9L2r6b4LmNr63ys+AMpz4X/nkzrbZRqAVzxH34GHWudpJc",
+	"5L067nFK+Xy1DHEn2cvHiYf2m2L5seP/NdQ6fr27ywfrev2RSIty/8gj9iELNOgh48agm2J7BH+36xEp",
+	"et9Lil6dFBvfdT0lvh8lT+1cafEHRIRwmSpQdIzpEXUklBFqpTXBUcFQsvGPv/8HhuQ5NYbfS41+nRo/",
+	"tbzjelJKvFOW0ZujnAz3xfuZBPQLCegffi/OwzrO9/SYPQL7lt6xFhLgeW/xvA95YpHhOAyC3exF53qO",
+	"YRZUD7CGXafRDDAvmMgbLmKIygxlB0MUpZsPAY2f52pEU7NLQkenlPFMdedix24ztUD/6gypYpR/lJ6h",
+	"+SK9UzxJb6NZ9vVe5fE60Wr0/cbusM7fZtJTZjgs6L0+/G3wl+Gfn/91/7z/a7D7pLKeP5xjZ6AxqKQF",
+	"5ftfTKgoAFUzTPVTGWWvwisAZpJxmEv/KBh8L3VGTftHsF2nZvVPlns8SYTAPkp+y0VM71oz/Eal5Dcy",
+	"YTIJlPIYUtKJLISdGyYsFea4ZUqGcIS/U38rmHyMaZ69tufk3lLoTuS/VqYrxWriQ6Nce3F557fUri8u",
+	"Mawv/wzQz2AZ5g2sCKRZPXOwfEaNwm/Bu/zOQ0kknNA02kFKY110YqNF8atBrtJF+EUFBjLjBmIIs7aL",
+	"msmPmFFk1irVY+qydn/LJO+9+VJpQMQN7+ivHmlBDUwuDqzNu6EbnsbWG3uxCnlMw23FYgJQ8gTyhoBq",
+	"ButKvVXwLUgubZfC0s+d3Lpkf7cF6Zdx4su9delu9U/foML9VwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

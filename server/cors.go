@@ -15,8 +15,9 @@ import (
 type cors struct{}
 
 // exposedHeaders are the response headers a granted page may read: the
-// request id, and the refreshed token staging deployments send in a header.
-const exposedHeaders = requestIDHeader + ", X-Development-Session"
+// request id, the refreshed token staging deployments send in a header, and
+// when to retry a 429 or 503.
+const exposedHeaders = requestIDHeader + ", X-Development-Session, Retry-After"
 
 // preflightMaxAge is how long a browser may cache a preflight (seconds).
 const preflightMaxAge = "600"

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/limit"
 )
 
 // apiError is a failure with its place in the contract: the status, the code
@@ -18,6 +21,8 @@ type apiError struct {
 	code    gen.ErrorCode
 	message string
 	cause   error
+	// retryAfter, when set, is sent as Retry-After (whole seconds).
+	retryAfter time.Duration
 }
 
 func (e *apiError) Error() string {
@@ -38,7 +43,13 @@ var (
 	errDeploymentNotFound = &apiError{status: http.StatusNotFound, code: gen.CodeDeploymentNotFound, message: "Deployment not found"}
 	errRouteNotFound      = &apiError{status: http.StatusNotFound, code: gen.CodeRouteNotFound, message: "Route not found"}
 	errMethodNotAllowed   = &apiError{status: http.StatusMethodNotAllowed, code: gen.CodeMethodNotAllowed, message: "Method not allowed"}
+	// A shed request is retried at once by nobody sensible; a second is plenty.
+	errOverloaded = &apiError{status: http.StatusServiceUnavailable, code: gen.ErrorCode(gen.CodeOverloaded), message: "Server busy; retry later", retryAfter: time.Second}
 )
+
+func rateLimited(wait time.Duration) *apiError {
+	return &apiError{status: http.StatusTooManyRequests, code: gen.ErrorCode(gen.CodeRateLimited), message: "Too many requests; retry later", retryAfter: wait}
+}
 
 func badParameter(message string) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: gen.CodeBadParameter, message: message}
@@ -62,7 +73,10 @@ func renderError(log *slog.Logger) echo.HTTPErrorHandler {
 		e := classify(err)
 		id := requestID(c)
 		message := e.message
-		if e.status >= http.StatusInternalServerError {
+		if e.retryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(limit.Seconds(e.retryAfter)))
+		}
+		if e.status == http.StatusInternalServerError {
 			log.ErrorContext(c.Request().Context(), "request failed", "request_id", id, "err", err)
 			message = fmt.Sprintf("internal error (request id %s)", id)
 		}

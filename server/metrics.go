@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -24,11 +25,14 @@ type metrics struct {
 	rejections   *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
 	store        *prometheus.HistogramVec
+	limited      *prometheus.CounterVec
+	shed         prometheus.Counter
+	violations   *prometheus.CounterVec
 }
 
-// newRegistry is the registry a server exports when Config gives none: the
+// NewRegistry is the registry a server exports when Config gives none: the
 // Go runtime and process collectors besides the server's own series.
-func newRegistry() *prometheus.Registry {
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
@@ -58,8 +62,20 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time of store calls on the request path, by operation and result (ok, not_found, error).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16), // 0.1 ms … 3.3 s
 		}, []string{"op", "result"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "memberships_rate_limited_total",
+			Help: "Requests refused with 429, by the limit met: failures (per client address) or session.",
+		}, []string{"limit"}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "memberships_shed_total",
+			Help: "API requests refused with 503 because --max-inflight were in flight.",
+		}),
+		violations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "memberships_contract_violations_total",
+			Help: "Answers that broke openapi.yaml (--validate-responses), by mode: log (sent anyway) or enforce (replaced by a 500).",
+		}, []string{"mode"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -97,10 +113,28 @@ func (m *metrics) instrument(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" || c.Handler() == nil || (err != nil && classify(err) == errRouteNotFound) {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
-		m.latency.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
+		method := methodLabel(c.Request().Method)
+		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// methodLabel keeps the method label in a closed set: any client can send
+// any token as a method, and each would otherwise be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// MetricsHandler serves reg in the Prometheus format, for a listener of its
+// own (Config.MetricsElsewhere).
+func MetricsHandler(reg prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // instrumentedStore times the store calls a request makes; every other

@@ -13,7 +13,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	memberships "github.com/wachtbench/memberships"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -32,6 +31,7 @@ const readyTimeout = 2 * time.Second
 // registerOps mounts what operators and tools use, outside the contract and
 // whatever the Host: liveness, readiness, metrics, the contract itself and
 // its reference page.
+// gatherer is nil when /metrics is served elsewhere.
 func registerOps(e *echo.Echo, store domain.Store, gatherer prometheus.Gatherer, log *slog.Logger) error {
 	spec, err := openapi3.NewLoader().LoadFromData(memberships.OpenAPI)
 	if err != nil {
@@ -60,7 +60,9 @@ func registerOps(e *echo.Echo, store domain.Store, gatherer prometheus.Gatherer,
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
+	if gatherer != nil {
+		e.GET("/metrics", echo.WrapHandler(MetricsHandler(gatherer)))
+	}
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", memberships.OpenAPI)
 	})

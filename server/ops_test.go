@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -137,5 +138,48 @@ func TestAccessLog(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), tok) {
 		t.Error("a token reached the log")
+	}
+}
+
+// Whatever methods and paths clients invent, the series stay the same:
+// methods outside the HTTP set are "other", unknown paths "unmatched".
+func TestMetricsLabelsBounded(t *testing.T) {
+	e := newEnv(t, tempSQLite(t), server.Config{})
+	series := func() int {
+		n := 0
+		for _, line := range strings.Split(e.get("/metrics").Body.String(), "\n") {
+			if strings.HasPrefix(line, "memberships_") {
+				n++
+			}
+		}
+		return n
+	}
+	invent := func(i int) {
+		for _, host := range []string{"prod.test", "nowhere.test"} {
+			n := strconv.Itoa(i)
+			for _, c := range []struct{ method, path string }{
+				{"BREW" + n, "/me/workspace-memberships"},
+				{"PROPFIND", "/me/workspace-memberships/" + n},
+				{http.MethodGet, "/x" + n + "/y"},
+				{"X-" + n, "/docs/" + n},
+			} {
+				req := httptest.NewRequest(c.method, c.path, nil)
+				req.Host = host
+				e.h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		}
+	}
+	invent(0)
+	series() // the scrape itself is a series
+	before := series()
+	for i := 1; i <= 200; i++ {
+		invent(i)
+	}
+	if after := series(); after != before {
+		t.Errorf("800 invented methods and paths made %d series out of %d", after-before, before)
+	}
+	body := e.get("/metrics").Body.String()
+	if !strings.Contains(body, `method="other"`) || strings.Contains(body, "BREW") || strings.Contains(body, "/x1") {
+		t.Error("an invented method or path became a label")
 	}
 }

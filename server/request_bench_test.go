@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
 
 	"github.com/wachtbench/memberships/internal/auth"
@@ -17,7 +19,22 @@ import (
 // contract validator, authentication (caches warm), the SQLite query,
 // eligibility and encoding, for a user with 10 memberships. Profile it with
 // -cpuprofile to see where a request's CPU goes.
-func BenchmarkRequest(b *testing.B) {
+func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil) }
+
+// BenchmarkValidateResponses is BenchmarkRequest with the answer checked
+// against the contract (--validate-responses log; enforce costs the same on
+// a valid answer) or not, for 10 and 100 memberships: the price of checking.
+func BenchmarkValidateResponses(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		for _, mode := range []server.ResponseValidation{server.ValidateOff, server.ValidateLog} {
+			b.Run(fmt.Sprintf("memberships=%d/%s", n, mode), func(b *testing.B) {
+				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode})
+			})
+		}
+	}
+}
+
+func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, tempSQLite(b), store.Options{})
 	if err != nil {
@@ -25,7 +42,7 @@ func BenchmarkRequest(b *testing.B) {
 	}
 	defer st.Close()
 	c := seed.Default()
-	c.Users, c.MembershipsPerUser, c.RolesPerMembership = 50, 10, 2
+	c.Users, c.MembershipsPerUser, c.RolesPerMembership = 50, memberships, 2
 	if err := seed.Generate(ctx, c, func(ds *domain.Dataset, _ int) error { return st.Load(ctx, ds) }); err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +50,7 @@ func BenchmarkRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := server.New(server.Config{}, st)
+	h, err := server.New(server.Config{ValidateResponses: validate}, st)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,6 +58,7 @@ func BenchmarkRequest(b *testing.B) {
 	req.Host = c.Host
 	req.Header.Set("Cookie", "__session="+tok)
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -48,4 +66,15 @@ func BenchmarkRequest(b *testing.B) {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 	}
+	// CPU time, unlike ns/op, does not count waiting for a busy machine.
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU the process has used (user and system), in ns.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -40,9 +40,27 @@ type Config struct {
 	// remembered (internal/cache): the longest a revocation, a sign-out or
 	// a deployment change may go unnoticed by this instance. 0: no cache.
 	CacheTTL time.Duration
+	// MaxInFlight caps the API requests answered at once; beyond it a request
+	// is refused at once with 503. 0: no cap.
+	MaxInFlight int
+	// FailuresPerMinute is each client address's budget of failed requests
+	// (bad or missing sessions, unknown hosts), in bursts of as many; beyond
+	// it, 429. 0: no limit.
+	FailuresPerMinute int
+	// SessionRequestsPerMinute is each session's budget of requests, in
+	// bursts of as many; beyond it, 429. 0: no limit.
+	SessionRequestsPerMinute int
+	// ValidateResponses checks the answers of deployments of each mode
+	// against the contract before they leave (ParseResponseValidation); a
+	// mode left out is not checked.
+	ValidateResponses map[domain.Mode]ResponseValidation
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
+	// MetricsElsewhere leaves /metrics out of the handler: Registry is
+	// served on a listener of its own (MetricsHandler), not on every
+	// customer's domain.
+	MetricsElsewhere bool
 }
 
 // New returns the HTTP handler of the API over store.
@@ -53,7 +71,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	}
 	reg := cfg.Registry
 	if reg == nil {
-		reg = newRegistry()
+		reg = NewRegistry()
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -71,14 +89,25 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 		return nil, fmt.Errorf("building contract validator: %w", err)
 	}
 
+	lim, err := newLimits(cfg, m, reg)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = renderError(log)
 	e.Use(withRequestID, accessLog(log), m.instrument, recoverPanics(log), withTimeout(cfg.HandlerTimeout))
-	if err := registerOps(e, store, reg, log); err != nil {
+	var gatherer prometheus.Gatherer = reg
+	if cfg.MetricsElsewhere {
+		gatherer = nil
+	}
+	if err := registerOps(e, store, gatherer, log); err != nil {
 		return nil, err
 	}
+
+	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
 	api := &adapter{svc: service.New(store)}
@@ -87,11 +116,11 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	for path, item := range spec.Paths.Map() {
 		var methods []string
 		for method, op := range item.Operations() {
-			perOperation[op.OperationID] = []echo.MiddlewareFunc{ct.resolve, cr.middleware, ct.middleware}
+			perOperation[op.OperationID] = []echo.MiddlewareFunc{lim.shed, lim.failureBudget, ct.resolve, cr.middleware, ct.middleware, lim.sessionBudget, rc.middleware}
 			methods = append(methods, method)
 		}
 		slices.Sort(methods)
-		e.OPTIONS(path, cr.preflight(methods...), ct.resolve) // Echo runs no route middleware for an unrouted OPTIONS
+		e.OPTIONS(path, cr.preflight(methods...), lim.shed, lim.failureBudget, ct.resolve) // Echo runs no route middleware for an unrouted OPTIONS
 	}
 	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(api, nil), gen.RegisterHandlersOptions{OperationMiddlewares: perOperation})
 	return e, nil

@@ -485,7 +485,8 @@ func testAuthentication(t *testing.T, db string) {
 func TestClientIP(t *testing.T) { eachStore(t, testClientIP) }
 
 func testClientIP(t *testing.T, db string) {
-	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	// The proxies sit in 10/8, which the allow-list of workspace 142 covers.
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.200.0.0/16")}
 	e := newEnv(t, db, server.Config{TrustedProxies: trusted})
 	tok := e.session("prod.test", "alice@example.com", nil)
 	restriction := func(remote, xff string) string {
@@ -512,6 +513,12 @@ func testClientIP(t *testing.T, db string) {
 		{"127.0.0.1:1000", "10.1.2.3", "none"},                      // through the trusted proxy
 		{"127.0.0.1:1000", "10.1.2.3, 192.0.2.9", "ip_not_allowed"}, // right-most untrusted wins
 		{"127.0.0.1:1000", "192.0.2.9, 10.1.2.3, 127.0.0.1", "none"},
+		// Fails closed: a chain that never leaves the trusted proxies, or
+		// breaks before it does, is an unknown address, not the proxy's own.
+		{"10.200.0.1:1000", "", "ip_not_allowed"},
+		{"10.200.0.1:1000", "10.200.0.2, 127.0.0.1", "ip_not_allowed"},
+		{"10.200.0.1:1000", "10.1.2.3, not-an-ip", "ip_not_allowed"},
+		{"10.200.0.1:1000", "10.1.2.3, 10.200.0.2", "none"},
 	} {
 		if got := restriction(tc.remote, tc.xff); got != tc.want {
 			t.Errorf("peer %s XFF %q: %s, want %s", tc.remote, tc.xff, got, tc.want)

@@ -23,51 +23,7 @@ import (
 // it SIGTERM: requests already in flight finish with 200, later ones are
 // refused, none is cut off half-way, and the process exits 0.
 func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "memberships")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	db := filepath.Join(dir, "bulk.db")
-	// One user with many memberships, so each answer takes a while to make.
-	var data strings.Builder
-	data.WriteString("deployments:\n  - hosts: [bulk.test]\n    users: [{email: u@bulk.test}]\n    organizations:\n      - name: Org\n        workspaces:\n")
-	for i := range 1500 {
-		fmt.Fprintf(&data, "          - {name: W%d, members: [{user: u@bulk.test}]}\n", i)
-	}
-	file := filepath.Join(dir, "bulk.yaml")
-	if err := os.WriteFile(file, []byte(data.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, "load", "--db", db, file).CombinedOutput(); err != nil {
-		t.Fatalf("load: %v\n%s", err, out)
-	}
-	tok, err := exec.Command(bin, "token", "--db", db, "--host", "bulk.test", "--user", "u@bulk.test").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	srv := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--drain", "20s")
-	stdout, _ := srv.StdoutPipe()
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	url := ""
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && url == "" {
-		if m := regexp.MustCompile(`serving (http://\S+?)/me`).FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	go io.Copy(io.Discard, stdout)
-	if url == "" {
-		t.Fatal("serve printed no address")
-	}
+	url, tok, srv := bulkServer(t, 1500, "--drain", "20s", "--limit-session", "0")
 
 	var (
 		signalled             atomic.Int64 // unix nanos of SIGTERM, 0 before
@@ -86,7 +42,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 				start := time.Now().UnixNano()
 				req, _ := http.NewRequest(http.MethodGet, url+"/me/workspace-memberships", nil)
 				req.Host = "bulk.test"
-				req.Header.Set("Cookie", "__session="+strings.TrimSpace(string(tok)))
+				req.Header.Set("Cookie", "__session="+tok)
 				resp, err := client.Do(req)
 				if err != nil {
 					if s := signalled.Load(); s != 0 && errors.Is(err, syscall.ECONNREFUSED) {
@@ -142,4 +98,56 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	if refused.Load() == 0 {
 		t.Error("no request was refused after SIGTERM")
 	}
+}
+
+// bulkServer builds the binary, loads one user (u@bulk.test on bulk.test)
+// with n memberships, so each answer takes a while to make, and serves it
+// with the extra flags. It returns the server's URL, a session token of the
+// user and the running process, killed when the test ends.
+func bulkServer(t *testing.T, n int, flags ...string) (url, token string, srv *exec.Cmd) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "memberships")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "bulk.db")
+	var data strings.Builder
+	data.WriteString("deployments:\n  - hosts: [bulk.test]\n    users: [{email: u@bulk.test}]\n    organizations:\n      - name: Org\n        workspaces:\n")
+	for i := range n {
+		fmt.Fprintf(&data, "          - {name: W%d, members: [{user: u@bulk.test}]}\n", i)
+	}
+	file := filepath.Join(dir, "bulk.yaml")
+	if err := os.WriteFile(file, []byte(data.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "load", "--db", db, file).CombinedOutput(); err != nil {
+		t.Fatalf("load: %v\n%s", err, out)
+	}
+	tok, err := exec.Command(bin, "token", "--db", db, "--host", "bulk.test", "--user", "u@bulk.test").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv = exec.Command(bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, flags...)...)
+	stdout, _ := srv.StdoutPipe()
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && url == "" {
+		if m := regexp.MustCompile(`serving (http://\S+?)/me`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	if url == "" {
+		t.Fatal("serve printed no address")
+	}
+	return url, strings.TrimSpace(string(tok)), srv
 }

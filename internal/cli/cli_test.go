@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,13 +47,21 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// startServer runs `serve` on a free port until the test ends.
-func startServer(t *testing.T, db string) string {
+// startServer runs `serve` on a free port until the test ends, and returns
+// its URL.
+func startServer(t *testing.T, db string, flags ...string) string {
+	url, _ := startServerOutput(t, db, flags...)
+	return url
+}
+
+// startServerOutput is startServer, also returning what serve printed.
+func startServerOutput(t *testing.T, db string, flags ...string) (string, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- Run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, noEnv, &out, &errOut) }()
+	args := append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, flags...)
+	go func() { done <- Run(ctx, args, noEnv, &out, &errOut) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -65,8 +75,8 @@ func startServer(t *testing.T, db string) string {
 	})
 	re := regexp.MustCompile(`serving (http://[0-9.:]+)/`)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+		if m := re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "/metrics\n") {
+			return m[1], out.String()
 		}
 		select {
 		case code := <-done:
@@ -75,7 +85,35 @@ func startServer(t *testing.T, db string) string {
 		}
 	}
 	t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
-	return ""
+	return "", ""
+}
+
+// With --metrics-addr, /metrics answers there and not on the API listener,
+// which every customer's domain reaches.
+func TestMetricsAddr(t *testing.T) {
+	url, out := startServerOutput(t, filepath.Join(t.TempDir(), "m.db"), "--metrics-addr", "127.0.0.1:0")
+	m := regexp.MustCompile(`(http://[0-9.:]+)/metrics`).FindStringSubmatch(out)
+	if m == nil || m[1] == url {
+		t.Fatalf("serve did not print a metrics address of its own: %s", out)
+	}
+	status := func(u string) (int, string) {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := status(m[1] + "/metrics"); code != 200 || !strings.Contains(body, "memberships_inflight_requests") {
+		t.Errorf("metrics listener: %d %.200s", code, body)
+	}
+	if code, _ := status(url + "/metrics"); code != 404 {
+		t.Errorf("API listener /metrics: %d, want 404", code)
+	}
+	if code, _ := status(url + "/healthz"); code != 200 {
+		t.Errorf("API listener /healthz: %d", code)
+	}
 }
 
 func TestServeTokenList(t *testing.T) {
@@ -199,6 +237,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--db", "postgres://primary.invalid/db", "--db-read", "replica.db"}, 2, "--db-read"},
 		{[]string{"nope"}, 2, "unknown command"},
 		{[]string{"serve", "--bogus"}, 2, "bogus"},
+		{[]string{"serve", "--db", db, "--max-inflight", "-1"}, 2, "--max-inflight"},
+		{[]string{"serve", "--db", db, "--limit-failures", "many"}, 2, "--limit-failures"},
+		{[]string{"serve", "--db", db, "--limit-session", "1.5"}, 2, "--limit-session"},
+		{[]string{"serve", "--db", db, "--validate-responses", "strict"}, 2, "--validate-responses"},
 	} {
 		code, _, stderr := run(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
@@ -227,7 +269,9 @@ func TestEnvironmentFallback(t *testing.T) {
 	}
 	out.Reset()
 	Run(context.Background(), []string{"serve", "--help"}, getenv, &out, &errOut)
-	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "127.0.0.1:8080", db} {
+	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "127.0.0.1:8080", db,
+		"MEMBERSHIPS_MAX_INFLIGHT", "MEMBERSHIPS_LIMIT_FAILURES", "MEMBERSHIPS_LIMIT_SESSION",
+		"MEMBERSHIPS_METRICS_ADDR", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
 		}

@@ -24,9 +24,11 @@ import (
 )
 
 type serveConfig struct {
-	addr, trustedProxies, logFormat, logLevel string
-	db                                        dbConfig
-	maxHeaderBytes                            int
+	addr, metricsAddr, trustedProxies, logFormat, logLevel, validateResponses string
+	db                                                                        dbConfig
+	maxHeaderBytes                                                            int
+	// Limits, by flag name; 0 switches one off.
+	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
 	drain, readHeader, read, write, idle, handler, query, cacheTTL time.Duration
 }
@@ -46,6 +48,9 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	}
 	fs := cmd.Flags()
 	e.stringFlag(fs, &c.addr, "addr", "MEMBERSHIPS_ADDR", "127.0.0.1:8080", "address to listen on")
+	e.stringFlag(fs, &c.metricsAddr, "metrics-addr", "MEMBERSHIPS_METRICS_ADDR", "", "serve /metrics on this address only, not on the API's (empty: on --addr)")
+	e.stringFlag(fs, &c.validateResponses, "validate-responses", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log",
+		"check answers against openapi.yaml before they leave: off, log (send, count, log the rule) or enforce (500 instead); one for all deployments or per mode, mode=value,…")
 	e.dbFlags(fs, &c.db)
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
@@ -67,6 +72,18 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	for i, d := range durations {
 		e.stringFlag(fs, &raw[i], d.name, d.env, d.def, d.usage)
 	}
+	limits := []struct {
+		p                     *int
+		name, env, def, usage string
+	}{
+		{&c.maxInFlight, "max-inflight", "MEMBERSHIPS_MAX_INFLIGHT", "512", "API requests answered at once; more are refused at once with 503 and Retry-After (0: no cap)"},
+		{&c.limitFailures, "limit-failures", "MEMBERSHIPS_LIMIT_FAILURES", "30", "failed requests (bad or missing sessions, unknown hosts) a client address may make per minute, in bursts of as many; then 429 (0: no limit)"},
+		{&c.limitSession, "limit-session", "MEMBERSHIPS_LIMIT_SESSION", "120", "requests a session may make per minute, in bursts of as many; then 429 (0: no limit)"},
+	}
+	rawLimits := make([]string, len(limits))
+	for i, l := range limits {
+		e.stringFlag(fs, &rawLimits[i], l.name, l.env, l.def, l.usage)
+	}
 	maxHeader := "1048576"
 	e.stringFlag(fs, &maxHeader, "max-header-bytes", "MEMBERSHIPS_MAX_HEADER_BYTES", maxHeader, "largest request header accepted; larger ones get Go's plain 431")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
@@ -76,6 +93,13 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 				return usagef("--%s: %q is not a duration like 10s", d.name, raw[i])
 			}
 			*d.p = v
+		}
+		for i, l := range limits {
+			v, err := strconv.Atoi(rawLimits[i])
+			if err != nil || v < 0 {
+				return usagef("--%s: %q is not a whole number ≥ 0", l.name, rawLimits[i])
+			}
+			*l.p = v
 		}
 		n, err := strconv.Atoi(maxHeader)
 		if err != nil || n < 4096 {
@@ -122,6 +146,10 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	validate, err := server.ParseResponseValidation(c.validateResponses)
+	if err != nil {
+		return usagef("--validate-responses: %v", err)
+	}
 	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
@@ -134,7 +162,12 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		return err
 	}
 	st := store.WithQueryTimeout(db, c.query)
-	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL}, st)
+	reg := server.NewRegistry()
+	h, err := server.New(server.Config{
+		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
+		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
+		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate,
+	}, st)
 	if err != nil {
 		return err
 	}
@@ -142,24 +175,37 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return usagef("--addr: %v", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: c.readHeader,
-		ReadTimeout:       c.read,
-		WriteTimeout:      c.write,
-		IdleTimeout:       c.idle,
-		MaxHeaderBytes:    c.maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	servers := []*http.Server{{Handler: h}}
+	listeners := []net.Listener{ln}
+	metricsURL := "http://" + ln.Addr().String()
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return usagef("--metrics-addr: %v", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", server.MetricsHandler(reg))
+		servers = append(servers, &http.Server{Handler: mux})
+		listeners = append(listeners, mln)
+		metricsURL = "http://" + mln.Addr().String()
+	}
+	for _, srv := range servers {
+		srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = c.readHeader, c.read, c.write, c.idle
+		srv.MaxHeaderBytes = c.maxHeaderBytes
+		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db.name())
 	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
 	fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
 	fmt.Fprintf(stdout, "reference:          %s/docs (contract: /openapi.yaml, /openapi.json)\n", url)
-	fmt.Fprintf(stdout, "operations:         %s/healthz /readyz /metrics\n", url)
+	fmt.Fprintf(stdout, "operations:         %s/healthz /readyz, %s/metrics\n", url, metricsURL)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -168,11 +214,15 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	log.Info("shutting down", "drain", c.drain)
 	sctx, cancel := context.WithTimeout(context.Background(), c.drain)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
 }

@@ -10,16 +10,19 @@ import (
 // (remoteAddr, "host:port" as in http.Request.RemoteAddr) unless the peer is a
 // trusted proxy; then it is the right-most X-Forwarded-For address that is not
 // a trusted proxy, since every address left of the first untrusted hop could
-// have been written by the client itself. When every entry is trusted the
-// left-most one is used; an unparsable entry stops the walk at the last good
-// address. Without trusted proxies X-Forwarded-For is ignored. The result is
-// the zero Addr when the peer cannot be parsed.
+// have been written by the client itself. Without trusted proxies
+// X-Forwarded-For is ignored.
+//
+// It fails closed: when the peer cannot be parsed, when a trusted peer's chain
+// is all trusted proxies (or absent), or when an entry is malformed before an
+// untrusted one is found, the result is the zero Addr, which no allow-list
+// admits. Falling back to a proxy's own address would let an allow-list that
+// covers the proxies' network (an internal 10/8) admit anybody.
 func ClientIP(remoteAddr string, xff []string, trusted []netip.Prefix) netip.Addr {
 	peer := parseHost(remoteAddr)
 	if !peer.IsValid() || !isTrusted(peer, trusted) {
 		return peer
 	}
-	last := peer
 	// Walk the chain right to left: the values in reverse order, and each
 	// value's comma-separated entries in reverse order, as if joined.
 	for i := len(xff) - 1; i >= 0; i-- {
@@ -32,18 +35,17 @@ func ClientIP(remoteAddr string, xff []string, trusted []netip.Prefix) netip.Add
 			}
 			a := parseHost(strings.TrimSpace(entry))
 			if !a.IsValid() {
-				return last
+				return netip.Addr{}
 			}
 			if !isTrusted(a, trusted) {
 				return a
 			}
-			last = a
 			if comma < 0 {
 				break
 			}
 		}
 	}
-	return last
+	return netip.Addr{}
 }
 
 // parseHost accepts an address, optionally with a port ("1.2.3.4:80",

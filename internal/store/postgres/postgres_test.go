@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,14 @@ func (m mutable) exec(ctx context.Context, query string, args ...any) error {
 		return errors.New("no row changed")
 	}
 	return nil
+}
+
+// Exec implements storetest.Execer: ? placeholders become $1, $2, ….
+func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
+	for i := 1; strings.Contains(query, "?"); i++ {
+		query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+	}
+	return m.exec(ctx, query, args...)
 }
 
 func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {

@@ -40,6 +40,11 @@ func (m mutable) exec(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
+// Exec implements storetest.Execer.
+func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
+	return m.exec(ctx, query, args...)
+}
+
 func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
 	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, at.UnixMicro(), id)
 }

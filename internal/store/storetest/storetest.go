@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("Session", func(t *testing.T) { testSession(t, open(t)) })
 	t.Run("Refresh", func(t *testing.T) { testRefresh(t, open(t)) })
 	t.Run("RewriteSigningKeys", func(t *testing.T) { testRewriteSigningKeys(t, open(t)) })
+	t.Run("TenantsApart", func(t *testing.T) { testTenantsApart(t, open(t)) })
 
 	// The read tests share one loaded store.
 	s := open(t)
