@@ -48,7 +48,7 @@ contract in openapi.yaml, on SQLite (the default) or PostgreSQL, and carries the
 tools around it.
 
 Quick start:
-  memberships serve                      # demo data on an empty database
+  memberships serve                      # demo data into a new memberships.db
   memberships token --user demo@example.com
   memberships list --url http://localhost:8080 --session TOKEN
 
@@ -88,6 +88,10 @@ func (e env) stringFlag(fs *pflag.FlagSet, p *string, name, envName, def, usage 
 // signing keys at rest. Only the environment carries it: flags show in ps.
 const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
 
+// defaultDB is the SQLite file used when no database is named: the only one
+// serve fills with demo data unasked.
+const defaultDB = "memberships.db"
+
 // dbConfig is the database settings of every command that opens the store.
 type dbConfig struct {
 	url, readURL, maxConns, connectTimeout, statementTimeout string
@@ -97,7 +101,7 @@ type dbConfig struct {
 // dbFlags declares the database flags.
 func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 	c.keyEncryptionKey = e(keyEncryptionKeyEnv)
-	e.stringFlag(fs, &c.url, "db", "MEMBERSHIPS_DB", "memberships.db",
+	e.stringFlag(fs, &c.url, "db", "MEMBERSHIPS_DB", defaultDB,
 		"database: a SQLite file path or sqlite://path, or a postgres:// (postgresql://) URL")
 	e.stringFlag(fs, &c.readURL, "db-read", "MEMBERSHIPS_DB_READ", "",
 		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary)")

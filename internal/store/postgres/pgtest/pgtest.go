@@ -1,6 +1,7 @@
 // Package pgtest gives tests a fresh, empty PostgreSQL schema on the server
 // named by MEMBERSHIPS_TEST_POSTGRES, and skips them, saying so, when it is
-// unset.
+// unset — except under CI=true, where a missing server fails them: a broken
+// scripts/with-postgres.sh must not turn CI green by skipping.
 package pgtest
 
 import (
@@ -22,12 +23,24 @@ const EnvVar = "MEMBERSHIPS_TEST_POSTGRES"
 // Available reports whether PostgreSQL tests can run.
 func Available() bool { return os.Getenv(EnvVar) != "" }
 
-// Skip skips t unless a PostgreSQL server is configured.
+// Skip skips t unless a PostgreSQL server is configured; under CI=true it
+// fails t instead.
 func Skip(t testing.TB) {
 	t.Helper()
-	if !Available() {
-		t.Skipf("PostgreSQL tests skipped: %s is not set (run `make test-postgres`, or set it to a server URL)", EnvVar)
+	Require(t, EnvVar, "run `make test-postgres`, or set it to a server URL")
+}
+
+// Require skips t, or fails it under CI=true, unless the environment
+// variable env is set; how says how to set it.
+func Require(t testing.TB, env, how string) {
+	t.Helper()
+	if os.Getenv(env) != "" {
+		return
 	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set, and CI=true forbids skipping (%s)", env, how)
+	}
+	t.Skipf("skipped: %s is not set (%s)", env, how)
 }
 
 // URL creates a schema of its own for t and returns the server's URL with
