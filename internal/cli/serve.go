@@ -25,8 +25,8 @@ import (
 
 type serveConfig struct {
 	addr, trustedProxies, logFormat, logLevel, demo string
-	db                                        dbConfig
-	maxHeaderBytes                            int
+	db                                              dbConfig
+	maxHeaderBytes                                  int
 	// Timeouts, by flag name.
 	drain, readHeader, read, write, idle, handler, query, cacheTTL time.Duration
 }
