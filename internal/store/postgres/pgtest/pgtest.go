@@ -8,8 +8,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
+	"errors"
+	neturl "net/url"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -69,7 +71,7 @@ func URL(t testing.TB) string {
 	}
 	admin("CREATE SCHEMA " + schema)
 	t.Cleanup(func() { admin("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
+	u, err := neturl.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", EnvVar, err)
 	}
@@ -82,3 +84,56 @@ func URL(t testing.TB) string {
 // URLOf returns the URL a pool was opened with (its schema included), for a
 // second store on the same schema.
 func URLOf(p *pgxpool.Pool) string { return p.Config().ConnString() }
+
+// The hot standby of `scripts/with-postgres.sh --replica`: its URL, and a
+// script that stops and starts it.
+const (
+	StandbyEnvVar    = "MEMBERSHIPS_TEST_POSTGRES_STANDBY"
+	StandbyCtlEnvVar = "MEMBERSHIPS_TEST_POSTGRES_STANDBY_CTL"
+)
+
+// StandbyURL returns url (from URL) pointed at the standby: the same
+// database and schema, as replicated. It skips t (fails it under CI=true)
+// without a standby.
+func StandbyURL(t testing.TB, url string) string {
+	t.Helper()
+	for _, env := range []string{StandbyEnvVar, StandbyCtlEnvVar} {
+		Require(t, env, "run `make test-topology`, or a command under `scripts/with-postgres.sh --replica`")
+	}
+	standby, err1 := neturl.Parse(os.Getenv(StandbyEnvVar))
+	u, err2 := neturl.Parse(url)
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	u.Host = standby.Host
+	return u.String()
+}
+
+// Standby stops ("stop") or starts ("start") the standby.
+func Standby(t testing.TB, action string) {
+	t.Helper()
+	if out, err := exec.Command(os.Getenv(StandbyCtlEnvVar), action).CombinedOutput(); err != nil {
+		t.Fatalf("standby %s: %v\n%s", action, err, out)
+	}
+}
+
+// CaughtUp waits until the standby has replayed everything written on the
+// primary so far.
+func CaughtUp(t testing.TB, primary, standby *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	var lsn string
+	if err := primary.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&lsn); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		var done bool
+		if err := standby.QueryRow(ctx, `SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn`, lsn).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return
+		}
+	}
+	t.Fatalf("the standby did not replay up to %s within 30s", lsn)
+}
