@@ -129,6 +129,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	c.db.log = log
 	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
