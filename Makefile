@@ -14,7 +14,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 # deadline (golang/go#75804). FUZZX multiplies them for longer runs.
 FUZZX ?= 1
 
-.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
+.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores test-topology fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
@@ -43,9 +43,19 @@ run: build
 test:
 	$(GO) test -count=1 ./...
 
-## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
+## test-postgres: every test, PostgreSQL included, beside a throw-away cluster and its hot standby (scripts/with-postgres.sh --replica)
 test-postgres:
-	scripts/with-postgres.sh $(MAKE) test test-stores
+	scripts/with-postgres.sh --replica $(MAKE) test test-stores
+
+# The production topology: hot standby, instances behind HAProxy, demo loading on PostgreSQL.
+TOPOLOGY_TESTS := ^(TestStandby.*|TestTopology.*|TestNoDemoUnasked|TestDemoLoadedOnce)$$
+
+## test-topology: a real streaming standby and two instances behind HAProxy (scripts/install-haproxy.sh); fails if any test skips
+test-topology:
+	@out=$$(scripts/with-postgres.sh --replica $(GO) test -count=1 -v -run '$(TOPOLOGY_TESTS)' ./internal/topology ./internal/cli 2>&1); rc=$$?; \
+	echo "$$out" | grep -v -E '^=== (RUN|PAUSE|CONT)'; \
+	if echo "$$out" | grep -q -e '--- SKIP'; then echo "test-topology: FAIL: a test skipped; it must run here"; exit 1; fi; \
+	exit $$rc
 
 # The store-facing tests: the conformance suite and the HTTP contract tests.
 STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestExplainMemberships|TestAnswer|TestOrgFilter|TestAuthentication|TestClientIP|TestMFA|TestRoutingErrors|TestStoreFailureIs500WithoutCause|TestRequestIDKeptOrMade|TestGeneratedClientEndToEnd|TestRefresh.*|TestConcurrentRefreshesConverge)$$
@@ -114,7 +124,7 @@ check-breaking:
 	$(GO) run ./cmd/specgate openapi.yaml
 
 ## ci: what .ci/run runs
-ci: check-generated lint lint-spec check-breaking test-postgres bench-smoke soak fuzz-smoke
+ci: check-generated lint lint-spec check-breaking test-postgres test-topology bench-smoke soak fuzz-smoke
 
 clean:
 	rm -rf bin

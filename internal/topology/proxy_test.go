@@ -33,9 +33,11 @@ const cacheTTL = 2 * time.Second
 // instance shut) is sent again, to the other server (redispatch).
 const haproxyConfig = `global
     maxconn 1000
+    stats socket %s
 defaults
     mode http
     timeout connect 1s
+    timeout check 2s
     timeout client 30s
     timeout server 30s
     option forwardfor
@@ -48,8 +50,8 @@ frontend api
 backend instances
     balance roundrobin
     option httpchk GET /readyz
-    server a %s check inter 200ms fall 1 rise 2
-    server b %s check inter 200ms fall 1 rise 2
+    server a %s check inter 500ms fall 2 rise 2
+    server b %s check inter 500ms fall 2 rise 2
 `
 
 // instance is a `memberships serve` process.
@@ -64,6 +66,7 @@ type topology struct {
 	store *postgres.Store // the same database, for minting sessions
 	a, b  *instance
 	proxy string // http://127.0.0.1:port
+	stats string // HAProxy's stats socket
 }
 
 func newTopology(t *testing.T) *topology {
@@ -95,8 +98,9 @@ func newTopology(t *testing.T) *topology {
 	top := &topology{store: st, a: serve(t, bin, url), b: serve(t, bin, url)}
 
 	port := freePort(t)
+	top.stats = filepath.Join(dir, "haproxy.sock")
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, haproxyConfig, port, top.a.addr, top.b.addr), 0o600); err != nil {
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, haproxyConfig, top.stats, port, top.a.addr, top.b.addr), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	hap := exec.Command("haproxy", "-db", "-f", cfg)
@@ -190,6 +194,36 @@ func (top *topology) bothUp() bool {
 		resp.Body.Close()
 	}
 	return true
+}
+
+// retries returns the backend's retry and redispatch counts, from HAProxy's
+// stats socket.
+func (top *topology) retries(t *testing.T) (retried, redispatched string) {
+	t.Helper()
+	conn, err := net.Dial("unix", top.stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "show stat\n")
+	out, _ := io.ReadAll(conn)
+	lines := strings.Split(string(out), "\n")
+	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	for _, line := range lines[1:] {
+		row := strings.Split(line, ",")
+		if len(row) != len(head) || row[0] != "instances" || row[1] != "BACKEND" {
+			continue
+		}
+		for i, name := range head {
+			switch name {
+			case "wretr":
+				retried = row[i]
+			case "wredis":
+				redispatched = row[i]
+			}
+		}
+	}
+	return retried, redispatched
 }
 
 // restrictions maps each workspace of an answer to its restriction type.
@@ -320,7 +354,9 @@ func TestTopologyBehindProxy(t *testing.T) {
 		time.Sleep(time.Second) // b alone
 		stop.Store(true)
 		wg.Wait()
-		t.Logf("%d answers through the proxy, %d after SIGTERM to one instance; %d failed", ok.Load(), ok.Load()-before, len(failures))
+		retried, redispatched := top.retries(t)
+		t.Logf("%d answers through the proxy, %d after SIGTERM to one instance; %d failed; HAProxy retried %s requests, redispatched %s",
+			ok.Load(), ok.Load()-before, len(failures), retried, redispatched)
 		if len(failures) > 0 {
 			t.Errorf("%d requests lost, e.g. %s", len(failures), strings.Join(failures[:min(3, len(failures))], "; "))
 		}
