@@ -43,16 +43,16 @@ run: build
 test:
 	$(GO) test -count=1 ./...
 
-## test-postgres: every test, PostgreSQL included, beside a throw-away cluster and its hot standby (scripts/with-postgres.sh --replica)
+## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
 test-postgres:
-	scripts/with-postgres.sh --replica $(MAKE) test test-stores
+	scripts/with-postgres.sh $(MAKE) test test-stores
 
 # The production topology: hot standby, instances behind HAProxy, demo loading on PostgreSQL.
 TOPOLOGY_TESTS := ^(TestStandby.*|TestTopology.*|TestNoDemoUnasked|TestDemoLoadedOnce)$$
 
 ## test-topology: a real streaming standby and two instances behind HAProxy (scripts/install-haproxy.sh); fails if any test skips
 test-topology:
-	@out=$$(scripts/with-postgres.sh --replica $(GO) test -count=1 -v -run '$(TOPOLOGY_TESTS)' ./internal/topology ./internal/cli 2>&1); rc=$$?; \
+	@out=$$(scripts/with-postgres.sh --replica $(GO) test -count=1 -v -tags topology -run '$(TOPOLOGY_TESTS)' ./internal/topology ./internal/cli 2>&1); rc=$$?; \
 	echo "$$out" | grep -v -E '^=== (RUN|PAUSE|CONT)'; \
 	if echo "$$out" | grep -q -e '--- SKIP'; then echo "test-topology: FAIL: a test skipped; it must run here"; exit 1; fi; \
 	exit $$rc
@@ -95,11 +95,11 @@ bench-smoke:
 		-sweep 1,10,100 -sweep-users 3 -sweep-duration 500ms
 	$(GO) test -run='^$$' -bench=. -benchtime=100x ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
 
-## lint: gofmt, go vet, and no tracked binary over 1 MiB (generated code excluded from gofmt)
+## lint: gofmt, go vet (the topology tests too), and no tracked binary over 1 MiB (generated code excluded from gofmt)
 lint:
 	@scripts/check-no-binaries.sh
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet -tags topology ./...
 
 ## lint-spec: lint openapi.yaml with Spectral (spectral:oas + OWASP, .spectral.yaml); any warning fails
 SPECTRAL_DIR := tools/spectral

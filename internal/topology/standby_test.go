@@ -1,3 +1,5 @@
+//go:build topology
+
 package topology
 
 import (
