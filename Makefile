@@ -14,7 +14,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 # deadline (golang/go#75804). FUZZX multiplies them for longer runs.
 FUZZX ?= 1
 
-.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores fuzz-smoke lint lint-spec check-breaking ci clean
+.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores test-topology fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
@@ -46,6 +46,16 @@ test:
 ## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
 test-postgres:
 	scripts/with-postgres.sh $(MAKE) test test-stores
+
+# The production topology: hot standby, instances behind HAProxy, demo loading on PostgreSQL.
+TOPOLOGY_TESTS := ^(TestStandby.*|TestTopology.*|TestNoDemoUnasked|TestDemoLoadedOnce)$$
+
+## test-topology: a real streaming standby and two instances behind HAProxy (scripts/install-haproxy.sh); fails if any test skips
+test-topology:
+	@out=$$(scripts/with-postgres.sh --replica $(GO) test -count=1 -v -tags topology -run '$(TOPOLOGY_TESTS)' ./internal/topology ./internal/cli 2>&1); rc=$$?; \
+	echo "$$out" | grep -v -E '^=== (RUN|PAUSE|CONT)'; \
+	if echo "$$out" | grep -q -e '--- SKIP'; then echo "test-topology: FAIL: a test skipped; it must run here"; exit 1; fi; \
+	exit $$rc
 
 # The store-facing tests: the conformance suite and the HTTP contract tests.
 STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestExplainMemberships|TestAnswer|TestOrgFilter|TestAuthentication|TestClientIP|TestMFA|TestRoutingErrors|TestStoreFailureIs500WithoutCause|TestRequestIDKeptOrMade|TestGeneratedClientEndToEnd|TestRefresh.*|TestConcurrentRefreshesConverge|TestFailureBudget|TestSessionBudget|TestResponseValidation)$$
@@ -85,11 +95,11 @@ bench-smoke:
 		-sweep 1,10,100 -sweep-users 3 -sweep-duration 500ms
 	$(GO) test -run='^$$' -bench=. -benchtime=100x ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
 
-## lint: gofmt, go vet, and no tracked binary over 1 MiB (generated code excluded from gofmt)
+## lint: gofmt, go vet (the topology tests too), and no tracked binary over 1 MiB (generated code excluded from gofmt)
 lint:
 	@scripts/check-no-binaries.sh
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet -tags topology ./...
 
 ## lint-spec: lint openapi.yaml with Spectral (spectral:oas + OWASP, .spectral.yaml); any warning fails
 SPECTRAL_DIR := tools/spectral
@@ -114,7 +124,7 @@ check-breaking:
 	$(GO) run ./cmd/specgate openapi.yaml
 
 ## ci: what .ci/run runs
-ci: check-generated lint lint-spec check-breaking test-postgres bench-smoke soak fuzz-smoke
+ci: check-generated lint lint-spec check-breaking test-postgres test-topology bench-smoke soak fuzz-smoke
 
 clean:
 	rm -rf bin

@@ -4,7 +4,7 @@ package examples
 import _ "embed"
 
 // Demo is demo.yaml: the data set `memberships serve` loads into an empty
-// database, and the complete example of the load format.
+// default memberships.db (or any empty database with --demo), and the complete example of the load format.
 //
 //go:embed demo.yaml
 var Demo []byte

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ contract in openapi.yaml, on SQLite (the default) or PostgreSQL, and carries the
 tools around it.
 
 Quick start:
-  memberships serve                      # demo data on an empty database
+  memberships serve                      # demo data into a new memberships.db
   memberships token --user demo@example.com
   memberships list --url http://localhost:8080 --session TOKEN
 
@@ -88,19 +89,26 @@ func (e env) stringFlag(fs *pflag.FlagSet, p *string, name, envName, def, usage 
 // signing keys at rest. Only the environment carries it: flags show in ps.
 const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
 
+// defaultDB is the SQLite file used when no database is named: the only one
+// serve fills with demo data unasked.
+const defaultDB = "memberships.db"
+
 // dbConfig is the database settings of every command that opens the store.
 type dbConfig struct {
-	url, readURL, maxConns, connectTimeout, statementTimeout string
-	keyEncryptionKey                                         string // from the environment only
+	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck string
+	keyEncryptionKey                                                    string       // from the environment only
+	log                                                                 *slog.Logger // serve's, for replica failover
 }
 
 // dbFlags declares the database flags.
 func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 	c.keyEncryptionKey = e(keyEncryptionKeyEnv)
-	e.stringFlag(fs, &c.url, "db", "MEMBERSHIPS_DB", "memberships.db",
+	e.stringFlag(fs, &c.url, "db", "MEMBERSHIPS_DB", defaultDB,
 		"database: a SQLite file path or sqlite://path, or a postgres:// (postgresql://) URL")
 	e.stringFlag(fs, &c.readURL, "db-read", "MEMBERSHIPS_DB_READ", "",
 		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary)")
+	e.stringFlag(fs, &c.readCheck, "db-read-check", "MEMBERSHIPS_DB_READ_CHECK", store.DefaultReadCheckInterval.String(),
+		"how often the read replica is probed (each probe may take as long); while it does not answer, reads go to the primary")
 	e.stringFlag(fs, &c.maxConns, "db-max-conns", "MEMBERSHIPS_DB_MAX_CONNS", strconv.Itoa(store.DefaultMaxConns),
 		"PostgreSQL: connections per pool (primary, replica)")
 	e.stringFlag(fs, &c.connectTimeout, "db-connect-timeout", "MEMBERSHIPS_DB_CONNECT_TIMEOUT", store.DefaultConnectTimeout.String(),
@@ -115,13 +123,14 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	if err != nil || n < 1 {
 		return nil, usagef("--db-max-conns: %q is not a positive number", c.maxConns)
 	}
-	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n)}
+	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n), Logger: c.log}
 	for _, d := range []struct {
 		flag, value string
 		p           *time.Duration
 	}{
 		{"--db-connect-timeout", c.connectTimeout, &opts.ConnectTimeout},
 		{"--db-statement-timeout", c.statementTimeout, &opts.StatementTimeout},
+		{"--db-read-check", c.readCheck, &opts.ReadCheckInterval},
 	} {
 		if *d.p, err = time.ParseDuration(d.value); err != nil || *d.p <= 0 {
 			return nil, usagef("%s: %q is not a positive duration", d.flag, d.value)

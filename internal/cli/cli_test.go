@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/contracttest"
+	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
 )
@@ -123,7 +127,7 @@ func TestServeTokenList(t *testing.T) {
 
 func testServeTokenList(t *testing.T, db string) {
 	transport = contracttest.Transport(t, nil)
-	url := startServer(t, db)
+	url := startServer(t, db, "--demo")
 
 	code, tok, stderr := run(t, "token", "--db", db, "--user", "demo@example.com")
 	if code != 0 {
@@ -165,6 +169,58 @@ func testServeTokenList(t *testing.T, db string) {
 	code, _, stderr = run(t, "list", "--url", url, "--session", tok, "--org", "x")
 	if code != 1 || !strings.Contains(stderr, "org_id") {
 		t.Errorf("bad org: %d %q", code, stderr)
+	}
+}
+
+// TestNoDemoUnasked: serve fills an empty database with the demo data set
+// only when asked, whatever the store.
+func TestNoDemoUnasked(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testNoDemoUnasked(t, filepath.Join(t.TempDir(), "prod.db")) })
+	t.Run("postgres", func(t *testing.T) { testNoDemoUnasked(t, pgtest.URL(t)) })
+}
+
+func testNoDemoUnasked(t *testing.T, db string) {
+	transport = contracttest.Transport(t, nil)
+	url := startServer(t, db)
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if empty, err := st.Empty(context.Background()); err != nil || !empty {
+		t.Errorf("after serve without --demo: empty %v, %v; want an empty database", empty, err)
+	}
+	code, _, stderr := run(t, "list", "--url", strings.Replace(url, "127.0.0.1", "localhost", 1), "--session", "x")
+	if code != 1 || !strings.Contains(stderr, "1200") {
+		t.Errorf("the demo host answers without --demo: %d %q", code, stderr)
+	}
+}
+
+// TestDemoLoadedOnce starts several `serve --demo` on one empty PostgreSQL at
+// once: every one starts and the demo data set is there exactly once.
+func TestDemoLoadedOnce(t *testing.T) {
+	db := pgtest.URL(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { startServer(t, db, "--demo") })
+	}
+	wg.Wait()
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pg := st.(interface{ Primary() *pgxpool.Pool }).Primary()
+	var deployments, users int
+	if err := pg.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM deployments), (SELECT count(*) FROM users)`).Scan(&deployments, &users); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := loader.Parse("examples/demo.yaml", examples.Demo, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deployments != len(ds.Deployments) || users != len(ds.Users) {
+		t.Errorf("%d deployments, %d users after 4 concurrent starts; want the demo's %d and %d once", deployments, users, len(ds.Deployments), len(ds.Users))
 	}
 }
 
@@ -226,6 +282,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"serve", "--db", db, "--trusted-proxies", "10.0.0.0/8,bogus"}, 2, "--trusted-proxies"},
 		{[]string{"serve", "--db", db, "--log-format", "xml"}, 2, "--log-format"},
+		{[]string{"serve", "--db", db, "--demo=maybe"}, 2, "--demo"},
 		{[]string{"serve", "--db", db, "--addr", "256.0.0.1:99999"}, 2, "--addr"},
 		{[]string{"token", "--db", db}, 2, "--user"},
 		{[]string{"token", "--db", db, "--user", "x@y", "--expires-in", "soon"}, 2, "--expires-in"},
@@ -233,6 +290,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"migrate", "--db", db, "--db-max-conns", "0"}, 2, "--db-max-conns"},
 		{[]string{"migrate", "--db", db, "--db-connect-timeout", "soon"}, 2, "--db-connect-timeout"},
 		{[]string{"migrate", "--db", db, "--db-statement-timeout", "-1s"}, 2, "--db-statement-timeout"},
+		{[]string{"migrate", "--db", db, "--db-read-check", "0s"}, 2, "--db-read-check"},
 		{[]string{"serve", "--db", db, "--db-read", "postgres://replica.invalid/db"}, 2, "needs a PostgreSQL --db"},
 		{[]string{"serve", "--db", "postgres://primary.invalid/db", "--db-read", "replica.db"}, 2, "--db-read"},
 		{[]string{"nope"}, 2, "unknown command"},
@@ -247,8 +305,10 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d %q, want %d containing %q", tc.args, code, stderr, tc.code, tc.want)
 		}
 	}
-	// Unknown user: an error naming it.
-	run(t, "migrate", "--db", db)
+	// Unknown user of a known deployment: an error naming it.
+	if code, _, stderr := run(t, "load", "--db", db, "../../examples/demo.yaml"); code != 0 {
+		t.Fatalf("load: %s", stderr)
+	}
 	code, _, stderr := run(t, "token", "--db", db, "--user", "ghost@example.com")
 	if code != 1 || !strings.Contains(stderr, "ghost@example.com") {
 		t.Errorf("unknown user: %d %q", code, stderr)
@@ -269,7 +329,7 @@ func TestEnvironmentFallback(t *testing.T) {
 	}
 	out.Reset()
 	Run(context.Background(), []string{"serve", "--help"}, getenv, &out, &errOut)
-	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "127.0.0.1:8080", db,
+	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "MEMBERSHIPS_DEMO", "127.0.0.1:8080", db,
 		"MEMBERSHIPS_MAX_INFLIGHT", "MEMBERSHIPS_LIMIT_FAILURES", "MEMBERSHIPS_LIMIT_SESSION",
 		"MEMBERSHIPS_METRICS_ADDR", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log"} {
 		if !strings.Contains(out.String(), want) {

@@ -24,9 +24,9 @@ import (
 )
 
 type serveConfig struct {
-	addr, metricsAddr, trustedProxies, logFormat, logLevel, validateResponses string
-	db                                                                        dbConfig
-	maxHeaderBytes                                                            int
+	addr, metricsAddr, trustedProxies, logFormat, logLevel, validateResponses, demo string
+	db                                                                              dbConfig
+	maxHeaderBytes                                                                  int
 	// Limits, by flag name; 0 switches one off.
 	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
@@ -37,10 +37,12 @@ func serveCmd(e env) *cobra.Command {
 	var c serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the API (migrates, and loads demo data into an empty database)",
-		Long: `Serve GET /me/workspace-memberships. The schema is migrated on start; an
-empty database first gets the demo data set (examples/demo.yaml): deployment
-"localhost" (also 127.0.0.1) with user demo@example.com.`,
+		Short: "Serve the API (migrates; demo data only on the default SQLite file or with --demo)",
+		Long: `Serve GET /me/workspace-memberships. The schema is migrated on start. The
+demo data set (examples/demo.yaml: deployment "localhost", also 127.0.0.1,
+with user demo@example.com) goes into an empty database only when it is the
+default SQLite file (` + defaultDB + `) or --demo asks for it; never into a
+database named otherwise, PostgreSQL included.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.Context(), e, c, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -55,6 +57,8 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
 	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
 	e.stringFlag(fs, &c.logLevel, "log-level", "MEMBERSHIPS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	e.stringFlag(fs, &c.demo, "demo", "MEMBERSHIPS_DEMO", "false", "load the demo data set into an empty database (true or false; the default SQLite file gets it anyway)")
+	fs.Lookup("demo").NoOptDefVal = "true" // a bare --demo
 	durations := []struct {
 		p                     *time.Duration
 		name, env, def, usage string
@@ -100,6 +104,9 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 				return usagef("--%s: %q is not a whole number ≥ 0", l.name, rawLimits[i])
 			}
 			*l.p = v
+		}
+		if _, err := strconv.ParseBool(c.demo); err != nil {
+			return usagef("--demo: %q is not true or false", c.demo)
 		}
 		n, err := strconv.Atoi(maxHeader)
 		if err != nil || n < 4096 {
@@ -150,6 +157,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return usagef("--validate-responses: %v", err)
 	}
+	c.db.log = log
 	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
@@ -158,8 +166,12 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if !c.db.sealed() {
 		log.Warn("signing keys are stored unencrypted; set " + keyEncryptionKeyEnv + " to seal them")
 	}
-	if err := loadDemoIfEmpty(ctx, db); err != nil {
-		return err
+	demo, _ := strconv.ParseBool(c.demo) // checked in PreRunE
+	demo = demo || c.db.url == defaultDB
+	if demo {
+		if err := loadDemoIfEmpty(ctx, db, log); err != nil {
+			return err
+		}
 	}
 	st := store.WithQueryTimeout(db, c.query)
 	reg := server.NewRegistry()
@@ -197,8 +209,10 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "memberships: serving %s/me/workspace-memberships (database %s)\n", url, c.db.name())
-	fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
-	fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
+	if demo {
+		fmt.Fprintf(stdout, "mint a demo token:  memberships token --db %s --user demo@example.com --host localhost\n", c.db.name())
+		fmt.Fprintf(stdout, "then:               curl -H \"Host: localhost\" --cookie \"__session=$TOKEN\" %s/me/workspace-memberships\n", url)
+	}
 	fmt.Fprintf(stdout, "reference:          %s/docs (contract: /openapi.yaml, /openapi.json)\n", url)
 	fmt.Fprintf(stdout, "operations:         %s/healthz /readyz, %s/metrics\n", url, metricsURL)
 
@@ -227,8 +241,11 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	return nil
 }
 
-// loadDemoIfEmpty gives a fresh database the demo data set.
-func loadDemoIfEmpty(ctx context.Context, st domain.Store) error {
+// loadDemoIfEmpty gives a fresh database the demo data set. Instances
+// starting together on one database all see it empty; the load is all or
+// nothing and its fixed ids and hosts collide, so exactly one wins, and a
+// loser that then finds the database filled carries on.
+func loadDemoIfEmpty(ctx context.Context, st domain.Store, log *slog.Logger) error {
 	empty, err := st.Empty(ctx)
 	if err != nil || !empty {
 		return err
@@ -237,5 +254,13 @@ func loadDemoIfEmpty(ctx context.Context, st domain.Store) error {
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
-	return st.Load(ctx, ds)
+	if err := st.Load(ctx, ds); err != nil {
+		if empty, err2 := st.Empty(ctx); err2 == nil && !empty {
+			log.Info("demo data: loaded by another instance")
+			return nil
+		}
+		return fmt.Errorf("demo data: %w", err)
+	}
+	log.Info("demo data: loaded into the empty database")
+	return nil
 }

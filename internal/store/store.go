@@ -4,6 +4,7 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
@@ -17,6 +18,11 @@ type Options struct {
 	// ReadURL is an optional read replica (PostgreSQL only) serving the
 	// request path's reads; sessions always use the primary.
 	ReadURL string
+	// ReadCheckInterval is how often the replica is probed; while it does
+	// not answer, reads go to the primary.
+	ReadCheckInterval time.Duration
+	// Logger hears about replica failover; nil: silence.
+	Logger *slog.Logger
 	// MaxConns is the size of each connection pool.
 	MaxConns int32
 	// ConnectTimeout bounds opening a connection.
@@ -27,9 +33,10 @@ type Options struct {
 
 // Defaults of Options for PostgreSQL.
 const (
-	DefaultMaxConns         = postgres.DefaultMaxConns
-	DefaultConnectTimeout   = postgres.DefaultConnectTimeout
-	DefaultStatementTimeout = postgres.DefaultStatementTimeout
+	DefaultMaxConns          = postgres.DefaultMaxConns
+	DefaultConnectTimeout    = postgres.DefaultConnectTimeout
+	DefaultStatementTimeout  = postgres.DefaultStatementTimeout
+	DefaultReadCheckInterval = postgres.DefaultReadCheckInterval
 )
 
 // IsPostgres reports whether url names PostgreSQL (postgres:// or
@@ -52,6 +59,7 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 		pg, err := postgres.Open(ctx, url, postgres.Options{
 			ReadURL: opts.ReadURL, MaxConns: opts.MaxConns,
 			ConnectTimeout: opts.ConnectTimeout, StatementTimeout: opts.StatementTimeout,
+			ReadCheckInterval: opts.ReadCheckInterval, Logger: opts.Logger,
 		})
 		if err != nil {
 			return nil, err

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,8 +35,16 @@ type Options struct {
 	// ReadURL, when set, is a replica that serves the request path's reads
 	// (DeploymentByHost, Memberships). Sessions are always read and written
 	// on the primary: a token just minted, or a session just revoked, must
-	// count at once.
+	// count at once. While the replica does not answer, those reads go to the
+	// primary (see ReadCheckInterval).
 	ReadURL string
+	// ReadCheckInterval is how often the replica is probed (each probe may
+	// take as long): one that fails sends reads to the primary, one that
+	// succeeds sends them back. A read the replica refuses or drops is
+	// retried on the primary at once, without waiting for a probe.
+	ReadCheckInterval time.Duration
+	// Logger hears about replica failover and return; nil: silence.
+	Logger *slog.Logger
 	// MaxConns is the size of each pool (primary, replica).
 	MaxConns int32
 	// ConnectTimeout bounds opening a connection.
@@ -45,16 +55,22 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultMaxConns         = 10
-	DefaultConnectTimeout   = 5 * time.Second
-	DefaultStatementTimeout = 10 * time.Second
+	DefaultMaxConns          = 10
+	DefaultConnectTimeout    = 5 * time.Second
+	DefaultStatementTimeout  = 10 * time.Second
+	DefaultReadCheckInterval = time.Second
 )
 
 // Store is a domain.Store on a PostgreSQL primary and an optional replica.
 type Store struct {
-	primary *pgxpool.Pool
-	read    *pgxpool.Pool // the replica, or the primary
-	count   atomic.Int64
+	primary      *pgxpool.Pool
+	replica      *pgxpool.Pool // nil without one
+	replicaDown  atomic.Bool   // reads go to the primary meanwhile
+	count        atomic.Int64  // statements on both pools
+	replicaCount atomic.Int64  // statements on the replica
+	log          *slog.Logger
+	stopWatch    context.CancelFunc
+	watching     sync.WaitGroup
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -77,22 +93,28 @@ func Redact(s string) string {
 // Open connects to the database at url (and the replica of opts). It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	s := &Store{}
+	s := &Store{log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	var err error
-	if s.primary, err = s.pool(ctx, url, opts); err != nil {
+	if s.primary, err = s.pool(ctx, url, opts, nil); err != nil {
 		return nil, err
 	}
-	s.read = s.primary
 	if opts.ReadURL != "" {
-		if s.read, err = s.pool(ctx, opts.ReadURL, opts); err != nil {
+		if s.replica, err = s.pool(ctx, opts.ReadURL, opts, &s.replicaCount); err != nil {
 			s.primary.Close()
 			return nil, fmt.Errorf("read replica: %w", err)
 		}
+		wctx, stop := context.WithCancel(context.Background())
+		s.stopWatch = stop
+		s.watching.Go(func() { s.watchReplica(wctx, orDefault(opts.ReadCheckInterval, DefaultReadCheckInterval)) })
 	}
 	return s, nil
 }
 
-func (s *Store) pool(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) {
+// pool opens a pool; its statements add to s.count, and to also if not nil.
+func (s *Store) pool(ctx context.Context, url string, opts Options, also *atomic.Int64) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
@@ -102,7 +124,7 @@ func (s *Store) pool(ctx context.Context, url string, opts Options) (*pgxpool.Po
 	cfg.ConnConfig.ConnectTimeout = orDefault(opts.ConnectTimeout, DefaultConnectTimeout)
 	timeout := orDefault(opts.StatementTimeout, DefaultStatementTimeout)
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
-	cfg.ConnConfig.Tracer = counter{&s.count}
+	cfg.ConnConfig.Tracer = counter{&s.count, also}
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -125,10 +147,13 @@ func orDefault[T int32 | time.Duration](v, def T) T {
 // counter counts every statement sent, at the driver: queries, execs and the
 // BEGIN, COMMIT and ROLLBACK of transactions all pass TraceQueryStart.
 // Preparing a statement is not counted: it runs nothing.
-type counter struct{ n *atomic.Int64 }
+type counter struct{ n, also *atomic.Int64 }
 
 func (c counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
+	if c.also != nil {
+		c.also.Add(1)
+	}
 	return ctx
 }
 
@@ -137,29 +162,29 @@ func (counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) 
 // Statements is the number of SQL statements sent so far, on both pools.
 func (s *Store) Statements() int64 { return s.count.Load() }
 
+// ReplicaStatements is the number of SQL statements sent to the replica.
+func (s *Store) ReplicaStatements() int64 { return s.replicaCount.Load() }
+
 // Primary is the primary's pool, for tests that must reach states the domain
 // cannot write.
 func (s *Store) Primary() *pgxpool.Pool { return s.primary }
 
-// Close closes the pools.
+// Close stops probing the replica and closes the pools.
 func (s *Store) Close() error {
-	if s.read != s.primary {
-		s.read.Close()
+	if s.replica != nil {
+		s.stopWatch()
+		s.watching.Wait()
+		s.replica.Close()
 	}
 	s.primary.Close()
 	return nil
 }
 
-// Ping checks both databases answer a query.
+// Ping checks the primary answers a query. A replica that does not is no
+// reason to be unready: reads fail over to the primary.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	if err := s.primary.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
-		return err
-	}
-	if s.read != s.primary {
-		return s.read.QueryRow(ctx, "SELECT 1").Scan(&one)
-	}
-	return nil
+	return s.primary.QueryRow(ctx, "SELECT 1").Scan(&one)
 }
 
 // migrationLock is the advisory lock key that serialises concurrent Migrate

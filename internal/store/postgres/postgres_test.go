@@ -81,7 +81,8 @@ func TestStatementsPerRequest(t *testing.T) {
 
 // TestReadReplica sends the request path's reads to the replica and sessions
 // to the primary. Two schemas stand in for the two servers: the "replica"
-// holds the data, the "primary" only what is written to it.
+// holds the data, the "primary" only what is written to it. A real streaming
+// standby, its lag and its outages are tested in internal/topology.
 func TestReadReplica(t *testing.T) {
 	ctx := t.Context()
 	replica := openFresh(t, Options{})

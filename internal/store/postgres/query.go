@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wachtbench/memberships/internal/domain"
 )
@@ -27,8 +28,10 @@ WHERE h.host = $1`
 func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deployment, error) {
 	var d domain.Deployment
 	var pub string
-	err := s.read.QueryRow(ctx, deploymentByHostSQL, host).Scan(&d.ID, &d.Host, &d.Mode,
-		&d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &d.AllowedOrigins, &pub)
+	err := s.onReplica(ctx, func(p *pgxpool.Pool) error {
+		return p.QueryRow(ctx, deploymentByHostSQL, host).Scan(&d.ID, &d.Host, &d.Mode,
+			&d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &d.AllowedOrigins, &pub)
+	})
 	if err != nil {
 		return domain.Deployment{}, notFound(err, "deployment for host %q", host)
 	}
@@ -158,8 +161,16 @@ type jsonRole struct {
 
 // Memberships returns the query's memberships, newest first, in one
 // statement on the replica.
-func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
-	rows, err := s.read.Query(ctx, membershipsSQL, q.UserID, q.DeploymentID, q.OrganizationID)
+func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) (out []domain.Membership, err error) {
+	err = s.onReplica(ctx, func(p *pgxpool.Pool) error {
+		out, err = memberships(ctx, p, q)
+		return err
+	})
+	return out, err
+}
+
+func memberships(ctx context.Context, p *pgxpool.Pool, q domain.MembershipQuery) ([]domain.Membership, error) {
+	rows, err := p.Query(ctx, membershipsSQL, q.UserID, q.DeploymentID, q.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
