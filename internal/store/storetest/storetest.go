@@ -178,6 +178,34 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 			},
 			want: []string{"public_metadata"},
 		},
+		{
+			// Both stores refuse it before sending anything, with one message.
+			name: "private metadata not JSON",
+			edit: func(ds *domain.Dataset) string {
+				ds.Workspaces[0].PrivateMetadata = json.RawMessage(`{"a":`)
+				return ds.Workspaces[0].Path
+			},
+			want: []string{"invalid private_metadata"},
+		},
+		{
+			name: "role listed twice",
+			edit: func(ds *domain.Dataset) string {
+				m := &ds.WorkspaceMemberships[0]
+				m.RoleIDs = append(m.RoleIDs, m.RoleIDs[0])
+				return m.Path + ".role_ids"
+			},
+			want: []string{"listed twice"}, conflict: true,
+		},
+		{
+			name: "second live membership of a workspace",
+			edit: func(ds *domain.Dataset) string {
+				m := ds.WorkspaceMemberships[0]
+				m.Path, m.ID, m.RoleIDs = "deployments[0].organizations[0].workspaces[0].members[9]", ID(899), nil
+				ds.WorkspaceMemberships = append(ds.WorkspaceMemberships, m)
+				return m.Path
+			},
+			want: []string{"already has a membership in workspace"}, conflict: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
