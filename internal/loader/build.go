@@ -603,12 +603,13 @@ func normalizeOrigin(o string) (string, error) {
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
 
-// keyPair returns the PKCS#8 and PKIX PEM of the deployment's ES256 key:
+// keyPair returns the PKCS#8 and PKIX PEM of the deployment's ES256 key,
 // the given one (PKCS#8, or SEC 1 "EC PRIVATE KEY") checked to be P-256, or
-// a new one.
+// none: parsing is pure, and the store generates a missing key when it
+// stores the deployment (store/load.WithKeys).
 func keyPair(given string) (private, public []byte, err error) {
 	if strings.TrimSpace(given) == "" {
-		return auth.GenerateKey()
+		return nil, nil, nil
 	}
 	block, rest := pem.Decode([]byte(given))
 	if block == nil || strings.TrimSpace(string(rest)) != "" {
