@@ -167,16 +167,11 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	for _, x := range ds.Organizations {
 		p.add(organizations, record{path: x.Path, unique: idTaken(x.ID),
 			refs: []ref{{"deployment_id", "deployments", x.DeploymentID}}}, &x.Times,
-			col{"id", x.ID},
-			col{"deployment_id", x.DeploymentID},
-			col{"name", x.Name},
-			col{"image_url", x.ImageURL},
-			col{"description", x.Description},
-			col{"public_metadata", p.json(x.Path, "public_metadata", x.PublicMetadata)},
-			col{"private_metadata", p.json(x.Path, "private_metadata", x.PrivateMetadata)},
-			col{"enforce_mfa", x.EnforceMFA},
-			col{"enable_ip_restriction", x.EnableIPRestriction},
-			col{"whitelisted_ips", d.Strings(x.WhitelistedIPs)})
+			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
+				x.EnableIPRestriction, x.WhitelistedIPs),
+				col{"id", x.ID},
+				col{"deployment_id", x.DeploymentID},
+				col{"enforce_mfa", x.EnforceMFA})...)
 		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
 		if id := x.AutoAssignedWorkspaceID; id != nil {
 			p.add(autoAssigned, record{
@@ -194,49 +189,33 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			refs:     []ref{{"organization_id", "organizations", x.OrganizationID}},
 			mismatch: fmt.Sprintf("organization %d is not in deployment %d", x.OrganizationID, x.DeploymentID),
 		}, &x.Times,
-			col{"id", x.ID},
-			col{"organization_id", x.OrganizationID},
-			col{"deployment_id", x.DeploymentID},
-			col{"name", x.Name},
-			col{"image_url", x.ImageURL},
-			col{"description", x.Description},
-			col{"public_metadata", p.json(x.Path, "public_metadata", x.PublicMetadata)},
-			col{"private_metadata", p.json(x.Path, "private_metadata", x.PrivateMetadata)},
-			col{"enforce_2fa", x.Enforce2FA},
-			col{"enable_ip_restriction", x.EnableIPRestriction},
-			col{"whitelisted_ips", d.Strings(x.WhitelistedIPs)})
+			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
+				x.EnableIPRestriction, x.WhitelistedIPs),
+				col{"id", x.ID},
+				col{"organization_id", x.OrganizationID},
+				col{"deployment_id", x.DeploymentID},
+				col{"enforce_2fa", x.Enforce2FA})...)
 		p.links(workspaceSegments, x.Path, "workspace_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
 	}
 
-	for _, x := range ds.OrganizationRoles {
-		p.add(organizationRoles, record{
+	p.roles(organizationRoles, "organization_id", ds.OrganizationRoles, func(x domain.RoleRecord) record {
+		return record{
 			path:     x.Path,
 			unique:   idTaken(x.ID),
 			refs:     []ref{{"organization_id", "organizations", x.ScopeID}},
 			mismatch: fmt.Sprintf("organization %d is not in deployment %d", x.ScopeID, x.DeploymentID),
-		}, &x.Times,
-			col{"id", x.ID},
-			col{"deployment_id", x.DeploymentID},
-			col{"organization_id", x.ScopeID},
-			col{"name", x.Name},
-			col{"permissions", d.Strings(x.Permissions)})
-	}
-
-	for _, x := range ds.WorkspaceRoles {
-		p.add(workspaceRoles, record{
+		}
+	})
+	p.roles(workspaceRoles, "workspace_id", ds.WorkspaceRoles, func(x domain.RoleRecord) record {
+		return record{
 			path:   x.Path,
 			unique: idTaken(x.ID),
 			refs: []ref{
 				{"deployment_id", "deployments", x.DeploymentID},
 				{"workspace_id", "workspaces", x.ScopeID},
 			},
-		}, &x.Times,
-			col{"id", x.ID},
-			col{"deployment_id", x.DeploymentID},
-			col{"workspace_id", x.ScopeID},
-			col{"name", x.Name},
-			col{"permissions", d.Strings(x.Permissions)})
-	}
+		}
+	})
 
 	for _, x := range ds.OrganizationMemberships {
 		p.add(organizationMemberships, record{
@@ -284,6 +263,32 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			"workspace_role_id", "workspace_roles", "role", x.RoleIDs)
 	}
 	return p.batches, p.err
+}
+
+// group is the columns organizations and workspaces share.
+func (p *planner) group(path, name, imageURL, description string, public, private json.RawMessage,
+	ipRestriction bool, ips []string) []col {
+	return []col{
+		{"name", name},
+		{"image_url", imageURL},
+		{"description", description},
+		{"public_metadata", p.json(path, "public_metadata", public)},
+		{"private_metadata", p.json(path, "private_metadata", private)},
+		{"enable_ip_restriction", ipRestriction},
+		{"whitelisted_ips", p.d.Strings(ips)},
+	}
+}
+
+// roles adds organization or workspace roles, whose scope is in column scope.
+func (p *planner) roles(b *batch, scope string, roles []domain.RoleRecord, rec func(domain.RoleRecord) record) {
+	for _, x := range roles {
+		p.add(b, rec(x), &x.Times,
+			col{"id", x.ID},
+			col{"deployment_id", x.DeploymentID},
+			col{scope, x.ScopeID},
+			col{"name", x.Name},
+			col{"permissions", p.d.Strings(x.Permissions)})
+	}
 }
 
 // links adds the rows linking an owner to each of ids, its segments or
