@@ -231,6 +231,22 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 		})
 	}
 
+	// A store sends each table in bulk; the record at fault is still named,
+	// wherever it is among many.
+	t.Run("unknown user among many rows", func(t *testing.T) {
+		s := open(t)
+		ds, _ := Scaled(1, 700)
+		m := &ds.WorkspaceMemberships[len(ds.WorkspaceMemberships)/2+1]
+		m.UserID = ID(498)
+		err := s.Load(t.Context(), ds)
+		if err == nil || !strings.Contains(err.Error(), m.Path+".") || !strings.Contains(err.Error(), strconv.FormatInt(ID(498), 10)) {
+			t.Fatalf("Load: %v, want an error naming %s and user %d", err, m.Path, ID(498))
+		}
+		if empty, err := s.Empty(t.Context()); err != nil || !empty {
+			t.Errorf("Empty() = %v, %v after a failed Load, want true", empty, err)
+		}
+	})
+
 	t.Run("same data set twice", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
