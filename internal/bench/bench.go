@@ -31,6 +31,7 @@ import (
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
+	"github.com/wachtbench/memberships/internal/progress"
 	"github.com/wachtbench/memberships/internal/seed"
 	"github.com/wachtbench/memberships/internal/store"
 )
@@ -156,7 +157,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 	rounds := max(c.Rounds, 1)
 	for r := range rounds {
 		for i, s := range scenarios {
-			fmt.Fprintf(c.Progress, "\r%s: round %d/%d, %-12s", name, r+1, rounds, s.name)
+			fmt.Fprintf(progress.Writer(c.Progress), "\r%s: round %d/%d, %-12s", name, r+1, rounds, s.name)
 			_ = ch.post("/reset-peak", nil)
 			before, err := ch.stats()
 			if err != nil {
@@ -175,7 +176,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 			m.peak = max(m.peak, after.PeakRSS)
 		}
 	}
-	fmt.Fprint(c.Progress, "\r\033[K")
+	fmt.Fprint(progress.Writer(c.Progress), "\r\033[K")
 
 	fmt.Fprintf(c.Out, "closed loop: concurrency %d, %s per scenario (%d rounds), %d users' tokens, answer %d bytes\n",
 		c.Concurrency, c.Duration, rounds, len(tokens), len(typical))
@@ -311,15 +312,8 @@ func prepare(ctx context.Context, c Config, dbURL string) (tokens []string, swee
 }
 
 // load generates a data set into st with a progress bar.
-func load(ctx context.Context, progress io.Writer, st domain.Store, sc seed.Config) error {
-	bar := progressbar.NewOptions(sc.Users,
-		progressbar.OptionSetWriter(progress),
-		progressbar.OptionSetDescription("seeding "+sc.Host),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+func load(ctx context.Context, w io.Writer, st domain.Store, sc seed.Config) error {
+	bar := progress.Bar(w, sc.Users, "seeding "+sc.Host, progressbar.OptionClearOnFinish())
 	defer bar.Finish()
 	return seed.Generate(ctx, sc, func(ds *domain.Dataset, users int) error {
 		if err := st.Load(ctx, ds); err != nil {
