@@ -140,8 +140,8 @@ func (b *batch) write(ctx context.Context, tx Tx) error {
 	if err == nil {
 		return tx.Exec(ctx, "RELEASE SAVEPOINT batch")
 	}
-	if rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT batch"); rerr != nil {
-		return fmt.Errorf("%s: %w", b.table, err)
+	if rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT batch"); rerr != nil || tx.Violation(ctx, err).Kind == Other {
+		return fmt.Errorf("%s: %w", b.table, err) // a timeout, a lost connection: no record to blame
 	}
 	i, cause := b.culprit(ctx, tx)
 	if i < 0 {

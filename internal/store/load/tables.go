@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/wachtbench/memberships/internal/domain"
 )
@@ -30,7 +31,7 @@ func (p *planner) table(name string) *batch {
 }
 
 func (p *planner) update(query string) *batch {
-	b := &batch{table: "update", update: query}
+	b := &batch{table: strings.Fields(query)[1], update: query} // UPDATE table …
 	p.batches = append(p.batches, b)
 	return b
 }
