@@ -149,29 +149,20 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	}
 
 	for _, x := range ds.Authenticators {
-		p.add(authenticators, record{path: x.Path, unique: idTaken(x.ID),
-			refs: []ref{{"user_id", "users", x.UserID}}}, &x.Times,
-			col{"id", x.ID},
-			col{"user_id", x.UserID},
+		p.child(authenticators, x.Path, x.ID, &x.Times, ref{"user_id", "users", x.UserID},
 			col{"type", x.Type})
 	}
 
 	for _, x := range ds.Segments {
-		p.add(segments, record{path: x.Path, unique: idTaken(x.ID),
-			refs: []ref{{"deployment_id", "deployments", x.DeploymentID}}}, &x.Times,
-			col{"id", x.ID},
-			col{"deployment_id", x.DeploymentID},
+		p.child(segments, x.Path, x.ID, &x.Times, ref{"deployment_id", "deployments", x.DeploymentID},
 			col{"name", x.Name},
 			col{"type", string(x.Type)})
 	}
 
 	for _, x := range ds.Organizations {
-		p.add(organizations, record{path: x.Path, unique: idTaken(x.ID),
-			refs: []ref{{"deployment_id", "deployments", x.DeploymentID}}}, &x.Times,
+		p.child(organizations, x.Path, x.ID, &x.Times, ref{"deployment_id", "deployments", x.DeploymentID},
 			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
 				x.EnableIPRestriction, x.WhitelistedIPs),
-				col{"id", x.ID},
-				col{"deployment_id", x.DeploymentID},
 				col{"enforce_mfa", x.EnforceMFA})...)
 		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
 		if id := x.AutoAssignedWorkspaceID; id != nil {
@@ -264,6 +255,12 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			"workspace_role_id", "workspace_roles", "role", x.RoleIDs)
 	}
 	return p.batches, p.err
+}
+
+// child adds a row with an id and one parent, its only foreign key.
+func (p *planner) child(b *batch, path string, id int64, t *domain.Times, parent ref, cols ...col) {
+	p.add(b, record{path: path, unique: idTaken(id), refs: []ref{parent}}, t,
+		append([]col{{"id", id}, {parent.field, parent.id}}, cols...)...)
 }
 
 // group is the columns organizations and workspaces share.
