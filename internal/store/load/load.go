@@ -147,7 +147,7 @@ func (b *batch) write(ctx context.Context, tx Tx) error {
 	if i < 0 {
 		return fmt.Errorf("%s: %w", b.table, err) // did not fail again: report the first error
 	}
-	return b.explain(ctx, tx, b.recs[i], cause)
+	return explain(ctx, tx, b.recs[i], cause)
 }
 
 // culprit finds the first row whose write fails after the rows before it,
@@ -188,7 +188,7 @@ func (b *batch) culprit(ctx context.Context, tx Tx) (int, error) {
 }
 
 // explain turns a store's error into one naming the record's path and field.
-func (b *batch) explain(ctx context.Context, tx Tx, r record, err error) error {
+func explain(ctx context.Context, tx Tx, r record, err error) error {
 	v := tx.Violation(ctx, err)
 	switch v.Kind {
 	case Unique:
