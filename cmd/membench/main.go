@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/wachtbench/memberships/internal/bench"
-	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
 )
 
 func main() {
@@ -38,6 +37,9 @@ func main() {
 	fs.StringVar(&c.Dir, "dir", "", "directory of the SQLite database (default: a temporary one)")
 	fs.DurationVar(&c.Soak, "soak", 0, "after the scenarios, drive the full server this long, checking memory stays flat (0: no soak)")
 	fs.DurationVar(&c.SoakSample, "soak-sample", c.SoakSample, "how often the soak samples the server")
+	fs.StringVar(&c.Postgres, "postgres", os.Getenv(bench.PostgresEnv),
+		"PostgreSQL server to benchmark too, in a fresh schema (env "+bench.PostgresEnv+", as scripts/with-postgres.sh sets it; empty: SQLite only)")
+	fs.BoolVar(&c.Markdown, "markdown", false, "print the result tables as Markdown, to paste into BENCHMARKS.md")
 	fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -61,7 +63,6 @@ func main() {
 		}
 		c.Sweep = append(c.Sweep, n)
 	}
-	c.Postgres = os.Getenv(pgtest.EnvVar)
 	if err := bench.Run(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "membench:", err)
 		os.Exit(1)

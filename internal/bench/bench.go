@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +30,7 @@ import (
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
+	"github.com/wachtbench/memberships/internal/progress"
 	"github.com/wachtbench/memberships/internal/seed"
 	"github.com/wachtbench/memberships/internal/store"
 )
@@ -64,8 +64,10 @@ type Config struct {
 	Postgres string
 	// Dir holds the SQLite database; a temporary directory when empty.
 	Dir string
-	// Progress receives progress bars and notes; Out the results.
+	// Progress receives progress bars (drawn on a terminal only); Out the
+	// results, with Markdown tables when Markdown is set.
 	Progress, Out io.Writer
+	Markdown      bool
 }
 
 // Default is the data set and load.
@@ -79,6 +81,11 @@ func Default() Config {
 		Progress: os.Stderr, Out: os.Stdout,
 	}
 }
+
+// PostgresEnv is the variable scripts/with-postgres.sh sets to its server's
+// URL (pgtest.EnvVar, which cmd/ may not import): membench's -postgres
+// default.
+const PostgresEnv = "MEMBERSHIPS_TEST_POSTGRES"
 
 const mainHost = "bench.test"
 
@@ -101,7 +108,7 @@ func Run(ctx context.Context, c Config) error {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	if c.Postgres == "" {
-		fmt.Fprintln(c.Out, "\npostgres: skipped (MEMBERSHIPS_TEST_POSTGRES is not set)")
+		fmt.Fprintln(c.Out, "\npostgres: skipped (no -postgres, "+PostgresEnv+" is not set)")
 		return nil
 	}
 	u, drop, err := freshSchema(ctx, c.Postgres)
@@ -116,8 +123,12 @@ func Run(ctx context.Context, c Config) error {
 }
 
 func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
-	fmt.Fprintf(c.Out, "\n== %s: %d users × %d workspace memberships, %d organizations × %d workspaces\n",
-		name, c.Users, c.MembershipsPerUser, c.Organizations, c.WorkspacesPerOrganization)
+	heading := "=="
+	if c.Markdown {
+		heading = "###"
+	}
+	fmt.Fprintf(c.Out, "\n%s %s: %d users × %d workspace memberships, %d organizations × %d workspaces\n",
+		heading, name, c.Users, c.MembershipsPerUser, c.Organizations, c.WorkspacesPerOrganization)
 	tokens, sweepTokens, err := prepare(ctx, c, dbURL)
 	if err != nil {
 		return err
@@ -156,7 +167,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 	rounds := max(c.Rounds, 1)
 	for r := range rounds {
 		for i, s := range scenarios {
-			fmt.Fprintf(c.Progress, "\r%s: round %d/%d, %-12s", name, r+1, rounds, s.name)
+			fmt.Fprintf(progress.Writer(c.Progress), "\r%s: round %d/%d, %-12s", name, r+1, rounds, s.name)
 			_ = ch.post("/reset-peak", nil)
 			before, err := ch.stats()
 			if err != nil {
@@ -175,11 +186,11 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 			m.peak = max(m.peak, after.PeakRSS)
 		}
 	}
-	fmt.Fprint(c.Progress, "\r\033[K")
+	fmt.Fprint(progress.Writer(c.Progress), "\r\033[K")
 
 	fmt.Fprintf(c.Out, "closed loop: concurrency %d, %s per scenario (%d rounds), %d users' tokens, answer %d bytes\n",
 		c.Concurrency, c.Duration, rounds, len(tokens), len(typical))
-	tw := tabwriter.NewWriter(c.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := c.table()
 	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp90\tp99\terrors\tallocs/req\tbytes/req\tstmts/req\tpeak RSS\t")
 	for i, s := range scenarios {
 		m := &ms[i]
@@ -210,7 +221,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 		return nil
 	}
 	fmt.Fprintf(c.Out, "\nsweep (full server): concurrency %d, %s each, %d users per point\n", c.SweepConcurrency, c.SweepDuration, c.SweepUsers)
-	tw = tabwriter.NewWriter(c.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw = c.table()
 	fmt.Fprintln(tw, "memberships/user\treq/s\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
 	p50 := map[int]time.Duration{}
 	for i, m := range c.Sweep {
@@ -245,7 +256,7 @@ const apiPath = "/me/workspace-memberships"
 // under sustained load, caches and pools level off.
 func soak(ctx context.Context, c Config, ch *child, client *http.Client, tokens []string) (failed int, err error) {
 	fmt.Fprintf(c.Out, "\nsoak (full server): concurrency %d for %s, a sample every %s\n", c.Concurrency, c.Soak, c.SoakSample)
-	tw := tabwriter.NewWriter(c.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := c.table()
 	fmt.Fprintln(tw, "elapsed	req/s	p99	errors	live heap	RSS	")
 	var heaps []uint64
 	t := target{url: ch.addrs.Full + apiPath, host: mainHost, tokens: tokens}
@@ -289,9 +300,11 @@ func prepare(ctx context.Context, c Config, dbURL string) (tokens []string, swee
 		RolesPerWorkspace: c.RolesPerWorkspace, Users: c.Users, MembershipsPerUser: c.MembershipsPerUser,
 		RolesPerMembership: c.RolesPerMembership, ChunkUsers: 1_000, Seed: 1,
 	}
+	start := time.Now()
 	if err := load(ctx, c.Progress, st, sc); err != nil {
 		return nil, nil, err
 	}
+	fmt.Fprintf(c.Out, "seeded in %s (%d users per transaction)\n", time.Since(start).Round(10*time.Millisecond), sc.ChunkUsers)
 	if tokens, err = mint(ctx, st, sc, c.Tokens); err != nil {
 		return nil, nil, err
 	}
@@ -311,15 +324,8 @@ func prepare(ctx context.Context, c Config, dbURL string) (tokens []string, swee
 }
 
 // load generates a data set into st with a progress bar.
-func load(ctx context.Context, progress io.Writer, st domain.Store, sc seed.Config) error {
-	bar := progressbar.NewOptions(sc.Users,
-		progressbar.OptionSetWriter(progress),
-		progressbar.OptionSetDescription("seeding "+sc.Host),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+func load(ctx context.Context, w io.Writer, st domain.Store, sc seed.Config) error {
+	bar := progress.Bar(w, sc.Users, "seeding "+sc.Host, progressbar.OptionClearOnFinish())
 	defer bar.Finish()
 	return seed.Generate(ctx, sc, func(ds *domain.Dataset, users int) error {
 		if err := st.Load(ctx, ds); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/progress"
 	"github.com/wachtbench/memberships/internal/seed"
 )
 
@@ -70,14 +71,8 @@ another --host) adds a second deployment.`,
 				return err
 			}
 			defer st.Close()
-			bar := progressbar.NewOptions(c.Users,
-				progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-				progressbar.OptionSetDescription("seeding users"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }),
-			)
+			bar := progress.Bar(cmd.ErrOrStderr(), c.Users, "seeding users",
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
 			start, memberships := time.Now(), 0
 			err = seed.Generate(ctx, c, func(ds *domain.Dataset, users int) error {
 				if err := st.Load(ctx, ds); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/keyring"
+	"github.com/wachtbench/memberships/internal/store/load"
 )
 
 // WithSealedKeys seals private keys as they are loaded and opens them as they
@@ -22,6 +23,12 @@ type sealedStore struct {
 func (s sealedStore) Load(ctx context.Context, ds *domain.Dataset) error {
 	if s.ring == nil {
 		return s.Store.Load(ctx, ds)
+	}
+	// Keys missing from the data set are made before sealing, not by the
+	// store beneath, which would store them unsealed.
+	ds, err := load.WithKeys(ds)
+	if err != nil {
+		return err
 	}
 	sealed := *ds
 	sealed.Deployments = make([]domain.DeploymentRecord, len(ds.Deployments))

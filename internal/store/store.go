@@ -1,4 +1,7 @@
-// Package store opens the store a database URL names.
+// Package store opens the store a database URL names (sqlite or postgres,
+// below it, with the loader they share in store/load and their conformance
+// suite in store/storetest) and seals signing keys at rest (sealed.go). It
+// imports domain, keyring and the stores; cli, bench and demo import it.
 package store
 
 import (

@@ -1,6 +1,9 @@
 // Package postgres is the PostgreSQL store (github.com/jackc/pgx/v5), for
 // deployments that outgrow one machine: several stateless servers share one
 // primary, and may send the memberships read to a replica.
+//
+// It imports domain, store/load (the shared loader; load.go is this store's
+// dialect) and store/migrate; never another store or the server.
 package postgres
 
 import (

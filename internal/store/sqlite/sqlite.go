@@ -5,6 +5,9 @@
 // writer, write transactions begin IMMEDIATE so that waiting for the write lock
 // goes through busy_timeout instead of failing with "database is locked", and
 // every pooled connection gets the same pragmas from the DSN.
+//
+// It imports domain, store/load (the shared loader; load.go is this store's
+// dialect) and store/migrate; never another store or the server.
 package sqlite
 
 import (

@@ -179,6 +179,34 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 			},
 			want: []string{"public_metadata"},
 		},
+		{
+			// Both stores refuse it before sending anything, with one message.
+			name: "private metadata not JSON",
+			edit: func(ds *domain.Dataset) string {
+				ds.Workspaces[0].PrivateMetadata = json.RawMessage(`{"a":`)
+				return ds.Workspaces[0].Path
+			},
+			want: []string{"invalid private_metadata"},
+		},
+		{
+			name: "role listed twice",
+			edit: func(ds *domain.Dataset) string {
+				m := &ds.WorkspaceMemberships[0]
+				m.RoleIDs = append(m.RoleIDs, m.RoleIDs[0])
+				return m.Path + ".role_ids"
+			},
+			want: []string{"listed twice"}, conflict: true,
+		},
+		{
+			name: "second live membership of a workspace",
+			edit: func(ds *domain.Dataset) string {
+				m := ds.WorkspaceMemberships[0]
+				m.Path, m.ID, m.RoleIDs = "deployments[0].organizations[0].workspaces[0].members[9]", ID(899), nil
+				ds.WorkspaceMemberships = append(ds.WorkspaceMemberships, m)
+				return m.Path
+			},
+			want: []string{"already has a membership in workspace"}, conflict: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,6 +231,22 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 			}
 		})
 	}
+
+	// A store sends each table in bulk; the record at fault is still named,
+	// wherever it is among many.
+	t.Run("unknown user among many rows", func(t *testing.T) {
+		s := open(t)
+		ds, _ := Scaled(1, 700)
+		m := &ds.WorkspaceMemberships[len(ds.WorkspaceMemberships)/2+1]
+		m.UserID = ID(498)
+		err := s.Load(t.Context(), ds)
+		if err == nil || !strings.Contains(err.Error(), m.Path+".") || !strings.Contains(err.Error(), strconv.FormatInt(ID(498), 10)) {
+			t.Fatalf("Load: %v, want an error naming %s and user %d", err, m.Path, ID(498))
+		}
+		if empty, err := s.Empty(t.Context()); err != nil || !empty {
+			t.Errorf("Empty() = %v, %v after a failed Load, want true", empty, err)
+		}
+	})
 
 	t.Run("same data set twice", func(t *testing.T) {
 		s := open(t)
