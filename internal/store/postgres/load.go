@@ -176,10 +176,10 @@ func (l *loader) deployments(ds *domain.Dataset) error {
 			return fmt.Errorf("%s.hosts: a deployment needs a host", d.Path)
 		}
 		if err := l.exec(r, `INSERT INTO deployments (id, host, mode, ip_allowlist_per_workspace_enabled,
-			enforce_mfa_per_workspace_enabled, allowed_origins, created_at, updated_at, deleted_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			enforce_mfa_per_workspace_enabled, allowed_origins, cookie_domain, created_at, updated_at, deleted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			d.ID, d.Hosts[0], string(d.Mode), d.IPAllowlistPerWorkspaceEnabled, d.EnforceMFAPerWorkspaceEnabled,
-			strs(d.AllowedOrigins), d.CreatedAt, d.UpdatedAt, d.DeletedAt); err != nil {
+			strs(d.AllowedOrigins), d.CookieDomain, d.CreatedAt, d.UpdatedAt, d.DeletedAt); err != nil {
 			return err
 		}
 		for i, h := range d.Hosts {

@@ -165,8 +165,8 @@ func (l *loader) deployments(ds *domain.Dataset) error {
 			return fmt.Errorf("%s.hosts: a deployment needs a host", d.Path)
 		}
 		if err := l.exec(r, `INSERT INTO deployments (id, host, mode, ip_allowlist_per_workspace_enabled,
-			enforce_mfa_per_workspace_enabled, allowed_origins, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Hosts[0], string(d.Mode), d.IPAllowlistPerWorkspaceEnabled, d.EnforceMFAPerWorkspaceEnabled, jsonStrings(d.AllowedOrigins),
+			enforce_mfa_per_workspace_enabled, allowed_origins, cookie_domain, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Hosts[0], string(d.Mode), d.IPAllowlistPerWorkspaceEnabled, d.EnforceMFAPerWorkspaceEnabled, jsonStrings(d.AllowedOrigins), d.CookieDomain,
 			micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.DeletedAt)); err != nil {
 			return err
 		}
