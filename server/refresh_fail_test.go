@@ -57,7 +57,9 @@ func newRing(t *testing.T) *keyring.Ring {
 // window — on production (cookie) and staging (X-Development-Session)
 // deployments alike. A rotation happens only once the request has passed
 // every check, and then rides on the answer whatever it is.
-func TestExpiredTokenWithFailingRequest(t *testing.T) { eachStore(t, testExpiredTokenWithFailingRequest) }
+func TestExpiredTokenWithFailingRequest(t *testing.T) {
+	eachStore(t, testExpiredTokenWithFailingRequest)
+}
 
 func testExpiredTokenWithFailingRequest(t *testing.T, db string) {
 	clk := newClock()
@@ -89,7 +91,7 @@ func testExpiredTokenWithFailingRequest(t *testing.T, db string) {
 		{name: "memberships query fails", store: faultyStore{Store: e.store, memberships: func(context.Context) error { return boom }},
 			status: 500, code: 1900, handed: true},
 		{name: "handler timeout", cfg: server.Config{Now: clk.now, HandlerTimeout: 50 * time.Millisecond},
-			store: faultyStore{Store: e.store, memberships: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
+			store:  faultyStore{Store: e.store, memberships: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
 			status: 500, code: 1900, handed: true},
 		{name: "panic", store: faultyStore{Store: e.store, memberships: func(context.Context) error { panic("bug") }},
 			status: 500, code: 1900, handed: true},
