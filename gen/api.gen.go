@@ -562,15 +562,29 @@ func (response GetUserWorkspaceMemberships200JSONResponse) VisitGetUserWorkspace
 	return err
 }
 
-type GetUserWorkspaceMemberships400JSONResponse ErrorResponse
+type GetUserWorkspaceMemberships400ResponseHeaders struct {
+	SetCookie           *string
+	XDevelopmentSession *string
+}
+
+type GetUserWorkspaceMemberships400JSONResponse struct {
+	Body    ErrorResponse
+	Headers GetUserWorkspaceMemberships400ResponseHeaders
+}
 
 func (response GetUserWorkspaceMemberships400JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	if response.Headers.XDevelopmentSession != nil {
+		w.Header().Set("X-Development-Session", fmt.Sprint(*response.Headers.XDevelopmentSession))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -604,15 +618,29 @@ func (response GetUserWorkspaceMemberships404JSONResponse) VisitGetUserWorkspace
 	return err
 }
 
-type GetUserWorkspaceMemberships500JSONResponse ErrorResponse
+type GetUserWorkspaceMemberships500ResponseHeaders struct {
+	SetCookie           *string
+	XDevelopmentSession *string
+}
+
+type GetUserWorkspaceMemberships500JSONResponse struct {
+	Body    ErrorResponse
+	Headers GetUserWorkspaceMemberships500ResponseHeaders
+}
 
 func (response GetUserWorkspaceMemberships500JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	if response.Headers.XDevelopmentSession != nil {
+		w.Header().Set("X-Development-Session", fmt.Sprint(*response.Headers.XDevelopmentSession))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -667,83 +695,89 @@ func (sh *strictHandler) GetUserWorkspaceMemberships(ctx echo.Context, params Ge
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9b9s4tvdXOdCzQBtAduSXJI2DxYNOp51Jd9pmmxRzd+LcmLFObE4l0ktScT1tgP0O937C/SQXh6Qk",
-	"ypaTtM19A+78kUlIiTzv58fDo36OpjJfSIHC6Gj0OcJPLF9kaH9/g/kVKj3nC/unLvKcqVU0it4JhLya",
-	"jEGhNopPDaZwtYI3r55HcXTDsgLptZQZFo3OP0dThcxgeslMNIr6SX+/k/Q6yf5Zrz9KklGS/BbFEWZ8",
-	"xq94xs3qslyVS0Hr5Kg1m2E0iv4mC8gLbUCjgWIBb4rM8M4rNjVSwfPCzFEYPmX0IhgJbDpFrcHMuYal",
-	"VB/1gk2xG8WRWS1oufyaXSr8e8EVptFtHPE0GkUHg2GSDPpJ+d8g6UVxJNWMCf4HK2lihZGXTGs+E5he",
-	"Votf2iWieAvLvbPkWc1yinqq+MItSS+hYFcZXvJFUwLXLNNIs9dSTfEyv2bVWCvFPUsxz9kMLwuVubWd",
-	"1i6nshAmGg2TOBIsJyE8n+YYxdFC8Rtm8DJHw5ziPt/G0aK4yvh0bVDjLHdWc34RR8UivZfT5ZwbzLim",
-	"56xNnV/cNmV6eQcnm0REBlkejaJFxsy1VDkpT0lrvFvNbe8sOawpat1uz27n5eJ8gLZHlXOtuRS0fFTp",
-	"eqSQpdFWCYT73W59qukEhUbVLomkR6RVe5MMHsJm08R+naNCMHOEq4JnKSrtfuk+2Pb6ZHtGFdtMr3+/",
-	"6Q0qCb8UMy4QFRezrzBAUjoxs1Ayahrj5+1el4QiWWRyRe9skbRjoW1qGNrHD16EdTiptXOHVyT32ESf",
-	"nuolo8FdvkPv1lExIilYA91iFoN1f2zl7tBy10LS2uskdMNMoaNRP0lub0lLTLEcDUlj9Dl6p2bHqU0A",
-	"Det7J7KVNb46gWiQ1y48h7GgC89hiVnWIdfGFHgKS27mIGTj1Rm/QQ1MAOYLswISUQwCb1DBMBmSTXPa",
-	"9u8FqlWtNqlmpPc40tM55tag/qTwOhpF/2+3Toi7blbvHqeR5dD/TY+/rDPV+2ai2vA2M0dlWZ6yLEMF",
-	"OVtBoZ0LVtYCis/mBoRcduElJU+SP3ABUqWo4J//+Hdgac4FXK0WTOuY3hZ2ieMTUEWGwcibV8/tUNc6",
-	"lFygMtyl9MpcNslcxXAtFTAwUmaGL45gMo7G0QSWtOyErHsCXMNESIETGywcVnj8jEziFDMyMTdwt3La",
-	"NXFGb5LOqtQ+OnfL1U5zUe0or37HqaEd71htQ2hOFFY3habAeQQTvrgU0lyyLJNLTN2k1X3GURhgaaqI",
-	"d65BSAPSKmwsKik80WBf7ZAhH8EkBCf1YpQhYM5oDWC1eKUaCyZSGr1i04/FAqYyRe2oYiK93FztSpp5",
-	"dyxs6C9ykhHxRF7T4IOEFsIkO7++YiDPWoMvlZKqLQwgIE1t2ijRfK/O6dUX9OBtvN2ofy5yJjqUoJ1y",
-	"XFiYMqU4auDCoBIsgykrNOqmRZ+6UApGfkRB2rLJ36aoNRbXTKwkJnZ8tJpYRfwGxaeGKAWFTEthtTeC",
-	"XpIkcMVSqOLrEfR6SVKSBD7s29HeWHBxwzKelsOOBTvZB/y0IEJBKjK/zgpNp+3hsej1kkE1SJbKpobf",
-	"4BH0+kkCdfa0c9eyEKmd6oGShUEaHYtyeEC0opnL1K3kTOoIeodJUmvBWUNoisR4TJzSjx796NOPQUw0",
-	"0I9eTGvHtM5FoDz7SpSzTzyndWg6jnIu/J+0aqkU2n1m8d2nDu3auWGKUoTFeKSiH1h6Uoo9iu3QGyd2",
-	"byF+8NgJvTn40kl7/Uknyuboj5VE30rzigTnJ96TPNfG3lhhvpXmeeWdbmUnyuiiNLL3qBdS6BZDO5sj",
-	"SIGg52yBlH/JNVbbXNIO63Yvlgpyqbw36yMf6DTouVzaYHXNlTbg/cImZIO5fpCHW+/m4ti90KvUxpRi",
-	"qw3X81S2udzxiRXVL1ybTS68FNdCNOoYkE3nhC2OT6rAbVPki+Mf34NiYobw9PjkZkijxyc3+ztHMDm/",
-	"8CmTAimBmJxlHsKgMGrl7N+G/zkXs4ZA6vjTTwbdpNvrDbrJbn+4PTWWooijNrD1HPaHnStuCDwxDQxS",
-	"nPKcZeCWgacJpePDfn8wOOgng/1ne8ODg71nyUFMOYSOtfaXDFlKj/+BSuqdZqDs9QfDvf2DZ4dJ9RuZ",
-	"DzNki9Eo+tenyZfzXufw4jzpHF58TuLewS0NPPMDvWe3Xw7Pk06v/Pvg9sthPxzYpwEa6Zcje3ZkEA4N",
-	"3RCN7ZdjAz92EK7WLwf7Sfh+Ug/TGnt+/DAY3j9POgd+/Fk4/uw86Qz9xEFjYu886Qz8zH5zZhhQurc2",
-	"dRDMDdfnDoLdBhuTewGR/c3ZZ4ldumX8YOdPbVb2JjhysTTlZFgsOwmjw+36AfOVQrSoHV6fvnsLzgst",
-	"NLxy0J8tFpmHg0cw+XzrHcYi+AAG1u77bq3u0hLLgidALgWZawNfx+70wI2maVBy+UTDNccspdNDCobn",
-	"qA3LF7oLx0ZblxephdIajeFipoEpSs0LqWylqzCQSpvRpnMbChiEMC4oZW0G1LsKR23s1ccEgcvy/AO/",
-	"Sy4I/8mcEf7LslXcdHOeNlF8ITSapv+uOat3h7h3eLvz/1stIjxZ3h3Cz0qRRusm8rnFYsDgJ9Mk10bQ",
-	"BrVv2EdivMxXVQTdoHJLIeM+03niFF8hcNBLbqZzeMoFGTRz5g9zVLgT7HslZYZMuI2D+twDtrMG9rWb",
-	"ODO578TaKMGsk/KLnEn48P6X+yQ+N2ahR7u7PJ91/Wh3KvNducumOXYXbZB4vdizvvfbgmZJi0+FFJ0U",
-	"MzSY7jSdODjkNygaJnHkxOTw2z5lxwrsrQW2/aSB/TaB321ZElin8UeuFxlbAc02JeJLpRs8t5Su7lTR",
-	"iXu+irDtda67VghfrStgG2cKP2PjYUPEV5hJimtGxq7M4Ar4Nmo0YcxDUZvfqw2fhCWlr4gbG4Wve+w+",
-	"AHrr+NAWfKy2Q89ohqY1091USYuem06/LfZsshLflQYagbYhvUDXbVB33ay+InE/z5ZspW1G7oJfB0o2",
-	"6RB8LZWtLKDwWdOdqDNkN0j2pWQxmzvQr6QwKFJ4fnLcdQ4a7p20EF7aTguKJaWlMFOyWFDUKDQqHTds",
-	"2QLzSoC6parwrWmrUSd+UNB94HPtccdLoSXuvKTj3UJxjd9aKfNru9LYN3pkm09tt9Sm+Crvs8RebLeB",
-	"9nLbr3NmrHF5+3cG4bKDL16RZazf04UXJm0VKn8QPy2vN9uSdlUeIRKCihumliCSCGrzaFb3UBP6T9dg",
-	"m47qpTY9VcD7Vy9gMBgcWkANXMCHsxdNO67uQfpnvb1RMhwle79FQU6nzTv0tgsbv6CYmXk0GiQtuvs1",
-	"vApbjxrfgv0fL248Bty966rueyBveE5pw7tH7oiG2hFGBAQlP7dRWKjWsEDVWspvQcb9bcg4pKqGxffR",
-	"Yhd1LzyAiP8ByHm5i2L2uMB54y4Nm3KoS6P9/2bw3Lzt/d+JoevD+P8B6EcG0P2vBNDfiJGrtFG3OLUX",
-	"t2tV1y5Wepi7zX20jHFH69PX335+Tahbb2q6641GIa6teechG36Hh/r2nrbs4dTxRIN9hpDHWv3vcRy0",
-	"Mp33MsNHdNOq6echEmx0AD2I2nZfDntV1lVZk1SKfQNXb7r2dn/cZt4PdE9991VWpfw2h21BdaXdba4U",
-	"vBaDwCVq426wvt5CguDSYidbb639Kdz1s0gBurDtEhtl243kGbT/3J1iGuedoJGnTR4/n52dgHsgBoUL",
-	"q98GLf3Gbeve4WHzsnUTNaxZot89Dq7OvTWVDN1pI9YPW9A/2SzMMbNNNKyJh/5LD2ntEInIbisupjkX",
-	"rcgo7D9cX+ykmrRL6s1ryEndsGjbiCa+jwgbFxUQeKbecjO5ttBDriYf7ZjqsUcoi685u1ofmRaKm9Up",
-	"bVimkhvvEn+1TWIt4M+J9vWvZ2Bl5i9TbU9Z3ZXRhefTKS58F7Q2bMbFLDiraJDC3tCI1P5Wqgcml5fe",
-	"0icwlfIjR+AaNApzBAsl08Lqo7ESnwmpELjZ1uB2eZniTbns5WWtJbbgf8FVEC5e2B3v5vrpy9P+3n4M",
-	"rlBZXuPVBD3R8BFXO6CNVKV0PCfs2qCyL3a46MIH7braAr5Q3HAlhWWsYse9HfKjq36JNU5IrVxcS9c7",
-	"JAybWjPzL4ZHo5xxYRgXqPTGGd2VeSx/HS5siXFbOrFdeSLkfwTLOZ/Ogz4ue1JYla1+vgBhH3L4xJnB",
-	"0jcH+haD+hjuOrlcI59zAnva1UYu7Mp50C44FmNx1jwVcw3TudQoSlX5AtUTDZOfpTaTLtRZk54um8rG",
-	"woPbqvXHVl79Ki2G+lSq2CYpZ+5jsWnv/s2GPU7WnWfHsvGybkKx7W1Vh0oMk0ZDyySGJTEIk6lMcQIG",
-	"s0x7TpmWQo8FWzBlrNxlYWgj2ytl8JMZ0VZfbHcVfPG5Db6UTVdfaK7T6XTA/a/xC83ZfqwvMLQ/WSna",
-	"mhXbLVb1fDzF7qwLE9dwOtnxS/T8Ej34YjstGt1mS+a8v3q2Vz0bqqZuTSs3sx2cs6q9y5brbZNlYBrl",
-	"mv071iTRl51iT8lOp7LIXPPWFUn4WqGeuwu7spHRdZGtsN5g0LoB11CIj0IuRQy+fFGFFdKTVKDwRn6k",
-	"YVrd6DJ2VBS5DfpegkMnwYBDJvTSXhILx/xcalO91Atf0oV1x8Kgnx/4Rfc81W4ulajrzjW3qO9nc68d",
-	"2tf27M9mPxs8tcU7ma6qtsPaYnjqnCOTM3+gLDRaC6Egx40rAbLp3MCr4DrF9m22BqYojm5QOQwY9bpJ",
-	"N7FntAUKtuDRKBp0k+7AXfjPberbzXG3WqmTN7/3maFprfCWetiww8owXGYj3SlpmLF+Vz6kDc+ysW9R",
-	"JNtybaxkWSjc85iOXJuIVWQlOBoSuHRLjcXTySmajsteE1J2e6qMYfIvnR/xBjO5oIHOaRnBpBiLMktL",
-	"gXqnCycKyfFohAlgmUKWrjqeKM+DbXYzcyagl4B2+W0samadkRsHSigVmjleG8uqs2xfRJoTAPQyrGL4",
-	"3ecYd6ht+HPzjEJSqeHQBEh3KFIuZr47fMLTcHTHt7iV5fEggTWv12J/qiYutuDFLrx1HW1joeW1KYuT",
-	"JAxXsukCJTNWXhouFTeoR8CqPlZ7uVjZ1VhwcpZh0oud81nlMyHFKpeFDkQXWRtXltDjNBpFP6H5oFG1",
-	"HSOj5mcK5+1wtH5k133GcHtBaNTlHusc/SQp8Ya/swyamnZ/1+4YFn5Nt+ZdbduWj++GBNffHXzDwbM+",
-	"NluYtIbw3MEyiqM5stR/tvGCTefYeSGFUTLbejidCNmxYG9yFLoqtxcB2rav2DvjK5xzkVZosNv44qLu",
-	"OHdrtdzO2eu50svbMKqwTWVbUHJ1YVDDn/VEl45FGc8sIGNBGBsFgOfP4yJJBtM6/tCfeAQ/G7N4J7LV",
-	"EZzSyQKPxuKU5XjKDf75F/bpCE6Ymf951wMumVVRpNCmTKiFPVHMGPfGHEioOnXVhODq9fzqpyl/x1+/",
-	"+vDHce8tf33YxUHS1XzWQg+0kdPaxd4aJrfLvO2A890CL2N8463YAxma+mSqy9atsrpLQi2cE+/Dr3Hn",
-	"sCP6vPxewbWV159j1XBw7L82GkcUvy3uHTn9X2GjVy+6vXiwrzfbu1uc+weWwnsPNOzHQ1sBqsXBRP5O",
-	"N7Ki6H2vKHpNUWz9luIx+f0gWGHmUvE/MLUM17DaIkk6Stjb+xrNBdf4TgraAvN//uPfCL6W0hh+rzT6",
-	"TWn82PLtxKNK4q00YL8WKMVwHzb2FtAvLWDv+53hsMnzOiiuETAkvdeHvw3+OvzLs7/tn/V/TXYeVRbl",
-	"JxFwiopAh32h/iaLALcFKHJGx6ZCpP5LvYBAL51DJ52ghGT5XSuinF/cxi0VpfMLAhD1B/Q/oQFCKFCl",
-	"bGhiFMNm9hOUNxhd3H7fppZxp5y1S9raLKpuLbKHOEynUlWB3h5lrMFozHDqL0MbxpWClhb3BzUd28Lq",
-	"vgIub8Q/B21BtOCt/fcCFLdtBS7jNObd0DUrMhONokxOWWaH20o4lkDBciyv6UKs7AowIfkGBRPGKfZT",
-	"p7RT/8Uzyc9r4vO91aJu+NE4GfF/BAAA//8=",
+	"7Fz9ctu4dn8VDHtnYk8pmfqwHcmz0/HmY9e5m8Q3dmZ713IlmDwWsSEBXQC0ok08s+/QPkMfbJ+kcwCQ",
+	"BCXKdhK33c50//DaAHEAnM8fDg7yKYhFvhAcuFbB+FMAH2m+yMD8/hryK5AqZQvzpyrynMpVMA7eciB5",
+	"1RkSCUpLFmtIyNWKvH55HITBDc0KwGEJ1TQYX3wKYglUQzKlOhgH/ah/0Il6nejgvNcfR9E4in4JwgAy",
+	"NmdXLGN6NS2pMsGRTg5K0TkE4+DvoiB5oTRRoEmxIK+LTLPOSxprIclxoVPgmsUUBxItCI1jUIrolCmy",
+	"FPKDWtAYukEY6NUCyeXXdCrhHwWTkAS3YcCSYBwcDoZRNOhH5X+DqBeEgZBzytlvtFwTLbSYUqXYnEMy",
+	"rYhPDYkg3LLl3nn0tN5yAiqWbGFJ4iDg9CqDKVs0OXBNMwXYey1kDNP8mlZtrSvumRWznM5hWsjM0rZS",
+	"m8ai4DoYD6Mw4DRHJhzHOQRhsJDshmqY5qCpFdyn2zBYFFcZi9caFcxzqzUXl2FQLJJ7d7pMmYaMKfzO",
+	"6NTF5W2Tp9M7drK5iEADzYNxsMiovhYyR+FJYZR3q7rtn0ejekWt0+2b6RxfrA3g9CBzphQTHMkHlazH",
+	"EmgSbOWAP9/t1q+aRlAokO2ciHq4tGpu5MFDttlUsZ9TkEB0CuSqYFkCUtlfug/WvT7qnpbFNtXr3696",
+	"g4rDL/iccQDJ+PwLFBCFjptZSBE0lfHTdquLfJYsMrHCMVs4bbfQ1jX09eN7x8LandTSucMqont0oo9f",
+	"9aLx4C7bwbG1VwyQC0ZBt6jFYN0eW3c3MrtrWdLacGS6prpQwbgfRbe3t2GQAjWsGH8KnsMNZGKB/D2r",
+	"F9XUwzPgGuOF0nTO+JzUIlFkmQI3KoqOGZR+oojbHNHiA3CS0mTC4eMCnTahPCFLqoiEawkqhWRsxnJY",
+	"NkeF5FpI1/VRl7S7E468i1PIqRcCg3EAq1fp1Q8xe8tevXz/20nvDXs16sIg6iqGuprTjz8Bn+sUPeno",
+	"IAwWVGuQuLd/uzju/EI7v0Wd0bRz+c+TSfeehr/UCoR2x+cBctTx7pkQHxhs5+BCiqQwpvq4TLxmUmky",
+	"m07dsO+OyCnV6Xd7R+Q1/dg5nsN30RH5UevFW56tjib8DOJCwhE5ozmcMQ3f/UQ/zkKyTFmcEgm5uAFF",
+	"KEmF0h3BsxWJzc5IBteaXEuRkyu4FhImHJdd7wVXSmj5dSJyyniIW+P+6iZFFA1ilLrZnvkTqiVP+HMz",
+	"zn3WnOCJcsSnlng59oVhjvruj9//s96z+eP+XS9AKjRYrknBNcuMKEoBxJQTLkgm+BwkuYIJr/jeJecp",
+	"EJElTkoG6nChyRWQQqGk5pTx7VpbM+Qu/a1F6djiCHRjkdf7PqM6JP0D8hxigm6A9JznIj+8Pq850t8f",
+	"oQfxuELamNK0mae9Ub9hM/XCW4wBowCVNAftXMxbOT9JNm0CZzecrgGqIuLawj8fa3TJMVlClnUQOkBC",
+	"WEKWTKcoFX/onBmd5QTyhV4RdMEh4XADkgyjIcZMhtP+owC5qsOCkHOMK76A/iLhOhgH/7RXA+4926v2",
+	"ThK7Q/c3fv6iRsLvmkB4I5rrFKxXi2mWgSQ5XaGimKYqGhHJ5inq0bJLXiA4R/9OGCdCJiDJH7//B6FJ",
+	"zji5Wi2oUs66kMTJKZFFBl7L65fHpqlrArZYgNTMHhmqcLS5zJX1vpRoITLNFkdkNgkmwcy6qRnKe0aY",
+	"IjMuOMwMGKlU+pERf6lUZcPdwmmXxDmORJlVR4fxhSVXB+XLakZx9SvEGme8g9oG0ywrjGwKhcDsiMzY",
+	"YsqFntIsE0tIbKeRfcbQ09Akkbh3pozLEEZgE15x4YkiZmgHFfmIzPzDT00MEShJKdIgtGavkBOOYYIL",
+	"ckXjD8WCxCIBZVdFeTLdpHYldGpdFfAiRx7hntBqGvtApvnHMNO/TtHjZy3BF1IK2eYGgAB2beoorvle",
+	"mePQZ/jhbbhdqX8scso7eACwwrFuIaZSMlCEcXRsNCMxLRSopkafNQIxU8QcLgwE3oQBvoqViwntPlpV",
+	"rFr8JmLQuFIigSoMQiKBMelFUUSuaEIq/3pEer0oKpdUxizT2ptwxm9oxpImljCdfVKCCSFR/Tor0J22",
+	"jye814sGVSNqKo01u4Ej0utHkR/5se9aFDwxXT0iRaEBWye8bB7gWkGnIrGUrEodkd4oimopWG3wVRE3",
+	"HuJO8UcPf/TxxyDENeCPXoi0Q6Rz6QnPDMFIxnKkg91hkDPu/kSqpVBw9rk5P37s4KydGyoxRJgzJIro",
+	"e5qclmwPQtP02rK9xM228cQyvdloo3Sy/qVlZbP1ecXRN0K/RMa5jnfIz7W214aZb4Q+rqzTUrasDC5L",
+	"JXsHaiG4alE0A2E4EJXSBWD8RdNYbTNJ06zarVhIkgvprFkdOUeniErF0jgri1KdXZiArCFXD7JwY92M",
+	"n9gBvUpsVEq62jA9t8o2kzs5Naz6iSm9uQvHxTUXDSokQOMUscXJaeW4TYh8dvL8HZGUz4HsnJzeDLH1",
+	"5PTmYPeIzC4uXchER4ogJqeZgzDAtVxZ/TfuP2V83mBI7X/60aAbdXu9QTfa6w+3h8aSFWHQBraOycGw",
+	"c8U0gieKyD6BmOU0I5YM2YkwHI/6/cHgsB8NDp7uDw8P959GhyHGEMXm3PySAU3w899ACrXbdJS9/mC4",
+	"f3D4dBRVvwUN1LgTfb7odUaXF1FndPkpCnuHt9jw1DX0nt5+Hl1EnV759+Ht51HfbzjABmzply37pmXg",
+	"Nw1tE7YdlG0D13boU+uXjf3IHx/VzUhj37WPvOaDi6hz6Nqf+u1PL6LO0HUcNjr2L6LOwPUcNHuG3kr3",
+	"17oOvb7het+hN9tgo3PfW2R/s/dpZEi3tB/u/qVNy157KR2aJAwVi2anvne4XU9gvZQABrWTV2dv3xBr",
+	"hQYaXlnoTxeLzMHBIzL7dOsMxiB4DwbW5vt2La/b4su8L4hYclTXBr4O7emBaYXdRIrlE0WuGWSJMkdr",
+	"zXJQmuYL1SUnWhmT54mB0gq0ZnyuCJUYmhdCmkx6oUkiTESLU+MKKPFhnJcq33SodyWm27ZXHxPw+OzO",
+	"P+RXwTjiP5FTxH9ZtgqbZs6SJoovuALdtN81Y3XmEPZGt7v/0qoRfubqbhd+XrI0WFeRTy0aQzR81M3l",
+	"Gg/aWO1r+gE3XsaryoNurHJLovQ+1XliBV8hcKKWTMcp2WEcFZpa9ScpSNj15r0SIgPK7cRe/v8B0xkF",
+	"+9JJrJrcd2JtpHjXl/KTmAvy/t1P93E81Xqhxnt7LJ93vRTEntijcQ7dRRskXk8mr8/9psBelOIOF7yT",
+	"QAYakt2mEXuH/MaKhlEYWDZZ/HYwDDywt+bYDqIG9tsEfrdlSmB9jc+ZWmR0RbC3yRF3FbOx55bU+J0i",
+	"OrXfVx62PY9+FwV/aJ1h38xC2h7jDxssvoJMoF/TIrRpBntBaLxGE8Y8FLW5udrwiZ+y/gK/sZFYv0fv",
+	"PaC3jg9NwsdI27eMpmtaU91NkbTIuWn023zP5lbCu8JAw9E2uOfJug3qrqvVFwTu42xJV8pE5C5xdEi5",
+	"TTwEXwtpMgvAXdS0J+oM6A2gfklRzFML+qXgGnhCjk9PutZA/bmjloWXutOCYlFoCZlLUSzQaxQKpAob",
+	"umyAecVA1ZJV+Nqw1biHepDTfeB37X7HcaHF77zA491CMgVfmylztG1q7Cstss2mtmtqk32V9ZnFXm7X",
+	"gfZ0288p1S5Jb3lkFMJGB5e8Qs1YrwPwL2TbMlTuIH5Wlk+0Be0qPYJL8DJukPgXOI+mdQ9Vof92CbbJ",
+	"qCa1aamcvHv5jAwGg5EB1IRx8v78WVOPq3vW/nlvfxwNx9H+L4EX03HyDo5uXkcMohbZ/exfta97ja/B",
+	"/o/nNx4D7t5VCvAtkNc/p7Th3SN7RAPvjtJL+dmJ/ES1IguQran8FmTc34aM/VXVsPi+tRiidsADFvEn",
+	"QM7LPeDzxwXOG3dp0ORDnRrt/y+D52Y1yf9NDF0fxv8fQD8ygO5/IYD+SoxchY26hLI9uV2Lujax0sLs",
+	"be6jRYw7Siu//PbzS1zdetHkXSMaibi24sCHTPgNFurKB9uihxXHE0XMN4g81vJ/j2Ogleq8Exk8oplW",
+	"RYUP4WCjwvBBq223Zb8Wbl2U9ZJKtm/g6k3T3m6P29T7geap7r7KqoTfZrAtqK7Uu01K3rCQcFiC0vYG",
+	"68s1xHMuLXqy9dbancJtPYvgRBWmXGIjbbsRPL3ywrtDTOO84xUKtvHjx/PzU2I/CImEhZFvYy39xm3r",
+	"/mjUvGzdRA1rmuhmD72rc6dN5Ybu1BFjhy3oH3WWpJCZIhraxEP/o4e0doiEy25LLiY5463IyK9vXid2",
+	"WnUakmrzGnJWF0SbMqKZqyOCxkUF8SxTbbmZXCP0kKvJRzumOuzh8+JLzq7GRuJCMr06wwnLUHLjTOJv",
+	"pkisBfxZ1r76+ZwYnrnLVFNTVldldMlxHMPCvbJoq5oV3NzQ8MT8VorHK5GclSWUTBEFXB9tKx1lcy4k",
+	"EKa3FbhNpwnclGSn01pKdMH+CivPXWwvXq13vfPirL9/EBKbqCyv8RrlmR9gtUuUFrLkjtsJvdYgzcAO",
+	"413yXtmqNm9fwG+YFNxsrNqOHe3vR1X1Ems7QbEyfi1s7RDXNDZq5gb6R6OcMq4p4yDVxhndpnnM/jqM",
+	"mxTjtnBiqvK4v/+xLaH16rjMSWFVlvq5BISrs8VgatVg6YoDXYlBfQy3lVy2kM8agTntKi0WhnLulQtO",
+	"+ISfN0/FTJE4FQp4Kaq6wnj2o1B6ZmtYXT0iU1VR2YQ7cFuV/pjMq6PSoqg7QoYmSFl1n/BNfXcjG/o4",
+	"WzeeXbONF3URiilvqypUQjJrFLSYomWhgMxikcCMaMgy5XZKleBqwumCSm34LgqNE5laKQ0f9Rin+myq",
+	"q8hnF9vI57Lo6jP2dTqdDrH/a/yCfaYe6zMZmp+0ZG29FVMtVtV87EB33iUzW3A623Ukeo5Ej3w2lRaN",
+	"arMltdZffdurvvVFU5emlZOZCs55Vd7lqumZ8lWjpNm/gyayvqwU20E9jUWRJWWNc1UIvYvzuEJGW0W2",
+	"gnqCQesETJGCf+BiyUPi0heVW0E5CUkk3IgP2IzUtSp9R7UiO0HfcXBoOejtkHK1NJfE3G4+FUpXg3r+",
+	"IFUYcyw0uP6BI7rvVm37EgGqrlyzRF09mx02MsP2zc9mPRvZMck7kayqssNaY1hijSMTc3egLBQYDUEn",
+	"x7RNAdI41eSld51i6jZbHVMQBjcgLQYMet2oG5kz2gI4XbBgHAy6UXdgL/xTE/r2ctirKHXy5nvCOejW",
+	"DG8phw09rBTDRjaUnRSaamN35UdKsyybuBJF1C1bxoqaBdx+b2TPY/A9l/nMBV9bqhanEH+Y8J2anxKu",
+	"Tf298bVonpZaVWq1a72e1Y9KHu4lyoTbJe7MzkB3bFCcoQ61R+CQzP61472i6ZyVjlHwCS+Dv+Cgdsky",
+	"pdrckzH0zPbtC4JmW0uGamODpNU4bavfJ/xUAnoBpEM5oZkEmqw6jkPl2wNh8sOUk15ElKNTM17wcMIN",
+	"K40h2YOE862G38iv0AQAC6IwdOsUrrURjbVE5UqUU0SsVa2pfQhibbuii9ZtKOrGC4k5aEdE0dz/3ryU",
+	"sDbiiu8wYNpLxZTeoPRjYDcIGfRuFejuPuzZk3/D6TUPchO+M6sx44ygggNPGJ+XT1ZY4rfuujrA8g7B",
+	"i/LNO8jQpR6QdVtAdZe8sbo44Upc6zKDi4yzea0uwYhPy5vVpWQa1JjQqtjX3MBWxjfhDD3KMOqF1kOZ",
+	"+iDKBV/loqjeE9myWjzzmIWeJME4+AH0ewWy7awdNN9yXLRj9vqTPfvW4/YSIbsN0MaD9KOoBGXuYter",
+	"/Nr7Vdmzqv+kec0FtU1bfr7nL7h+nPEVp/M6t2Cw5BoMtsoaNJ7PPaNxCp1ngmspsq0n+BkXHYOIZ0e2",
+	"7M06HmZuS5Sp8TEX61eQMl6/n+o23w1VZfmWVssVprnDLH3Wtv271e81n6zdhkGrG7uPSsv7QcO74ZdI",
+	"3K8svijr/m15dv1ssoZVE/dqZxKgiRv8OLavTq6gUfMW3F4+WB2aZdIt8v+eJuSdCzDmEc5WoGfwJC7f",
+	"FG152vLnEU7vW4XTawpn6yuJx5TAe04LnQrJfoPEiKAGzCaE4iHB3MvXOM27oLdyUQZy//H7vyMw3e0G",
+	"hhvDb+VGv8mN5y2vIh6VE2+EJuYdQMmG+1Cv08m+0cnbMNj/dvMcNfe8DndrbEui3qvRL4O/Df/69O8H",
+	"5/2fo91H5UX52IGcgcRIaQbUr60QSpuoKuZ4ICp4UgKseoGOO6M/q8V66SojgbWEzcXlbdiSvbq4xDhc",
+	"/2MgP4AmGOhJFflIM9RrOjfPXV5DcPmNkxpRWHVZuxCuFbWqDEMNDX14LWSVNTOQ0Kiwggxid/HaUPeE",
+	"KGFgrZc/MnK0/6JBefv+yStBQoK35t8+kcyUMNjQ3ei3Tde0yHQwDjIR08w0t6WLzAI5QlqXNfEhp032",
+	"+MvXwCnXXROwP3ZKy3H/egPyz0ni072Zqa7/D2CgWf1XAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -25,7 +25,7 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	if req.Params.OrgId != nil {
 		id, err := strconv.ParseInt(*req.Params.OrgId, 10, 64)
 		if err != nil {
-			return gen.GetUserWorkspaceMemberships400JSONResponse(errorBody(gen.CodeBadParameter, `Invalid query parameter "org_id"`)), nil
+			return gen.GetUserWorkspaceMemberships400JSONResponse{Body: errorBody(gen.CodeBadParameter, `Invalid query parameter "org_id"`)}, nil
 		}
 		r.OrganizationID = &id
 	}
