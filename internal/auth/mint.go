@@ -45,14 +45,22 @@ func Mint(ctx context.Context, st MintStore, host, user string, lifetime time.Du
 		DeploymentID: d.ID, UserID: u.ID,
 		CreatedAt: now, SignInExpiresAt: now.Add(lives), TokenValidUntil: now.Add(lives),
 	}
-	src := ids.NewSource(st, nil)
-	for _, id := range []*int64{&s.SessionID, &s.SignInID, &s.RotatingTokenID} {
-		if *id, err = src.New(ctx); err != nil {
-			return "", err
-		}
+	if err := SessionIDs(ctx, ids.NewSource(st, nil), &s); err != nil {
+		return "", err
 	}
 	if err := st.CreateSession(ctx, s); err != nil {
 		return "", err
 	}
 	return Sign(key, Issuer(d.Host), s.SessionID, s.RotatingTokenID, now, lifetime)
+}
+
+// SessionIDs gives a new session, its sign-in and its rotating token ids
+// from src.
+func SessionIDs(ctx context.Context, src *ids.Source, s *domain.NewSession) (err error) {
+	for _, id := range []*int64{&s.SessionID, &s.SignInID, &s.RotatingTokenID} {
+		if *id, err = src.New(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

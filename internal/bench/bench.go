@@ -357,10 +357,8 @@ func mint(ctx context.Context, st domain.Store, sc seed.Config, n int) ([]string
 			DeploymentID: d.ID, UserID: u.ID,
 			CreatedAt: now, SignInExpiresAt: now.Add(auth.SignInLifetime), TokenValidUntil: now.Add(auth.SignInLifetime),
 		}
-		for _, id := range []*int64{&s.SessionID, &s.SignInID, &s.RotatingTokenID} {
-			if *id, err = src.New(ctx); err != nil {
-				return nil, err
-			}
+		if err := auth.SessionIDs(ctx, src, &s); err != nil {
+			return nil, err
 		}
 		if err := st.CreateSession(ctx, s); err != nil {
 			return nil, err
