@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -203,5 +206,34 @@ func BenchmarkRefresh(b *testing.B) {
 		if rec.Code != 200 || rec.Header().Get("Set-Cookie") == "" {
 			b.Fatalf("%d %v", rec.Code, rec.Header())
 		}
+	}
+}
+
+// A sign-out the session cache does not show yet: the request authenticates
+// from the cached state, but the refresh transaction re-reads the sign-in
+// on the primary and rotates nothing.
+func TestRefreshRechecksSessionBehindCache(t *testing.T) {
+	eachStore(t, testRefreshRechecksSessionBehindCache)
+}
+
+func testRefreshRechecksSessionBehindCache(t *testing.T, db string) {
+	clk := newClock()
+	e := newEnv(t, db, server.Config{Now: clk.now, CacheTTL: time.Minute})
+	old := e.expired("prod.test", "alice@example.com", clk.now().Add(24*time.Hour))
+	var c auth.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(old, &c); err != nil {
+		t.Fatal(err)
+	}
+	sid, _ := strconv.ParseInt(c.Session, 10, 64)
+	rid, _ := strconv.ParseInt(c.RotatingToken, 10, 64)
+	good := e.sign("", jwt.SigningMethodES256, e.key("prod.test"), claims("prod.test", sid, rid, time.Now()))
+	if rec := e.do(call{host: "prod.test", cookie: good}); rec.Code != 200 { // caches the live session
+		t.Fatalf("before the sign-out: %d %s", rec.Code, rec.Body)
+	}
+	e.sql(`UPDATE sign_ins SET signed_out_at = ? WHERE session_id = ?`, clk.now(), sid)
+	rec := e.do(call{host: "prod.test", cookie: old})
+	expectError(t, rec, 401, 1102)
+	if h := rec.Header().Get("Set-Cookie"); h != "" {
+		t.Fatalf("a signed-out session got a new token: %s", h)
 	}
 }
