@@ -109,9 +109,11 @@ func (s *Source) New(ctx context.Context) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("leasing an id node: %w", err)
 		}
-		if !s.leased || l.Node != s.lease.Node {
+		if !s.leased || l.Node != c.node {
 			c.node, seq = l.Node, 0
-			ms = max(ms, l.From)
+		}
+		if l.From > ms { // taken over (perhaps our own old node): start after its last holder
+			ms, seq = l.From, 0
 		}
 		s.lease, s.leased = l, true
 	}
