@@ -58,7 +58,7 @@ test-topology:
 	exit $$rc
 
 # The store-facing tests: the conformance suite and the HTTP contract tests.
-STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestExplainMemberships|TestAnswer|TestOrgFilter|TestAuthentication|TestClientIP|TestMFA|TestRoutingErrors|TestStoreFailureIs500WithoutCause|TestRequestIDKeptOrMade|TestGeneratedClientEndToEnd|TestRefresh.*|TestConcurrentRefreshesConverge|TestFailureBudget|TestSessionBudget|TestResponseValidation)$$
+STORE_TESTS := ^(TestConformance|TestStatementsPerRequest|TestReadReplica|TestExplainMemberships|TestAnswer|TestOrgFilter|TestAuthentication|TestClientIP|TestMFA|TestRoutingErrors|TestStoreFailureIs500WithoutCause|TestRequestIDKeptOrMade|TestGeneratedClientEndToEnd|TestRefresh.*|TestConcurrentRefreshesConverge|TestFailureBudget|TestSessionBudget|TestResponseValidation|TestExpiredTokenWithFailingRequest|TestIDsAcrossStores)$$
 
 ## test-stores: the conformance suite and contract tests, one line per store (PostgreSQL runs when MEMBERSHIPS_TEST_POSTGRES is set)
 test-stores:

@@ -557,10 +557,14 @@ type ClientInterface interface {
 	// GetUserWorkspaceMemberships Get User Workspace Memberships
 	//
 	// An expired session token is refreshed when its rotating token is still
-	// valid and has not been rotated: the answer carries the new token
-	// (`Set-Cookie` on production deployments, `X-Development-Session` on
-	// staging ones). Presenting an already-rotated token more than 10 s after
-	// its rotation is treated as theft and revokes the whole session.
+	// valid and has not been rotated, once the request has passed every check
+	// (a request refused with 400 rotates nothing). The answer carries the new
+	// token (`Set-Cookie` on production deployments, `X-Development-Session` on
+	// staging ones) whatever it is: the 200, or a 500 after the rotation.
+	// Presenting an already-rotated token more than 10 s after its rotation,
+	// once its successor has been used, is treated as theft and revokes the
+	// whole session; before the successor is used, the old token gets the
+	// same successor again (the client may never have received it).
 	//
 	// The caller's workspace memberships in this deployment, newest first
 	// (`created_at` descending, then `id` descending), each with its
@@ -575,10 +579,14 @@ type ClientInterface interface {
 // GetUserWorkspaceMemberships Get User Workspace Memberships
 //
 // An expired session token is refreshed when its rotating token is still
-// valid and has not been rotated: the answer carries the new token
-// (`Set-Cookie` on production deployments, `X-Development-Session` on
-// staging ones). Presenting an already-rotated token more than 10 s after
-// its rotation is treated as theft and revokes the whole session.
+// valid and has not been rotated, once the request has passed every check
+// (a request refused with 400 rotates nothing). The answer carries the new
+// token (`Set-Cookie` on production deployments, `X-Development-Session` on
+// staging ones) whatever it is: the 200, or a 500 after the rotation.
+// Presenting an already-rotated token more than 10 s after its rotation,
+// once its successor has been used, is treated as theft and revokes the
+// whole session; before the successor is used, the old token gets the
+// same successor again (the client may never have received it).
 //
 // The caller's workspace memberships in this deployment, newest first
 // (`created_at` descending, then `id` descending), each with its
@@ -700,10 +708,14 @@ type ClientWithResponsesInterface interface {
 	// GetUserWorkspaceMembershipsWithResponse Get User Workspace Memberships
 	//
 	// An expired session token is refreshed when its rotating token is still
-	// valid and has not been rotated: the answer carries the new token
-	// (`Set-Cookie` on production deployments, `X-Development-Session` on
-	// staging ones). Presenting an already-rotated token more than 10 s after
-	// its rotation is treated as theft and revokes the whole session.
+	// valid and has not been rotated, once the request has passed every check
+	// (a request refused with 400 rotates nothing). The answer carries the new
+	// token (`Set-Cookie` on production deployments, `X-Development-Session` on
+	// staging ones) whatever it is: the 200, or a 500 after the rotation.
+	// Presenting an already-rotated token more than 10 s after its rotation,
+	// once its successor has been used, is treated as theft and revokes the
+	// whole session; before the successor is used, the old token gets the
+	// same successor again (the client may never have received it).
 	//
 	// The caller's workspace memberships in this deployment, newest first
 	// (`created_at` descending, then `id` descending), each with its
@@ -724,9 +736,21 @@ type GetUserWorkspaceMembershipsResponse200Headers struct {
 	XDevelopmentSession *string
 }
 
+// GetUserWorkspaceMembershipsResponse400Headers the declared response headers of an HTTP 400 response for GetUserWorkspaceMemberships
+type GetUserWorkspaceMembershipsResponse400Headers struct {
+	SetCookie           *string
+	XDevelopmentSession *string
+}
+
 // GetUserWorkspaceMembershipsResponse429Headers the declared response headers of an HTTP 429 response for GetUserWorkspaceMemberships
 type GetUserWorkspaceMembershipsResponse429Headers struct {
 	RetryAfter *int32
+}
+
+// GetUserWorkspaceMembershipsResponse500Headers the declared response headers of an HTTP 500 response for GetUserWorkspaceMemberships
+type GetUserWorkspaceMembershipsResponse500Headers struct {
+	SetCookie           *string
+	XDevelopmentSession *string
 }
 
 // GetUserWorkspaceMembershipsResponse503Headers the declared response headers of an HTTP 503 response for GetUserWorkspaceMemberships
@@ -753,8 +777,12 @@ type GetUserWorkspaceMembershipsResponse struct {
 	JSON503 *RetryLaterResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserWorkspaceMembershipsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetUserWorkspaceMembershipsResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetUserWorkspaceMembershipsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetUserWorkspaceMembershipsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetUserWorkspaceMembershipsResponse503Headers
 }
@@ -826,10 +854,14 @@ func (r GetUserWorkspaceMembershipsResponse) ContentType() string {
 // GetUserWorkspaceMembershipsWithResponse Get User Workspace Memberships
 //
 // An expired session token is refreshed when its rotating token is still
-// valid and has not been rotated: the answer carries the new token
-// (`Set-Cookie` on production deployments, `X-Development-Session` on
-// staging ones). Presenting an already-rotated token more than 10 s after
-// its rotation is treated as theft and revokes the whole session.
+// valid and has not been rotated, once the request has passed every check
+// (a request refused with 400 rotates nothing). The answer carries the new
+// token (`Set-Cookie` on production deployments, `X-Development-Session` on
+// staging ones) whatever it is: the 200, or a 500 after the rotation.
+// Presenting an already-rotated token more than 10 s after its rotation,
+// once its successor has been used, is treated as theft and revokes the
+// whole session; before the successor is used, the old token gets the
+// same successor again (the client may never have received it).
 //
 // The caller's workspace memberships in this deployment, newest first
 // (`created_at` descending, then `id` descending), each with its
@@ -938,6 +970,23 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 			headers.XDevelopmentSession = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetUserWorkspaceMembershipsResponse400Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		if values := rsp.Header.Values("X-Development-Session"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Development-Session", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XDevelopmentSession = &value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetUserWorkspaceMembershipsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -948,6 +997,23 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetUserWorkspaceMembershipsResponse500Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		if values := rsp.Header.Values("X-Development-Session"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Development-Session", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XDevelopmentSession = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetUserWorkspaceMembershipsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -606,15 +606,29 @@ func (response GetUserWorkspaceMemberships200JSONResponse) VisitGetUserWorkspace
 	return err
 }
 
-type GetUserWorkspaceMemberships400JSONResponse ErrorResponse
+type GetUserWorkspaceMemberships400ResponseHeaders struct {
+	SetCookie           *string
+	XDevelopmentSession *string
+}
+
+type GetUserWorkspaceMemberships400JSONResponse struct {
+	Body    ErrorResponse
+	Headers GetUserWorkspaceMemberships400ResponseHeaders
+}
 
 func (response GetUserWorkspaceMemberships400JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	if response.Headers.XDevelopmentSession != nil {
+		w.Header().Set("X-Development-Session", fmt.Sprint(*response.Headers.XDevelopmentSession))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -672,15 +686,29 @@ func (response GetUserWorkspaceMemberships429JSONResponse) VisitGetUserWorkspace
 	return err
 }
 
-type GetUserWorkspaceMemberships500JSONResponse ErrorResponse
+type GetUserWorkspaceMemberships500ResponseHeaders struct {
+	SetCookie           *string
+	XDevelopmentSession *string
+}
+
+type GetUserWorkspaceMemberships500JSONResponse struct {
+	Body    ErrorResponse
+	Headers GetUserWorkspaceMemberships500ResponseHeaders
+}
 
 func (response GetUserWorkspaceMemberships500JSONResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	if response.Headers.XDevelopmentSession != nil {
+		w.Header().Set("X-Development-Session", fmt.Sprint(*response.Headers.XDevelopmentSession))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -759,92 +787,98 @@ func (sh *strictHandler) GetUserWorkspaceMemberships(ctx echo.Context, params Ge
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hzrbhs5lvCrEPUNEBsoyaWbHctofHCnk25ncvHEDnqnLa9FVx1L7FSRGpJlRZ0YmHfYfcJ5ksU5rLtK",
-	"sp14ZneB7R/umCyS537job94oUoWSoK0xht/8eAzTxYx0L/fQnIN2szFgn41aZJwvfLG3nsJLCkmfabB",
-	"WC1CCxG7XrG3r44937vlcQq4LOKWe+OLL16ogVuIrrj1xl4/6O93gl4n2D/v9cdBMA6C3zzfg1jMxLWI",
-	"hV1d5bsKJXGfBIzhM/DG3l9VypLUWGbAsnTB3qaxFZ1XPLRKs+PUzkFaEXJcyKxiPAzBGGbnwrCl0p/M",
-	"gofQ9XzPrha4XXLDrzT8LRUaIu/O90Tkjb2DwTAIBv0g/28Q9DzfU3rGpfiD5zDx1KorboyYSYiuis2v",
-	"aAvP34By7zx4XqIcgQm1WLgtcRFIfh3DlVjUKXDDYwM4e6N0CFfJDS/GWiHuEcQi4TO4SnXs9nZcuwpV",
-	"Kq03Hga+J3mCRDgOE/B8b6HFLbdwlYDljnFf7nxvkV7HImwMGpglTmouLn0vXUT3YrqcCwuxMPgdydTF",
-	"5V2dpldbMFkHwrPAE2/sLWJub5ROkHlakfBuFLfReXBYQtR63IiOy+jidACPB50IY4SSuL1X8HqsgUfe",
-	"RgpUz7vb+FVdCVIDup0SQQ9BK85GGjwEzbqI/ToHDczOgV2nIo5AG/eP7oNlr4+yZ3W6SfT694veoKDw",
-	"SzkTEkALOXuEACLTEZmFVl5dGL9s1rqgSpJFrFa4ZgOlHQptU8OqfPyYkbA0JyV3tmhFcI9M9PGrXjAe",
-	"bNMdXFtaRQ+pQAK6QSwGTX1sxe6QsGsBqbEciW65TY037gfB3d2d782BEynGX7wPYPXq+MaCJhdQk78z",
-	"CJWMDJrmJReWXcONQoHUKyFnjM+4kCiKJpxDwis+yRv3fQ/1nIAS0g76KFb8s0jSxBsP9oPA9xIh3a+9",
-	"giFCWpiB9gjGBdc8AZuB+V7PTqJ1CN/LeEUKUjo5w9SNcyFVe9Vlx2wJcdxBsCBiImJLYedMqtrSmbgF",
-	"w7hkkCzsiiEbfSbhFjQbBkNEVuCxf0tBr0rRUnqGslmlxJ803Hhj7//tlU57z82avZPIYZj9jp+/LL3p",
-	"h7ozXbMIdg6aUA55HINmCV+x1DgzUUg002I2t0yqZZe9RAePMsKEZEpHoNk//v6fjEeJkOx6teDG+Lha",
-	"0hYnp0ynMVRG3r46pqEuKb1agLbChR2FSK+DufLZjdKMM6tUbMXiiE0n3sSbsiVuO0WGT5kwbCqVhCkZ",
-	"tFx2njpqQHLKGaqBG9jOnHZOnONK5FkRfowv3HalYl8WJ6rr3yG0eOKW3daI5khBvEkNGvcjNhWLK6ns",
-	"FY9jtYTITRLvYwHSMh5FGnEXhkllmSKGTWRBhWeG0dIOCvIRm1YDqHIz9GJsznEPxkvyKj2RXEY4es3D",
-	"T+mChSoC46DiMrpa3+1a2Xl3Isk9oWpfeIgTak0NDyRaNZSj+eaOFXqWHHyptdJtZgAY4NS6jCLM9/Ic",
-	"l77AD+/8zUL9S5pw2cEgwjHHmYWQay3AMLRdWvKYhTw1YOoSfebMPbPqE0jkFgUo5EYbKDZELAfGd3i0",
-	"ilgB/Lr9tggp08CNksS9MesFQcCuecQK+3rEer0gyEFimWui0d5ECnnLYxHlww4Fmuwz+LxAQJnSKH6d",
-	"FdhO28cT2esFg2IQJZWHVtzCEev1g4CVHp7mblQqI5rqMa1SCzg6kfnwAGEFO1eR28mJ1BHrHQZByQUn",
-	"DWynNwwChlLcGwWBP5HLuQjnTKHbGPYPaWYUDIiLK59xDWxKHvENt0BUnXZ3qwKN5PORXvijhz/6+GPg",
-	"Iyb4o+cjhD5Cc1kRAVpSukCcrrpA3LXpBX3vcwdP7dxyjY6GolkE6UcenebM83waeuuYl8lZNnjiWFcf",
-	"fOl41vzSMaQ++lPBl3fKvkLyZxMfkCuNsbfEknfKHhc67nZ2DPEuc1H9AGahpGkR1/M5MCWBmTlfAHpx",
-	"VLDVJsWmYdNuC5RmCUYq7pujzFwaZuZqSSbvRmhjWaZd5NYtJOZBdoJshJAnbkEZvHCt+WpNgTMo2xT3",
-	"5JRI9UYYu45FRsWGoQfjM+DhHCOUk9PC/JOjfXHy0wemuZwB2zk5vR3i6Mnp7f7uEZteXGaOF80xhkIJ",
-	"j7NACKTVK6dF5ETmQs5qBCmtWD8YdINurzfoBnv94WYHm5PC99pCtmO2P+xcC4shGDeMswhCkfCYuW3Y",
-	"ToBO/bDfHwwO+sFg//loeHAweh4c+OiJMIGnf8TAI/z8D9DK7NbNba8/GI72D54fBsW/UHy4RVn0xt6/",
-	"7wRfL3qdw8uLoHN4+SXwewd3OPA8G+g9v/t6eBF0evnvB3dfD/vVgX0cwJF+PjKikUF1aOiGcGw/Hxtk",
-	"YwfV3fr5YD+org/KYdxjlI0fVob3L4LOQTb+vDr+/CLoDLOJg9rE6CLoDLKZ/frMsALpqDF1UJkbNucO",
-	"KqcN1iZHFSD767PPA9q6Zfxg909tUva2klzyKBIoWDw+rVqHu2Yq/UoDUOzPXp+9f8ecFlKAee0SCL5Y",
-	"xFlQecSmX+4yhaE8oBJMlur7vlFharFllS+YWkoU11qU7rscRFiD00yr5TPDbgTEkSHPZEUCxvJkYbrs",
-	"xBpSeRlRQG7AWiFnhlyWhoXSVNNLLYsU+cVwTqaAs2owWCnarRvUbSWyNvTKZEPCMs+i2O9KSIwiVcIx",
-	"ioxjdKtVNRdRPRdIpQFb19+Gsmbq4PcO73b/f6tEVHPo7Sb8PCep1xSRLy0Swyx8tnVwyYLWoH3LPyHi",
-	"ub8qLOgalBtKNveJzjPH+CKOZ2YpbDhnO0K6HJvEn81Bw27l3GulYuDSHVypRD7gOBKwxx7ixOS+vLdW",
-	"bGqC8kbNFPv44c19FJ9buzDjvT2RzLrZaDdUyZ7a42EC3UVbYN0sazXPfpfiLHJxRyrZiSAGC9FuXYkr",
-	"pYIaRMOgXu/YH1brHQ3Dth/UYr/1wO8uLyw0YfxJmEXMVwxn6xTJisJrOLcU6bay6NR9X1jY9oreth2q",
-	"S8ta33plyc2QPayR+BpihXbNKt8VK9xVBVmNehjz0KgtO6stPqkWzx5hN9ZKfPfIfSXQa8aHVDYiblc1",
-	"o26aGqK7zpIWPteVfpPtWUfF3+YGaoa2Rr0Kr9tC3aZYPcJxH8dLvjLkkbss24flaGIqfaM01SdAZl7T",
-	"5eUx8FtA+dIqnc1d0K+VtCAjdnx60nUKWj07aAG8nguuyzGllxpBikUi0AXvDPuHu0eUbjJ1CzpWPMLh",
-	"UTBwUWqWRw4xSRw1kkQc3FI4pRy2kjUOH5M1fuAW3jggs9zsfQEeZWclrhuqLMdMw01qeIwB+jWGHVYL",
-	"iBi/saCzvLlDpeQpM650/G31mAbVH16UqRvFc6VYwuWKocKBseaIQF6xmLvMOeGf34Cc2TlVxp+gFlMC",
-	"vj3LpayQgbyFWLlUt1KMoNIrMzzJM2Fu2LSWOk8flw3TXCMJxpjzselvU0DuiIJlIvwkWXFurVukD8U5",
-	"YjOt0gWSLDWgjV/zHpQKFyarTfq+NVCs3UE9KMx54Hftnj6jQounfykt6IUWBr61wp3t7Ura3+gD27zY",
-	"Zt9QJ1/h7wjYLTLQXib/dc6t05CMRiQQpmJb6Vq22QNQvYxtqyxnpa+zvHWiTW2LsiaCUKmUQ0QAZWbm",
-	"yaTuoSL0T+dgG4/KrdY1VbIPr16wwWBwSCksE5J9PH9Rl+PijrV/3huNg+E4GP3mVZwfHt7B1XU7PQha",
-	"ePdr9Zq9aTW+Jdt+OrvxFAnmtjaA70kyq5WBtgzzyBVFwDjAEIBKqd4dVL1gMmwBuvUKriUX7W/KRatQ",
-	"lYnofbDQpm7BA4D4H5CrLvdAzp42VV27A4c6Hco4s//fnK7WO0n+d2atZfnr/1LWJ05Z+49MWb8xKy3c",
-	"Rtk+2R5Al6wuVSzXMNeF8WQeY0tb5eO7Fh5j6poNk9tW1ErfbY2BDznwOzQ0ax1s8x6OHc8Mo28w8mhU",
-	"3J9GQQvR+aBieEI1LRoKH0LBWnfhg6Bt1+VqH1yTlSVIOdnX4up11d6sj5vE+4Hqaban1QXz2xS2JarL",
-	"5W59p8oyn0lYgrHuzvjxElIxLi1ysrGwkdW9XB+aksyk1Oa0dlGy5jwrrYXbXUwt36k0CbbR45fz81Pm",
-	"PvCZhgXxtwZLv9bfMDo8rLc3tPT41SUxO92vlFkyacoR2iojpIdtFSsVA5tDTM1vvB4P/UuTtPYQCcFu",
-	"K+dHiZCtkVG1t7m52WkxSVua9Yv/adkMTe1/06z/D2pXg6yimWZDL0Bjo4c0AzxZmprFHlVaPCZ3JR0J",
-	"Uy3s6gwPzF3JbaYSf6Hmzpbgz5H29a/njGiWtS9QL2jZTdVlx2EIi+yFhbF8JuSskqsYaj7yKeOkNqSM",
-	"PWx6dZVJ+pSFSn0SwIRhBqQ9YgutopT4UdtJzKTSwITd1Jh6dRXBbb7t1VXJJb4Qf4ZVxVy8oBO3Y73z",
-	"8qw/2veZuxrIL85LgJ4Z9glWu8xYpXPqZJi4EjEu7AjZZR+N60at4AXyVmglCbECHbe6io8pOpQamCBb",
-	"hbxRrsYsLQ9JzLKF1dQo4UJaLiRos5ajuzIP4dcRkkqMm9wJddPKKv5jRt1llf5LyhRWeYtuVoBwLWjk",
-	"TJ0YLLOm3qypp0zDXQema8B1SkDZrrFqQTsnlTbfiZzI83pWLAwL58qAzFmVFaieGTb9RRk77bLSa+LX",
-	"eTPoRGbBbdGyR5XXbJcWQd1R2icn5cR9ItflPVtZk8dpU3l2CY2XZdsXtaUWPWF+sw7usyUiyKahimDK",
-	"LMSxyTDlRkkzkXzBtSW6q9TiQdTjaOGzHeNRX6krkn3NfBv7mjdLfsW5TqfTYe5/tX/gHPVRfmVD+slz",
-	"0paoUJdn0WW1A91Zl01do/h0N9uil23RY1+pt6nWJbrkTvuLb3vFt1XWlC2l+WHUeT0r2jLpgoyaoyui",
-	"ke/Z37Inkj7v8NxBOQ1VGrumS7r8udFg5u6KPG9Adt2fKygPGLQeIAxL5SepltJnWfmiMCvIJ6WZhlv1",
-	"CYdxd2ty21FA5A7oZxQcOgpWMOTSLKktQzrk58rYYlGvusikpI6phWx+kG06yqB2c5ECU3acuk2zPlS3",
-	"zInCsH+Iy5pXT+xGq8QtavRuK1223LrrqS33adlRIzpqRNRFCIU0lsuQPAa3RC+6j8QkNVQyTLXGI5v3",
-	"YPcfdJgdhD/rvbVshwqSKloVLdClFojIKXysZlmSnBogqUfDLawra/JwbtmryqUs9ZC3GlvP925Bm+zS",
-	"tdvrBpR3LkDyhfDG3qAbdAeubWhO7nwvgb1ip05Sfx85A9tatc5la023CmF33hrpq5XllmxJ/pGxIo4n",
-	"Wbs06otrqUdtAem+h2jsms1IOAvC4ZCEpdtqInemZ2A7ziNPUYDb3b/Ppv/W+QnoDhEHOme5VVZyIvPI",
-	"Q0kwu112qgGNCb3bkYzHGni06mRAZThQy6ydc8l6ATNOOiayRNYprnWBFrp3O4cbS6g6bc0KY3MMajMa",
-	"Fn5pe27mEvWajarnXUiVMsSbMuQdyEjIWfZSZSqi6uhu1iibl/wrTrl+ZehnlQLEYkMM3GXvXF/sRBp1",
-	"Y/OCKxLDlaG6DB00z1sPllpYMGPGi556alEo5GoiUU3RLPrOoBDzuVRylajUVEjnkYxrAvQk8sbez2A/",
-	"GtBtqbFXfzJ10R5il5/suSdVd5cYYTt/SsrRD4I8hsruYSutkXu/G5daVl8fN7Sr7dj8870qwOUbqG9I",
-	"pstSAIV+jajVJcte7aXbCx7OofNCSatVvDHhnkrVoQB2elRVVUGXG4aa4Kjz5BrmQkZFhNt4B1e8fnF7",
-	"tdw40pVjruVtcbek1tQNkX9xCVKGdE3nHU1kbs8oyOQVMzauBHE/TNIgGISl/cFf4Yj9Yu3ivYxXR+wM",
-	"syU4msgznsCZsPDDG/75iJ1yO/9hLwsiVVxYkdTYPEhIKUuid4IkzC0vBcuY/gdYvZ5f/xyK9+L1q49/",
-	"nPTeideHXRgEXSNmLfCwNnBaX9S0msnNNG9L2r6b4LmNr63ys+AMpz4X/nkzrbZRqAVzxH34GHWudpJc",
-	"5L067nFK+Xy1DHEn2cvHiYf2m2L5seP/NdQ6fr27ywfrev2RSIty/8gj9iELNOgh48agm2J7BH+36xEp",
-	"et9Lil6dFBvfdT0lvh8lT+1cafEHRIRwmSpQdIzpEXUklBFqpTXBUcFQsvGPv/8HhuQ5NYbfS41+nRo/",
-	"tbzjelJKvFOW0ZujnAz3xfuZBPQLCegffi/OwzrO9/SYPQL7lt6xFhLgeW/xvA95YpHhOAyC3exF53qO",
-	"YRZUD7CGXafRDDAvmMgbLmKIygxlB0MUpZsPAY2f52pEU7NLQkenlPFMdedix24ztUD/6gypYpR/lJ6h",
-	"+SK9UzxJb6NZ9vVe5fE60Wr0/cbusM7fZtJTZjgs6L0+/G3wl+Gfn/91/7z/a7D7pLKeP5xjZ6AxqKQF",
-	"5ftfTKgoAFUzTPVTGWWvwisAZpJxmEv/KBh8L3VGTftHsF2nZvVPlns8SYTAPkp+y0VM71oz/Eal5Dcy",
-	"YTIJlPIYUtKJLISdGyYsFea4ZUqGcIS/U38rmHyMaZ69tufk3lLoTuS/VqYrxWriQ6Nce3F557fUri8u",
-	"Mawv/wzQz2AZ5g2sCKRZPXOwfEaNwm/Bu/zOQ0kknNA02kFKY110YqNF8atBrtJF+EUFBjLjBmIIs7aL",
-	"msmPmFFk1irVY+qydn/LJO+9+VJpQMQN7+ivHmlBDUwuDqzNu6EbnsbWG3uxCnlMw23FYgJQ8gTyhoBq",
-	"ButKvVXwLUgubZfC0s+d3Lpkf7cF6Zdx4su9delu9U/foML9VwAAAP//",
+	"7Dztcts4kq+C4m3V2HWUTH3YjuWauvJOkhnP5mtjp+Z2LJ8Fk20JGwrQAqAdTeKqfYe7Z7gH2ye56gZI",
+	"ghLlj8S7t1d188MTA0Sj0d/daPhzlKr5QkmQ1kSjzxF84vNFDvTv1zC/BG1mYkG/mmI+53oZjaK3Eti8",
+	"moyZBmO1SC1k7HLJXr88iuLomucF4LKMWx6Nzj5HqQZuIbvgNhpF/aS/10l6nWTvtNcfJckoSX6N4ghy",
+	"MRWXIhd2eVFCFUoinDkYw6cQjaI/qYLNC2OZAcuKBXtd5FZ0XvLUKs2OCjsDaUXKcSGzivE0BWOYnQnD",
+	"bpT+aBY8hW4UR3a5QHDzK36h4S+F0JBFt3EksmgU7Q+GSTLoJ+V/g6QXxZHSUy7Fb7zEiRdWXXBjxFRC",
+	"dlEBvyAQUbzhyL3T5Fl95AxMqsXCgcRFIPllDhdi0aTAFc8N4OyV0ilczK94NdaKcY8wFnM+hYtC5w62",
+	"49pFqgppo9EwiSPJ50iEo3QOURwttLjmFi7mYLlj3OfbOFoUl7lIVwYNTOdOas7O46hYZPee9GYmLOTC",
+	"4HckU2fnt02aXtxxknUkIgt8Ho2iRc7tldJzZJ5WJLwbxW33NDmoMWrdbpe283RxOoDbg54LY4SSCD6q",
+	"eD3SwLNoIwXC/W43ftVUgsKAbqdE0kPUqr2RBg85ZlPEfpmBBmZnwC4LkWegjftH98Gy10fZs7rYJHr9",
+	"+0VvUFH4hZwKCaCFnD5CAJHpeJiFVlFTGD9v1rokJMkiV0tcs4HS7ghtU8NQPn7vSVibk5o7d2hFco9M",
+	"9PGrXjIa3KU7uLa2ihFSgQR0g1gMVvWx9XQHdLoWlFaWI9Ett4WJRv0kub29jaMZcCLF6HP0HK4hVwuk",
+	"70mNVFMOT0Ba9BfG8qmQU1azxLCbGUgSUTTMYOx3hvnDMas+gmQzno0lfFqg0WZcZuyGG6bhSoOZQTai",
+	"tRJumqtidqW0n/pkS9jdsUTapTOY88AFRqMIlj/PLn9MxVvx88sPvx333oifD7owSLpGoKzO+adXIKd2",
+	"hpb0YC+OFtxa0Hi2/zg76vzKO78lnYOLzvm/jsfdewZ+VwsQ6p2cRkjR92D18ujKgm4jX6pkZtDD3XBh",
+	"2SVcKdRrvURi8ikXstt+rn4cobkk3gppB313FjEv5tFosJckcTQX0v3aq9AS0sIUNOHlefqDUh8FbObs",
+	"QqusIBPytMy9EtpYNrm48Mu+P2TvuJ19v3PIXvNPnaMpfJ8csp+sXbyV+fJwLE8gLTQcshM+hxNh4ftX",
+	"/NMkZjczkc6Yhrm6BsM4myljO0rmS5bSyVgOV5ZdaTX31B1LRLs+C2LKePl1puZcyBiPJkPsxkWSDFKU",
+	"Rjoe/QoVymP5nNb5z5obfGc88AsHvFz7gohjvv/bX/+7PjP9cv+pF6ANGhJpWSGtyIkVJQNSLplULFdy",
+	"CppdwlhWdO+y0xkwlWeeSxSCSYWSxwqDnCKZ26hNNUHu0qualZ4sHkA3VfP63Cfcxqy/x55DytA8sZ63",
+	"qOzH16c1Rfq7B2jZAqqwNqI0dflZ76Df0OUa8RYlRe/ENZ+D9abvrZ4eZ+s6gbsTpevA2TB15cLSMAbq",
+	"siN2A3neQR2FjImM3Qg7Q66ES6eCZFYymC/skqFriJmEa9BsmAxR8wVu+5cC9LJ2V0pP0d+FDPqdhqto",
+	"FP3LTp0I7LhZs3OcuRP63/HzF3WE/r4ZoK9FGXYGztqmPM9BszlfoqDQUOUlmRbTGcrRTZe9wKQB/Q4T",
+	"kimdgWZ/++t/MZ7NhWSXywU3xmsXgjh+x3SRQzDy+uURDXUpkFAL0Fa4VKZyk+toLp1X4MwqlVuxOGST",
+	"cTSOJs5MTZDfEyYMm0glYUJBUiXST5yJlEJVDtzNnHZOnOJK5FmV0ozOHLg6WDivdlSXf4bU4o53QFsj",
+	"miMF8aYwGDAesolYXEhlL3ieqxvI3CTxPhdoaXiWaTy7MGQyFDFsLCsqfGcYLe2gIB+ySZiU1cAwMmYz",
+	"jjAYr8mr9Fiim5CKXfL0Y7FgqcrAOKy4zC7WoV0qO3OmCiT6ubMIz4Ra0zgHEi1MD2l+FWJAz5qDL7RW",
+	"us0MAAOcWpdRxPlenuPSH/DD23izUP9UzLnsYGLimOPMQsq1FmAYOnItec5SXhgwTYk+aThiYRglPRSa",
+	"r4cnoYiVyMTuHK0iViG/HjFYxJRp4AadkMpgxHpJkrBLnrHKvh6yXi9JSpRKn0WjvbEU8prnImvGEjTZ",
+	"Z2UwoTSKX2cJttP28Vj2esmgGkRJ5akV13DIev0kCT0/zl2pQmY01WNaFRZwdCzL4QHiCnamMgfJidQh",
+	"6x0kSc0FJw1sqzdMEgp2ertJEo+lC04oGhn2D2hmNxkQF5cx4xrYhMLDV9wCUXXS3Q4FGskXI73wRw9/",
+	"9PHHIMaT4I9ejBjGiM15IAK0pI4HcTqMBxHqakgYR586uGvnmmt0NJQhI0q/59m7knlRTEOvHfPKrMAN",
+	"HjvWNQedr89Wv3QMaY4+r/jyRtmXSH4/8R65sjL2mljyRtmjSscdZMeQ6LwU1fdgFkqaFnGlQEgCMzO+",
+	"APTiqGDLTYpNw6bdFijN5hi2u28Ovbk0zMzUDZk8F+t67SK3bmFuHmQnyEYIeewW1JE815ov1xTYY9mm",
+	"uMfviFSvhLHrp/BUXDH0YGIGPJ1hhHL8rjL/5Gh/OH7+nmkup8C2jt9dD3H0+N313vYhm5yde8eL5hhD",
+	"oTnPfSAE0uql0yJyIjMhpw2C1Fasnwy6SbfXG3STnf5ws4MtSRFHbSHbEdsbdi6FxRCMY36QQSrmPGcO",
+	"DNtK0Kkf9PuDwX4/Gew92x3u7+8+S/Zj9ERGTCX9Iwee4ee/gVZmu2lue/3BcHdv/9lBUv0rasSeW8mX",
+	"s17n4Pws6Rycf07i3v4tDjzzA71nt18OzpJOr/x9//bLQT8c2MMBHOmXI7s0MgiHhm4Ix/bKsYEf2w+h",
+	"9cvBfhKuT+phhLHrxw+C4b2zpLPvx5+F48/Oks7QT+w3JnbPks7Az+w1Z4YBprsrU/vB3HB1bj/YbbA2",
+	"uRsg2V+ffZYQ6Jbx/e3ftUnZ66BgxbNMoGDx/F1oHW5Xy3MvNQDF/uznk7dvmNNCCjAvXQLBF4vcB5WH",
+	"bPL51isM5QFBMFmr79uVqnWLLQu+YOpGorg2ovTY5SDCGpxmWt18Z9iVgDwz5JmsmIOxfL4wXXZsDam8",
+	"zCggN2CtkFNDLkvDQmm6JygsyxT5xXRGpoCzMBgMLgLWDepdZfe249XJBibhPotif1ZCYhSp5hyjyDxH",
+	"txqquciauUAhDdim/q4oq1eHuHdwu/1vrRIR1uXuNuGnJUmjVRH53CIxzMIn20SXLGgD29f8Ix689FeV",
+	"BV3DckMZ+D7R+c4xvorjmbkRNp2xLSFdwYnEn81Aw3aw76VSOXDpNg5uNx6wHQnYYzdxYnJf3tsoYK+i",
+	"8kpNFfvw/tV9FJ9ZuzCjnR0xn3aDQsaO2uHpHLqLtsB6tVS+uvebAmeRi1tSyU4GOVjItptKHJQKGhgN",
+	"k2bxb28YFv9WDNte0oj91gO/27KwsIrjc2EWOV8ynG1SxF80rZ25pfB/J4veue8rC9t+S3AXhHBpfX+w",
+	"Xst0M2QPGyS+hFyhXbMqdsUKd/1JVqMZxjw0avN7tcUnYUH+EXZj7drgHrkPAr3V+JDKRsTtUDOapmlF",
+	"dNdZ0sLnptJvsj3rR4nvcgMNQ9ugXsDrtlB3Vawe4biP8hu+NOSRu8zDYeUxMZW+UprqEyC913R5eQ78",
+	"GlC+tCqmMxf0ayUtyIwdvTvuOgUN905aEG/mgutyTOmlRpRyMRfogreG/YPtQ0o3mboGnSue4fBuMnBR",
+	"qs8jh5gk7q4kiTh4xy0C5bBB1jh8TNb4nlt45ZD0udnbCj3KzuqzbqiyHDENV4XhOQbolxh2WC0gY/zK",
+	"gvZ5c4fuVSbMuHuUr6vHrFD94UWZplE8VYrNuVyWNyLmkFBespy7zDkoT/cDUn59LaZG/O4sl7JCBpKu",
+	"8yjVDYoRsbs64PMyE+aGTRqp8+Rx2TDNrSTBGHM+Nv1dFZBbomCdCD9JVlxa6xbpQ3HO2FSrYoEkKwxo",
+	"Eze8B6XClclqk76vDRQb99oPCnMe+F27p/dUaPH0L6QFvdDCwNdWuD1sV9L+Sh/Y5sU2+4Ym+Sp/R8je",
+	"IQPtZfJfZtz6yzVHIxIIE9hWavVY7SsKGzzaKsu+9HVStmO1qW1V1kQUgko5ZOHF65NJ3UNF6O/OwTYe",
+	"1aDWNVWy9y9/YIPB4IBSWCYk+3D6Q1OOq76N/mlvd5QMR8nur1Hg/HDzDq5u2ulB0sK7X8LWnVWr8TXZ",
+	"9tPZjadIMO9qLfqWJDOsDLRlmIeuKAJBb0FQqncbhRdMhi1At17BteSi/U25aIhVnYjehwsBdQsegMQ/",
+	"Qa56swNy+rSp6todODTpUMeZ/f/ldLXZnfZ/M2uty1//n7I+ccraf2TK+pVZaeU26pbs9gC6ZnWtYqWG",
+	"uS6MJ/MYd7RqP75r4TGmbrUJ+64VjdJ3W7PxQzb8Bg317cht3sOx4zvD6BuMPFYq7k+joJXovFc5PKGa",
+	"Vk3KD6Fgo2P5Qdi263LYW7vKyhqlkuxrcfW6am/Wx03i/UD1NHen1RXz2xS2Jaor5W4dUrAsZhJuwFh3",
+	"Z/x4CQmMS4ucbCxs+LqX60NTkpmC2pzWLkrWnGfQrny3i2nkO0HjcRs9fjo9fcfcBzHTsCD+NnDpN/ob",
+	"dg8Omu0NrQ2voST63eOgzOKlqTzQnTJCethWsVI5sBnk1PzGm/HQPzRJaw+REO22cn42F7I1MgrfS6wC",
+	"e1dNEkizfvE/qR9YUPvfxPf/QeNqkAWaaTb0AqwAekgzwJOlqT72CGnxmNyVdCQttLDLE9ywdCXXXiX+",
+	"SM2dLcGfI+3Pv5wyoplvX6Be0LqbqsuO0hQW/tVWWxe+knQnKjPXhuTZE7Q2T8rWZ2GYAWkPN7V8i6lU",
+	"GpiwmxpTLy4yuC7BXlzUXOIL8QdYBuZic9N5feqtFyf93b2YuauB8uK80Vb9EZbbzFilS+r4k7gSMS7s",
+	"CNllH4zrRg3OBfJaaCXpYNVx3OrwPKbqUFo5CbJVyCvlaszS8pTEzC8MU6M5F9JyIUGbtRzdlXnofB0h",
+	"qcS4yZ1QN60Mzz9yre9B/yVlCsuyRdcXIHx/PDpTJwY3vqnXN/XUabjrwHQNuE4JKNs1Vi0I8jxo8x3L",
+	"sTxtZsXCsHSmDMiSVfXLgMlPytiJ6z33fcTCVM2gY+mD26pljyqvHkqLoG4pHZOTcuI+luvy7lc25HGy",
+	"qjzbdIwXddsXtaVWPWHxah08Zjd4QDZJVQYTZiHPjT8pN0qaseQLri3RXRUWN6IeRwuf7Ai3+kJdkeyL",
+	"923sS9ks+QXnOp1Oh7n/Nf6Bc9RH+YUN6ScvSVsfhbo8qy6rLehOu2ziGsUn2x5Ez4PosS/U29ToEr3h",
+	"Tvurb3vVtyFr6pbScjPqvJ5WbZn+dY4woWiUMPt3wETSlx2eWyinqSryrHybUD1g2MZ9fAOy6/5cQr3B",
+	"oHUDYVghP0p1I2PmyxeVWUE+Kc00XKuPOIzQrSltR4WR26DvKTh0FAxOyKW5obYM6Q4/U8ZWi3rhIlOQ",
+	"OhYW/PzAA931WLu5TIGpO04dUN+H6pY5URj2D3DZ6tWTe+9Ci1Z6t5WuW27d9dQd92l+q13aapeoixgK",
+	"aSyXKXkMboledB+JSWqqZFpojVuu3oPdv9GB3wh/Nntr2RYVJFW2rFqgay0QmVP4XE19klwYIKlHwy2s",
+	"K2vydGbZy+BSlnrIW41tFEfXoI2/dO32ugnlnQuQfCGiUTToJt2BaxuakTvfmcNOBakzb765noJtrVqX",
+	"srWmW5WwO2+N9NXKcku2pPzIWJHnY98ujfriWupRW0C670mekU+BNabPfEDhGl7TGaQfx3Krpifdu4J/",
+	"skJXzgStatjcdpbcyXzFD/9abywdiluTE7Ad5+gnqBftUUXMJv/eCV4adk5KY6/kWJYBjZJgttnNjFu6",
+	"bRfobdz7QEwEXEcqio0TMadF1r3EGct3GtCy0Ys6yXiugWfLjqdQ+Q6Knt3NuGS9hBkPpya8kvFYEinJ",
+	"OLjkyPsLojfSKyan5gJDDEfsDK4sscZZF+OfS8wwCq+UsHzyh/aqgosWiyDaxmutKVgPxN3XVt/Tqy2n",
+	"I17fMQhwrQkzfo3cT0FcYxhktyvnfXcC66oZDUPeTE7HcmtSx8EThgIOMhNyWj6fE1k4uu27ict7kSBy",
+	"ad6rxr6cgqTbkCh02Rsni2Np1JUtq9JIOFer6zKMYnjZn3GjhQUzYrx6eEB9HJXyjSXaMvQdsbO61GXI",
+	"pZLLuSqqt43utQnmcYTocRaNoh/BfjCg2+oHUfNd2Vl7HlJ/suPend2eYxrigg6yIP0kKQNNf1kd9I/u",
+	"/Nm4/Dv8sw8rJqht2/LznRDh+qHYV1Qc6noJxccrob0T1qjxxPgHns6g84OSVqt8Y1ViIlWHovzJoWue",
+	"dYZH0A2QoU5Bas+5hJmQ9VvOlZez1RMhB6vlWpbuZUubten8Hvud5vPZ2zhqNWP3QWl5Y020Gz6G42FH",
+	"xlnZ8+IeedRPy+tQcexfEI4jVHGKiUfuBdwlNDpno9vzB4tD87FFC/9/zzP23jsYehC4MXilGBnRpw6m",
+	"QFr+eZjT+1bm9JrM2fhi6yk58EHyws6UFr9BRiyokwByoZj4UK9BHXsGTQeOL4bSiL/99T8x2N7uRkSN",
+	"4bdSo9+kxvOWF1pPSok3yjJ6TVSS4b5I3stkn2QSz9w/+NYzD5tnvqd77BGnb+kKayEB7vca93tfpgz+",
+	"jMMk2fZvNdezB7OgTN8adllkU8CIfyyvuMghq3OPLfSrSq8+8TNxmYURTc02CR3tUjvhEHIFsbuaNKBT",
+	"cBfzilFmUT9aD8xFsOY+TQ/+RgPRavfbze9Bk7+r6Uydu7Ck9/PBr4M/Dv/w7E97p/1fku0nlfXySRw7",
+	"AY2REC2oX/ZiqkRRk5piEl/IrAygawS9ZBz881rk3WTwrfzaXbXIRK3Lwiz/zpqIO4kU2AfJr7nI6Q2t",
+	"p/hurYsrWTcZKcpoDJmNsazUjxvMjzD+55bSv0P83eV0phxjmvuX/ZxCgAK6Y/mP1bKgME58WCkNn53f",
+	"xi118rNzjI7rP2P2I1iG4Ter4lHWDMAtn1JT8muIzr9xUxIJJzQrrSe1+6i6vtHGxWHSq3RVn6dEjRyL",
+	"gRxS3+LRcEIZM4oMbVCpJu1zf4up7PP5HDQ7IsBb+qttWlCzlAuoG/Nu6IoXuY1GUa5SntNwW2GaEJSY",
+	"aPr6bJgIurJyiL4FyaXtUhj9qVPaO/93p5B+nhOf762Bd8M/3YUK9z8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

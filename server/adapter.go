@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 
 	"github.com/wachtbench/memberships/gen"
-	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/service"
 )
 
@@ -27,7 +25,7 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	if req.Params.OrgId != nil {
 		id, err := strconv.ParseInt(*req.Params.OrgId, 10, 64)
 		if err != nil {
-			return gen.GetUserWorkspaceMemberships400JSONResponse(errorBody(gen.CodeBadParameter, `Invalid query parameter "org_id"`)), nil
+			return gen.GetUserWorkspaceMemberships400JSONResponse{Body: errorBody(gen.CodeBadParameter, `Invalid query parameter "org_id"`)}, nil
 		}
 		r.OrganizationID = &id
 	}
@@ -37,21 +35,6 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	}
 	return answer{
 		buf:     encodeAnswer(entries, st.caller.Session),
-		headers: refreshedToken(st, gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore}),
+		headers: gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore},
 	}, nil
-}
-
-// refreshedToken hands a refreshed session token back: as the session cookie
-// on production deployments, in X-Development-Session on staging ones.
-func refreshedToken(st *requestState, h gen.GetUserWorkspaceMemberships200ResponseHeaders) gen.GetUserWorkspaceMemberships200ResponseHeaders {
-	switch {
-	case st.newToken == "":
-	case st.deployment.Mode == domain.ModeStaging:
-		h.XDevelopmentSession = &st.newToken
-	default:
-		cookie := (&http.Cookie{Name: sessionCookie, Value: st.newToken, Path: "/",
-			HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}).String()
-		h.SetCookie = &cookie
-	}
-	return h
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -25,6 +26,7 @@ const (
 	schemeDevSessionQuery = "devSessionQuery"
 	sessionCookie         = "__session"
 	devSessionParam       = "__dev_session__"
+	devSessionHeader      = "X-Development-Session"
 )
 
 // requestState carries what the API middleware learns about a request to the
@@ -33,8 +35,9 @@ type requestState struct {
 	deployment domain.Deployment
 	clientIP   netip.Addr
 	caller     domain.Caller
-	// newToken replaces the expired token the request carried.
-	newToken string
+	// expired is the authentication of an expired token, kept until the
+	// request has passed every check and is refreshed then (refresh).
+	expired *auth.Result
 }
 
 type stateKey struct{}
@@ -119,8 +122,53 @@ func (c *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if err := c.authenticateRequest(ctx, req, st, ""); err != nil {
 			return err
 		}
+		if err := c.refresh(ec, st); err != nil {
+			return err
+		}
 		return next(ec)
 	}
+}
+
+// refresh rotates an expired token once the request has passed every check
+// (authentication, parameters, body), so a request that fails them rotates
+// nothing. Once the rotation is committed the new token goes on the
+// response headers at once: whatever answer follows — the 200, an error
+// envelope, a timeout's or a panic's 500 — delivers it.
+func (c *contract) refresh(ec echo.Context, st *requestState) error {
+	if st.expired == nil {
+		return nil
+	}
+	tok, err := c.auth.Refresh(ec.Request().Context(), st.deployment, st.expired)
+	if err != nil {
+		return authError(err)
+	}
+	st.caller, st.expired = st.expired.Caller, nil
+	h := ec.Response().Header()
+	if st.deployment.Mode == domain.ModeStaging {
+		h.Set(devSessionHeader, tok.Value)
+		return nil
+	}
+	for _, ck := range sessionCookies(st.deployment, tok) {
+		h.Add("Set-Cookie", ck)
+	}
+	return nil
+}
+
+// sessionCookies are the Set-Cookie values that deliver tok on a production
+// deployment. The session cookie always has the deployment's name, path and
+// Domain, so a browser replaces it instead of holding two; it persists
+// until the session can no longer be refreshed (Max-Age, Expires), so a
+// browser restart keeps it. Before it goes an expiry of any host-only
+// __session cookie on this host (one set before the deployment had a
+// cookie_domain), which a browser would otherwise send beside the new one
+// (two different tokens: 401). The expiry comes first: a client that keys
+// cookies by name, path and domain alone then keeps the new one.
+func sessionCookies(d domain.Deployment, tok auth.Token) []string {
+	expire := &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
+	set := &http.Cookie{Name: sessionCookie, Value: tok.Value, Path: "/", Domain: d.CookieDomain,
+		MaxAge: max(1, int(tok.ValidFor/time.Second)), Expires: tok.ValidUntil,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
+	return []string{expire.String(), set.String()}
 }
 
 // authenticate implements both security schemes for the validator. The token
@@ -147,10 +195,19 @@ func (c *contract) authenticateRequest(ctx context.Context, req *http.Request, s
 		return errNotThisScheme
 	}
 	res, err := c.auth.Authenticate(ctx, st.deployment, token)
+	if err != nil {
+		return authError(err)
+	}
+	st.caller = res.Caller
+	if res.Expired {
+		st.expired = &res
+	}
+	return nil
+}
+
+// authError maps an authentication failure to its envelope.
+func authError(err error) error {
 	switch {
-	case err == nil:
-		st.caller, st.newToken = res.Caller, res.NewToken
-		return nil
 	case errors.Is(err, auth.ErrExpiredToken), errors.Is(err, auth.ErrNotYetValid):
 		return errExpiredSession
 	case errors.Is(err, auth.ErrInvalidToken):

@@ -29,18 +29,34 @@ func rotatingClaim(t *testing.T, token string) string {
 	return c.RotatingToken
 }
 
-// newCookie returns the __session value a response sets, "" when none.
+// newCookie returns the __session value a response sets, "" when none,
+// checking what is set: the expiry of a host-only cookie, then a persistent
+// cookie for the deployment's domain, both HttpOnly, Secure, SameSite=Lax,
+// Path=/.
 func newCookie(t *testing.T, h http.Header) string {
 	t.Helper()
+	value := ""
 	for _, c := range (&http.Response{Header: h}).Cookies() {
-		if c.Name == "__session" {
-			if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
-				t.Errorf("cookie attributes: %s", h.Get("Set-Cookie"))
+		if c.Name != "__session" {
+			continue
+		}
+		if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+			t.Errorf("cookie attributes: %s", c)
+		}
+		switch {
+		case value != "":
+			t.Errorf("a second cookie after the session cookie: %s", c)
+		case c.Value == "":
+			if c.Domain != "" || c.MaxAge >= 0 {
+				t.Errorf("an empty cookie that is not a host-only expiry: %s", c)
 			}
-			return c.Value
+		case c.Domain == "" || c.MaxAge <= 0 || c.Expires.IsZero():
+			t.Errorf("not a persistent domain cookie: %s", c)
+		default:
+			value = c.Value
 		}
 	}
-	return ""
+	return value
 }
 
 func TestRefreshRotatesAndDetectsReuse(t *testing.T) { eachStore(t, testRefreshRotatesAndDetectsReuse) }

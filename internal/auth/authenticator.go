@@ -21,7 +21,9 @@ var ErrInactiveSession = errors.New("session is not active")
 
 // RefreshGrace is how long a rotated token may still be presented and join
 // its successor: tabs of one browser refreshing at the same moment. After it,
-// presenting the token again is reuse and revokes the session.
+// presenting the token again is reuse and revokes the session — once the
+// successor has been presented: until then the client may never have
+// received it, and the old token joins it instead (README, Security).
 const RefreshGrace = 10 * time.Second
 
 // SessionStore is the part of the store authentication reads and, to refresh
@@ -29,7 +31,9 @@ const RefreshGrace = 10 * time.Second
 type SessionStore interface {
 	Session(ctx context.Context, deploymentID, sessionID int64) (domain.SessionState, error)
 	Refresh(ctx context.Context, r domain.RefreshRequest) (domain.RefreshResult, error)
+	TokenSeen(ctx context.Context, deploymentID, sessionID, tokenID int64) error
 	SigningKey(ctx context.Context, deploymentID int64) ([]byte, error)
+	ids.Leaser
 }
 
 // Authenticator resolves session tokens to callers.
@@ -39,6 +43,7 @@ type Authenticator struct {
 	publicKeys  sync.Map // deployment id → *cachedKey[*ecdsa.PublicKey]
 	privateKeys sync.Map // deployment id → *cachedKey[*ecdsa.PrivateKey]
 	verified    *cache.TTL[[sha256.Size]byte, verifiedToken]
+	ids         *ids.Source
 }
 
 // maxVerified bounds the verified-token cache: one entry (~100 bytes) per
@@ -65,20 +70,32 @@ func NewAuthenticator(store SessionStore, now func() time.Time) *Authenticator {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{store: store, now: now, verified: cache.NewTTL[[sha256.Size]byte, verifiedToken](maxVerified)}
+	return &Authenticator{store: store, now: now, verified: cache.NewTTL[[sha256.Size]byte, verifiedToken](maxVerified),
+		ids: ids.NewSource(store, now)}
 }
 
-// Result is an authenticated request's caller and, when the request carried
-// an expired token that was refreshed, the token the client must use next.
+// Result is an authenticated request's caller. When Expired, the token had
+// expired and the request may go on only through Refresh.
 type Result struct {
-	Caller   domain.Caller
-	NewToken string
+	Caller  domain.Caller
+	Expired bool
+	claims  TokenClaims
+	now     time.Time
+}
+
+// Token is a refreshed session token and the time until which it can keep
+// the session going (refreshed again as it expires), also as a duration
+// from the refresh.
+type Token struct {
+	Value      string
+	ValidUntil time.Time
+	ValidFor   time.Duration
 }
 
 // Authenticate verifies token for deployment d and returns its caller, or
 // ErrInvalidToken, ErrExpiredToken, ErrNotYetValid, ErrInactiveSession, or a
-// store error. The session is checked before an expired token is refreshed,
-// so a dead session never causes a write.
+// store error. An expired token of a live session gives a Result with
+// Expired set and changes nothing: the caller decides when to Refresh.
 func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, token string) (Result, error) {
 	if d.Host == "" {
 		return Result{}, errors.New("deployment has no primary host to check the issuer against")
@@ -104,19 +121,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, t
 	if s.Deleted || in == nil || in.SessionID != s.ID || in.SignedOut || in.UserDeleted || !now.Before(in.ExpiresAt) {
 		return Result{}, ErrInactiveSession
 	}
-	res := Result{Caller: domain.Caller{
+	// The first request presenting the successor of a refresh proves the
+	// client received it: from now on its predecessor counts as reuse.
+	if !expired && s.PendingTokenID != 0 && s.PendingTokenID == claims.RotatingTokenID {
+		if err := a.store.TokenSeen(ctx, d.ID, s.ID, claims.RotatingTokenID); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{Caller: domain.Caller{
 		DeploymentID: d.ID,
 		UserID:       in.UserID,
 		HasMFA:       in.UserHasMFA,
 		Session:      domain.SessionSummary{ID: s.ID, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt},
-	}}
-	if expired {
-		if res.NewToken, err = a.refresh(ctx, d, claims, now); err != nil {
-			return Result{}, err
-		}
-		res.Caller.Session.UpdatedAt = now
-	}
-	return res, nil
+	}, Expired: expired, claims: claims, now: now}, nil
 }
 
 // verify is Verify, remembering tokens that pass until they expire. Only the
@@ -137,32 +154,46 @@ func (a *Authenticator) verify(key *ecdsa.PublicKey, issuer, token string, now t
 	return claims, err
 }
 
-// refresh rotates the expired token's rotating token and signs a JWT for the
-// successor.
-func (a *Authenticator) refresh(ctx context.Context, d domain.Deployment, c TokenClaims, now time.Time) (string, error) {
+// Refresh rotates the expired token of res (from Authenticate on d) and
+// signs a token for the successor, updating res's session. Everything that
+// can fail — reading and unsealing the signing key, minting the successor's
+// id — happens before the rotation commits: once it has, only signing is
+// left, which does not fail with a good key, so a committed rotation always
+// yields the token the caller must deliver.
+func (a *Authenticator) Refresh(ctx context.Context, d domain.Deployment, res *Result) (Token, error) {
+	pem, err := a.store.SigningKey(ctx, d.ID)
+	if err != nil {
+		return Token{}, err
+	}
+	key, err := cached(&a.privateKeys, d.ID, pem, ParsePrivateKey)
+	if err != nil {
+		return Token{}, fmt.Errorf("deployment %d signing key: %w", d.ID, err)
+	}
+	successor, err := a.ids.New(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	c := res.claims
 	r, err := a.store.Refresh(ctx, domain.RefreshRequest{
 		DeploymentID: d.ID, SessionID: c.SessionID, TokenID: c.RotatingTokenID,
-		SuccessorID: ids.New(), Now: now, Grace: RefreshGrace,
+		SuccessorID: successor, Now: res.now, Grace: RefreshGrace,
 	})
 	if err != nil {
-		return "", err
+		return Token{}, err
 	}
 	switch r.Outcome {
 	case domain.RefreshRotated, domain.RefreshJoined:
 	case domain.RefreshReused:
-		return "", ErrInactiveSession
+		return Token{}, ErrInactiveSession
 	default:
-		return "", ErrExpiredToken
+		return Token{}, ErrExpiredToken
 	}
-	pem, err := a.store.SigningKey(ctx, d.ID)
+	tok, err := Sign(key, Issuer(d.Host), c.SessionID, r.SuccessorID, res.now, TokenLifetime)
 	if err != nil {
-		return "", err
+		return Token{}, err
 	}
-	key, err := cached(&a.privateKeys, d.ID, pem, ParsePrivateKey)
-	if err != nil {
-		return "", fmt.Errorf("deployment %d signing key: %w", d.ID, err)
-	}
-	return Sign(key, Issuer(d.Host), c.SessionID, r.SuccessorID, now, TokenLifetime)
+	res.Caller.Session.UpdatedAt = res.now
+	return Token{Value: tok, ValidUntil: r.ValidUntil, ValidFor: r.ValidUntil.Sub(res.now)}, nil
 }
 
 // cached parses a deployment's key once and keeps it while its PEM is unchanged.

@@ -16,6 +16,7 @@ type MintStore interface {
 	FindUser(ctx context.Context, deploymentID int64, idOrEmail string) (domain.User, error)
 	SigningKey(ctx context.Context, deploymentID int64) ([]byte, error)
 	CreateSession(ctx context.Context, s domain.NewSession) error
+	ids.Leaser
 }
 
 // Mint signs a user (id or e-mail) of the deployment on host in: it creates
@@ -42,11 +43,24 @@ func Mint(ctx context.Context, st MintStore, host, user string, lifetime time.Du
 	lives := max(lifetime, SignInLifetime)
 	s := domain.NewSession{
 		DeploymentID: d.ID, UserID: u.ID,
-		SessionID: ids.New(), SignInID: ids.New(), RotatingTokenID: ids.New(),
 		CreatedAt: now, SignInExpiresAt: now.Add(lives), TokenValidUntil: now.Add(lives),
+	}
+	if err := SessionIDs(ctx, ids.NewSource(st, nil), &s); err != nil {
+		return "", err
 	}
 	if err := st.CreateSession(ctx, s); err != nil {
 		return "", err
 	}
 	return Sign(key, Issuer(d.Host), s.SessionID, s.RotatingTokenID, now, lifetime)
+}
+
+// SessionIDs gives a new session, its sign-in and its rotating token ids
+// from src.
+func SessionIDs(ctx context.Context, src *ids.Source, s *domain.NewSession) (err error) {
+	for _, id := range []*int64{&s.SessionID, &s.SignInID, &s.RotatingTokenID} {
+		if *id, err = src.New(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

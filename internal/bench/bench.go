@@ -352,6 +352,7 @@ func mint(ctx context.Context, st domain.Store, sc seed.Config, n int) ([]string
 		return nil, err
 	}
 	now := time.Now()
+	src := ids.NewSource(st, nil)
 	out := make([]string, 0, n)
 	for i := range n {
 		u, err := st.FindUser(ctx, d.ID, seed.Email(sc, i*sc.Users/n))
@@ -359,8 +360,11 @@ func mint(ctx context.Context, st domain.Store, sc seed.Config, n int) ([]string
 			return nil, err
 		}
 		s := domain.NewSession{
-			DeploymentID: d.ID, UserID: u.ID, SessionID: ids.New(), SignInID: ids.New(), RotatingTokenID: ids.New(),
+			DeploymentID: d.ID, UserID: u.ID,
 			CreatedAt: now, SignInExpiresAt: now.Add(auth.SignInLifetime), TokenValidUntil: now.Add(auth.SignInLifetime),
+		}
+		if err := auth.SessionIDs(ctx, src, &s); err != nil {
+			return nil, err
 		}
 		if err := st.CreateSession(ctx, s); err != nil {
 			return nil, err

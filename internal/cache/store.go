@@ -65,17 +65,26 @@ func (s *store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 	if ss, ok := s.sessions.Get(k, now); ok {
 		return ss, nil
 	}
+	gen := s.sessions.Gen()
 	ss, err := s.Store.Session(ctx, deploymentID, sessionID)
 	if err == nil && !ss.Deleted && ss.SignIn != nil && !ss.SignIn.SignedOut && !ss.SignIn.UserDeleted {
-		s.sessions.Put(k, ss, now.Add(s.ttl), now)
+		s.sessions.PutSince(gen, k, ss, now.Add(s.ttl), now)
 	}
 	return ss, err
 }
 
 // Refresh forgets the session whatever the outcome: a rotation changes its
-// updated_at, and reuse revokes it.
+// updated_at and pending token, and reuse revokes it. A read of the session
+// that began before is not put back (TTL.PutSince).
 func (s *store) Refresh(ctx context.Context, r domain.RefreshRequest) (domain.RefreshResult, error) {
 	res, err := s.Store.Refresh(ctx, r)
 	s.sessions.Delete(sessionKey{r.DeploymentID, r.SessionID})
 	return res, err
+}
+
+// TokenSeen forgets the session: its pending token is gone.
+func (s *store) TokenSeen(ctx context.Context, deploymentID, sessionID, tokenID int64) error {
+	err := s.Store.TokenSeen(ctx, deploymentID, sessionID, tokenID)
+	s.sessions.Delete(sessionKey{deploymentID, sessionID})
+	return err
 }

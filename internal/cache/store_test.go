@@ -100,3 +100,53 @@ func TestStoreZeroTTLIsNoCache(t *testing.T) {
 		t.Fatal("a zero TTL wrapped the store")
 	}
 }
+
+// blockingStore answers Session with the state it had when the read began,
+// after the test lets it go: a read in flight while the session is revoked.
+type blockingStore struct {
+	fakeStore
+	started, release chan struct{}
+}
+
+func (b *blockingStore) Session(ctx context.Context, d, s int64) (domain.SessionState, error) {
+	ss, err := b.fakeStore.Session(ctx, d, s)
+	b.started <- struct{}{}
+	<-b.release
+	return ss, err
+}
+
+// A read that began before a revocation must not put the revoked session
+// back into the cache once it returns.
+func TestStoreReadInFlightDoesNotUndoRevocation(t *testing.T) {
+	ctx := context.Background()
+	b := &blockingStore{fakeStore: fakeStore{session: live()}, started: make(chan struct{}), release: make(chan struct{})}
+	s := Store(b, time.Hour, nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Session(ctx, 1, 7) // reads the live state, then waits
+	}()
+	<-b.started
+	s.Refresh(ctx, domain.RefreshRequest{DeploymentID: 1, SessionID: 7}) // reuse revokes it
+	close(b.release)
+	<-done
+	go func() { <-b.started }() // the next read may go to the store
+	if ss, _ := s.Session(ctx, 1, 7); !ss.Deleted {
+		t.Fatal("a read that began before the revocation put the live session back")
+	}
+}
+
+func TestStoreTokenSeenForgetsSession(t *testing.T) {
+	ctx := context.Background()
+	f := &fakeStore{session: live()}
+	s := Store(f, time.Hour, nil)
+	s.Session(ctx, 1, 7)
+	f.session.PendingTokenID = 0
+	s.TokenSeen(ctx, 1, 7, 9)
+	s.Session(ctx, 1, 7)
+	if f.sessions != 2 {
+		t.Fatalf("session read %d times, want 2: TokenSeen must forget it", f.sessions)
+	}
+}
+
+func (f *fakeStore) TokenSeen(context.Context, int64, int64, int64) error { return nil }

@@ -16,6 +16,7 @@ type TTL[K comparable, V any] struct {
 	mu      sync.Mutex
 	max     int
 	entries map[K]ttlEntry[V]
+	gen     uint64 // advanced by every Delete
 }
 
 type ttlEntry[V any] struct {
@@ -44,16 +45,41 @@ func (c *TTL[K, V]) Get(k K, now time.Time) (V, bool) {
 func (c *TTL[K, V]) Put(k K, v V, expires, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.put(k, v, expires, now)
+}
+
+// Gen is the cache's generation, which every Delete advances. A value read
+// from the source after Gen goes in with PutSince, which drops it if a
+// Delete happened meanwhile: a read that began before a revocation must not
+// put the revoked state back.
+func (c *TTL[K, V]) Gen() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// PutSince stores v under k until expires, unless a Delete happened since
+// Gen returned gen.
+func (c *TTL[K, V]) PutSince(gen uint64, k K, v V, expires, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.put(k, v, expires, now)
+	}
+}
+
+func (c *TTL[K, V]) put(k K, v V, expires, now time.Time) {
 	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
 		c.evict(now)
 	}
 	c.entries[k] = ttlEntry[V]{v: v, expires: expires}
 }
 
-// Delete forgets k.
+// Delete forgets k and advances the generation.
 func (c *TTL[K, V]) Delete(k K) {
 	c.mu.Lock()
 	delete(c.entries, k)
+	c.gen++
 	c.mu.Unlock()
 }
 

@@ -38,6 +38,7 @@ type DeploymentRecord struct {
 	IPAllowlistPerWorkspaceEnabled bool
 	EnforceMFAPerWorkspaceEnabled  bool
 	AllowedOrigins                 []string // normalised scheme://host[:port]
+	CookieDomain                   string   // lower-case; the primary host domain-matches it
 	PrivateKeyPEM                  []byte   // PKCS#8
 	PublicKeyPEM                   []byte   // PKIX
 	Times

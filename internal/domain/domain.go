@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/wachtbench/memberships/internal/ids"
 )
 
 // Mode is a deployment's environment. Staging deployments also accept the
@@ -33,6 +35,9 @@ type Deployment struct {
 	// AllowedOrigins are the browser origins ("https://app.example.com")
 	// granted credentialed cross-origin access; never nil.
 	AllowedOrigins []string
+	// CookieDomain is the Domain of the session cookie the server sets
+	// (load format: cookie_domain).
+	CookieDomain string
 	// PublicKeyPEM is the PKIX ("PUBLIC KEY") PEM of the deployment's ES256 key.
 	PublicKeyPEM []byte
 }
@@ -45,6 +50,10 @@ type SessionState struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Deleted      bool
+	// PendingTokenID is the rotating token the last refresh handed out and
+	// no request has presented since (0: none): until it is seen, the
+	// client may never have received it (see auth.RefreshGrace).
+	PendingTokenID int64
 	// SignIn is the session's active sign-in, nil when it has none (or the
 	// referenced row does not exist).
 	SignIn *SignIn
@@ -210,21 +219,27 @@ type RefreshOutcome int
 const (
 	// RefreshRotated: a successor was made and linked.
 	RefreshRotated RefreshOutcome = iota + 1
-	// RefreshJoined: already rotated within the grace window; the existing
-	// successor is returned.
+	// RefreshJoined: already rotated, within the grace window or to a
+	// successor no request has presented yet; the existing successor is
+	// returned.
 	RefreshJoined
-	// RefreshReused: rotated longer ago than the grace window, so the token
-	// was stolen or replayed; the session is now revoked.
+	// RefreshReused: rotated longer ago than the grace window to a successor
+	// that has been presented since, so the token was stolen or replayed;
+	// the session is now revoked.
 	RefreshReused
-	// RefreshRejected: not a live token of a live session of the deployment,
-	// or past its valid_until.
+	// RefreshRejected: not a live token of a live session of the deployment
+	// (checked in the transaction: session, active sign-in, user), or past
+	// its valid_until.
 	RefreshRejected
 )
 
-// RefreshResult is the outcome and, when rotated or joined, the successor.
+// RefreshResult is the outcome and, when rotated or joined, the successor
+// and how long it can keep the session going (the earlier of the rotating
+// token's valid_until and the sign-in's expiry).
 type RefreshResult struct {
 	Outcome     RefreshOutcome
 	SuccessorID int64
+	ValidUntil  time.Time
 }
 
 // Errors stores return; callers compare with errors.Is.
@@ -267,6 +282,12 @@ type Store interface {
 	// Refresh rotates a rotating token in one transaction. A successor keeps
 	// its predecessor's valid_until: refreshing never extends a session.
 	Refresh(ctx context.Context, r RefreshRequest) (RefreshResult, error)
+	// TokenSeen records that the session's pending rotating token was
+	// presented (a no-op when tokenID is not the pending one).
+	TokenSeen(ctx context.Context, deploymentID, sessionID, tokenID int64) error
+	// LeaseNode grants id nodes (ids.Grant) so that instances sharing the
+	// database mint distinct ids.
+	ids.Leaser
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

@@ -49,6 +49,12 @@ func (b *builder) deployment(path string, in *deploymentIn) {
 		b.hosts[host] = p
 		rec.Hosts = append(rec.Hosts, host)
 	}
+	if len(rec.Hosts) > 0 {
+		var err error
+		if rec.CookieDomain, err = cookieDomain(in.CookieDomain, rec.Hosts[0]); err != nil {
+			b.errs.add(path+".cookie_domain", "%v", err)
+		}
+	}
 	rec.AllowedOrigins = []string{}
 	for i, o := range in.AllowedOrigins {
 		origin, err := normalizeOrigin(o)
@@ -107,6 +113,27 @@ func normalizeHost(h string) (string, error) {
 		}
 	}
 	return h, nil
+}
+
+// cookieDomain is the session cookie's Domain: as given, else upstream's
+// default, the primary host without a leading "frontend.". The primary host
+// must domain-match it, or browsers would refuse the cookie it sets.
+func cookieDomain(given, primary string) (string, error) {
+	if given == "" {
+		return strings.TrimPrefix(primary, "frontend."), nil
+	}
+	d, err := normalizeHost(strings.TrimPrefix(strings.TrimSpace(given), "."))
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case d == primary:
+	case !strings.HasSuffix(primary, "."+d):
+		return "", fmt.Errorf("%q does not cover the primary host %q (it must be that host or a parent domain of it)", d, primary)
+	case !strings.Contains(d, "."):
+		return "", fmt.Errorf("%q is a top-level domain: browsers refuse cookies for it", d)
+	}
+	return d, nil
 }
 
 // normalizeOrigin accepts a browser origin, scheme://host[:port] with http or

@@ -22,6 +22,7 @@ type deploymentIn struct {
 	entity                         `yaml:",inline"`
 	Hosts                          []string         `yaml:"hosts"`
 	AllowedOrigins                 []string         `yaml:"allowed_origins"`
+	CookieDomain                   string           `yaml:"cookie_domain"`
 	Mode                           string           `yaml:"mode"`
 	IPAllowlistPerWorkspaceEnabled bool             `yaml:"ip_allowlist_per_workspace_enabled"`
 	EnforceMFAPerWorkspaceEnabled  bool             `yaml:"enforce_mfa_per_workspace_enabled"`

@@ -226,6 +226,10 @@ func TestParseBad(t *testing.T) {
 		{"origin with path", "x.yaml", "deployments: [{hosts: [a.test], allowed_origins: ['https://a.test/app']}]", []string{"deployments[0].allowed_origins[0]:", "not an origin"}},
 		{"origin without scheme", "x.yaml", "deployments: [{hosts: [a.test], allowed_origins: ['a.test']}]", []string{"deployments[0].allowed_origins[0]:", "not an origin"}},
 		{"origin twice", "x.yaml", "deployments: [{hosts: [a.test], allowed_origins: ['https://A.test', 'https://a.test']}]", []string{"deployments[0].allowed_origins[1]:", "listed twice"}},
+		{"cookie domain of another site", "x.yaml", "deployments: [{hosts: [api.a.test], cookie_domain: b.test}]", []string{"deployments[0].cookie_domain:", `does not cover the primary host "api.a.test"`}},
+		{"cookie domain a suffix but no parent", "x.yaml", "deployments: [{hosts: [api.xa.test], cookie_domain: a.test}]", []string{"deployments[0].cookie_domain:", "does not cover"}},
+		{"cookie domain a top-level domain", "x.yaml", "deployments: [{hosts: [api.a.test], cookie_domain: test}]", []string{"deployments[0].cookie_domain:", "top-level domain"}},
+		{"cookie domain with port", "x.yaml", "deployments: [{hosts: [a.test], cookie_domain: 'a.test:443'}]", []string{"deployments[0].cookie_domain:", "without port"}},
 		{"host with scheme", "x.yaml", "deployments: [{hosts: [a.test, 'https://b.test']}]", []string{"deployments[0].hosts[1]:", "without scheme"}},
 		{"host not a name", "x.yaml", "deployments: [{hosts: ['a b']}]", []string{"deployments[0].hosts[0]:", "not a host name"}},
 		{"host used twice", "x.yaml", "deployments: [{hosts: [A.test]}, {hosts: [a.TEST]}]", []string{`deployments[1].hosts[0]: host "a.test" already used by deployments[0].hosts[0]`}},
@@ -317,5 +321,28 @@ func TestParseCapsErrors(t *testing.T) {
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != maxErrors+1 || lines[maxErrors] != "… and 5 more errors" {
 		t.Errorf("error has %d lines, ending %q", len(lines), lines[len(lines)-1])
+	}
+}
+
+func TestCookieDomain(t *testing.T) {
+	for _, tc := range []struct{ hosts, given, want string }{
+		{"[api.example.com]", "", "api.example.com"},
+		{"[frontend.example.com, api.example.com]", "", "example.com"},
+		{"[api.example.com]", "Example.COM", "example.com"},
+		{"[api.example.com]", ".example.com", "example.com"},
+		{"[example.com]", "example.com", "example.com"},
+		{"[localhost]", "", "localhost"},
+	} {
+		data := "deployments: [{hosts: " + tc.hosts + "}]"
+		if tc.given != "" {
+			data = "deployments: [{hosts: " + tc.hosts + ", cookie_domain: '" + tc.given + "'}]"
+		}
+		ds, err := Parse("x.yaml", []byte(data), now)
+		if err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if got := ds.Deployments[0].CookieDomain; got != tc.want {
+			t.Errorf("%s: cookie domain %q, want %q", data, got, tc.want)
+		}
 	}
 }

@@ -112,7 +112,8 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			col{"mode", string(x.Mode)},
 			col{"ip_allowlist_per_workspace_enabled", x.IPAllowlistPerWorkspaceEnabled},
 			col{"enforce_mfa_per_workspace_enabled", x.EnforceMFAPerWorkspaceEnabled},
-			col{"allowed_origins", d.Strings(x.AllowedOrigins)})
+			col{"allowed_origins", d.Strings(x.AllowedOrigins)},
+			col{"cookie_domain", x.CookieDomain})
 		for i, h := range x.Hosts {
 			what := fmt.Sprintf(".hosts: host %q already belongs to another deployment", h)
 			for _, prev := range x.Hosts[:i] {

@@ -152,6 +152,24 @@ func TestMigrateFailureChangesNothing(t *testing.T) {
 }
 
 // TestConcurrentMigrate starts several instances on one new database at once.
+// Instances sharing one database mint distinct ids.
+func TestIDsAcrossStores(t *testing.T) {
+	url := pgtest.URL(t)
+	var stores []domain.Store
+	for range 3 {
+		s, err := Open(t.Context(), url, Options{MaxConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		stores = append(stores, s)
+	}
+	storetest.IDsAcrossStores(t, stores)
+}
+
 func TestConcurrentMigrate(t *testing.T) {
 	url := pgtest.URL(t)
 	var wg sync.WaitGroup

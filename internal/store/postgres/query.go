@@ -18,7 +18,7 @@ import (
 
 const deploymentByHostSQL = `
 SELECT d.id, d.host, d.mode, d.ip_allowlist_per_workspace_enabled, d.enforce_mfa_per_workspace_enabled,
-       d.allowed_origins, k.public_key_pem
+       d.allowed_origins, d.cookie_domain, k.public_key_pem
 FROM deployment_hosts h
 JOIN deployments d ON d.id = h.deployment_id AND d.deleted_at IS NULL
 JOIN deployment_key_pairs k ON k.deployment_id = d.id
@@ -30,7 +30,7 @@ func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 	var pub string
 	err := s.onReplica(ctx, func(p *pgxpool.Pool) error {
 		return p.QueryRow(ctx, deploymentByHostSQL, host).Scan(&d.ID, &d.Host, &d.Mode,
-			&d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &d.AllowedOrigins, &pub)
+			&d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &d.AllowedOrigins, &d.CookieDomain, &pub)
 	})
 	if err != nil {
 		return domain.Deployment{}, notFound(err, "deployment for host %q", host)
@@ -55,7 +55,7 @@ func (s *Store) SigningKey(ctx context.Context, deploymentID int64) ([]byte, err
 // state in one statement. The sign-in is joined on its id alone so the caller
 // can see one that belongs to another session and refuse it.
 const sessionSQL = `
-SELECT s.id, s.deployment_id, s.created_at, s.updated_at, s.deleted_at IS NOT NULL,
+SELECT s.id, s.deployment_id, s.created_at, s.updated_at, s.deleted_at IS NOT NULL, s.pending_token_id,
        si.id, si.session_id, si.user_id, si.expires_at, si.signed_out_at IS NOT NULL,
        u.deleted_at IS NOT NULL,
        u.backup_codes_generated OR EXISTS (
@@ -70,17 +70,21 @@ WHERE s.id = $1 AND s.deployment_id = $2`
 func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (domain.SessionState, error) {
 	var (
 		ss                          domain.SessionState
+		pending                     *int64
 		siID, siSession, siUser     *int64
 		siExpires                   *time.Time
 		signedOut, userDeleted, mfa *bool
 	)
 	err := s.primary.QueryRow(ctx, sessionSQL, sessionID, deploymentID).Scan(
-		&ss.ID, &ss.DeploymentID, &ss.CreatedAt, &ss.UpdatedAt, &ss.Deleted,
+		&ss.ID, &ss.DeploymentID, &ss.CreatedAt, &ss.UpdatedAt, &ss.Deleted, &pending,
 		&siID, &siSession, &siUser, &siExpires, &signedOut, &userDeleted, &mfa)
 	if err != nil {
 		return domain.SessionState{}, notFound(err, "session %d", sessionID)
 	}
 	ss.CreatedAt, ss.UpdatedAt = ss.CreatedAt.UTC(), ss.UpdatedAt.UTC()
+	if pending != nil {
+		ss.PendingTokenID = *pending
+	}
 	if siID != nil {
 		ss.SignIn = &domain.SignIn{
 			ID:          *siID,

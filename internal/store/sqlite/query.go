@@ -26,7 +26,7 @@ func nullMicros(t *time.Time) any {
 }
 
 const deploymentByHostSQL = `
-SELECT d.id, d.host, d.mode, d.ip_allowlist_per_workspace_enabled, d.enforce_mfa_per_workspace_enabled, d.allowed_origins, k.public_key_pem
+SELECT d.id, d.host, d.mode, d.ip_allowlist_per_workspace_enabled, d.enforce_mfa_per_workspace_enabled, d.allowed_origins, d.cookie_domain, k.public_key_pem
 FROM deployment_hosts h
 JOIN deployments d ON d.id = h.deployment_id AND d.deleted_at IS NULL
 JOIN deployment_key_pairs k ON k.deployment_id = d.id
@@ -41,7 +41,7 @@ func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 	var d domain.Deployment
 	var pub string
 	var origins []byte
-	err = st.QueryRowContext(ctx, host).Scan(&d.ID, &d.Host, &d.Mode, &d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &origins, &pub)
+	err = st.QueryRowContext(ctx, host).Scan(&d.ID, &d.Host, &d.Mode, &d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &origins, &d.CookieDomain, &pub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Deployment{}, fmt.Errorf("deployment for host %q: %w", host, domain.ErrNotFound)
 	}
@@ -73,7 +73,7 @@ func (s *Store) SigningKey(ctx context.Context, deploymentID int64) ([]byte, err
 // state in one statement. The sign-in is joined on its id alone so the caller
 // can see one that belongs to another session and refuse it.
 const sessionSQL = `
-SELECT s.id, s.deployment_id, s.created_at, s.updated_at, s.deleted_at IS NOT NULL,
+SELECT s.id, s.deployment_id, s.created_at, s.updated_at, s.deleted_at IS NOT NULL, s.pending_token_id,
        si.id, si.session_id, si.user_id, si.expires_at, si.signed_out_at IS NOT NULL,
        u.deleted_at IS NOT NULL,
        u.backup_codes_generated = 1 OR EXISTS (
@@ -92,12 +92,13 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 	var (
 		ss                          domain.SessionState
 		created, updated            int64
+		pending                     sql.NullInt64
 		siID, siSession, siUser     sql.NullInt64
 		siExpires                   sql.NullInt64
 		signedOut, userDeleted, mfa sql.NullBool
 	)
 	err = st.QueryRowContext(ctx, sessionID, deploymentID).Scan(
-		&ss.ID, &ss.DeploymentID, &created, &updated, &ss.Deleted,
+		&ss.ID, &ss.DeploymentID, &created, &updated, &ss.Deleted, &pending,
 		&siID, &siSession, &siUser, &siExpires, &signedOut, &userDeleted, &mfa)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.SessionState{}, fmt.Errorf("session %d: %w", sessionID, domain.ErrNotFound)
@@ -105,7 +106,7 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 	if err != nil {
 		return domain.SessionState{}, err
 	}
-	ss.CreatedAt, ss.UpdatedAt = fromMicros(created), fromMicros(updated)
+	ss.CreatedAt, ss.UpdatedAt, ss.PendingTokenID = fromMicros(created), fromMicros(updated), pending.Int64
 	if siID.Valid {
 		ss.SignIn = &domain.SignIn{
 			ID:          siID.Int64,

@@ -138,6 +138,16 @@ func TestStatementsPerRequest(t *testing.T) {
 // TestConcurrentProcesses has two stores on one file, as the server and the
 // token or load command are: one writes sessions in a loop while the other
 // loads a data set and reads. Nothing may fail with "database is locked".
+// Processes sharing one file mint distinct ids.
+func TestIDsAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	var stores []domain.Store
+	for range 3 {
+		stores = append(stores, openTemp(t, path))
+	}
+	storetest.IDsAcrossStores(t, stores)
+}
+
 func TestConcurrentProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	ctx := t.Context()

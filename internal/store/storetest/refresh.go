@@ -8,19 +8,24 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 )
 
-// testRefresh: rotation, joining within the grace window, reuse after it
-// revoking the session, rejection of foreign or stale tokens, and concurrent
-// refreshes converging on one successor.
+// testRefresh: rotation, joining within the grace window or while the
+// successor was never presented, reuse after that revoking the session,
+// rejection of foreign or stale tokens and of sessions no longer live (read
+// inside the transaction), and concurrent refreshes converging on one
+// successor.
 func testRefresh(t *testing.T, s domain.Store) {
 	ctx := t.Context()
 	if err := s.Load(ctx, Fixture()); err != nil {
 		t.Fatal(err)
 	}
 	created := at(10)
-	session := func(n int64) domain.NewSession {
+	session := func(n int64, mod ...func(*domain.NewSession)) domain.NewSession {
 		ns := domain.NewSession{DeploymentID: deployment1, UserID: alice,
 			SessionID: ID(9500 + n), SignInID: ID(9600 + n), RotatingTokenID: ID(9700 + n),
 			CreatedAt: created, SignInExpiresAt: created.Add(24 * time.Hour), TokenValidUntil: created.Add(time.Hour)}
+		for _, m := range mod {
+			m(&ns)
+		}
 		if err := s.CreateSession(ctx, ns); err != nil {
 			t.Fatal(err)
 		}
@@ -36,9 +41,13 @@ func testRefresh(t *testing.T, s domain.Store) {
 		}
 		return r
 	}
+	validUntil := created.Add(time.Hour) // the token's valid_until, before the sign-in's expiry
 	expect := func(name string, got, want domain.RefreshResult) {
 		t.Helper()
-		if got != want {
+		if want.Outcome == domain.RefreshRotated || want.Outcome == domain.RefreshJoined {
+			want.ValidUntil = validUntil
+		}
+		if got.Outcome != want.Outcome || got.SuccessorID != want.SuccessorID || !got.ValidUntil.Equal(want.ValidUntil) {
 			t.Errorf("%s: %+v, want %+v", name, got, want)
 		}
 	}
@@ -46,8 +55,8 @@ func testRefresh(t *testing.T, s domain.Store) {
 	a := session(0)
 	t1 := created.Add(30 * time.Minute)
 	expect("first refresh", refresh(a, a.RotatingTokenID, ID(9800), t1), domain.RefreshResult{Outcome: domain.RefreshRotated, SuccessorID: ID(9800)})
-	if st, err := s.Session(ctx, deployment1, a.SessionID); err != nil || st.Deleted || !st.UpdatedAt.Equal(t1) {
-		t.Errorf("session after rotation: %+v %v (updated_at should be the rotation time)", st, err)
+	if st, err := s.Session(ctx, deployment1, a.SessionID); err != nil || st.Deleted || !st.UpdatedAt.Equal(t1) || st.PendingTokenID != ID(9800) {
+		t.Errorf("session after rotation: %+v %v (updated_at should be the rotation time, the successor pending)", st, err)
 	}
 	expect("same token within grace", refresh(a, a.RotatingTokenID, ID(9801), t1.Add(grace)), domain.RefreshResult{Outcome: domain.RefreshJoined, SuccessorID: ID(9800)})
 	expect("successor rotates on", refresh(a, ID(9800), ID(9802), t1.Add(time.Minute)), domain.RefreshResult{Outcome: domain.RefreshRotated, SuccessorID: ID(9802)})
@@ -56,6 +65,23 @@ func testRefresh(t *testing.T, s domain.Store) {
 		t.Errorf("reuse must revoke the session: %+v %v", st, err)
 	}
 	expect("revoked session's newest token", refresh(a, ID(9802), ID(9804), t1.Add(2*time.Minute)), domain.RefreshResult{Outcome: domain.RefreshRejected})
+
+	// Past the grace window, the old token joins a successor never presented
+	// (the client may not have received it), and counts as reuse once it was.
+	d := session(3)
+	expect("rotation", refresh(d, d.RotatingTokenID, ID(9830), t1), domain.RefreshResult{Outcome: domain.RefreshRotated, SuccessorID: ID(9830)})
+	expect("unseen successor, after grace", refresh(d, d.RotatingTokenID, ID(9831), t1.Add(time.Minute)), domain.RefreshResult{Outcome: domain.RefreshJoined, SuccessorID: ID(9830)})
+	if err := s.TokenSeen(ctx, deployment1, d.SessionID, ID(9999)); err != nil {
+		t.Fatal(err)
+	}
+	expect("another token seen", refresh(d, d.RotatingTokenID, ID(9832), t1.Add(time.Minute)), domain.RefreshResult{Outcome: domain.RefreshJoined, SuccessorID: ID(9830)})
+	if err := s.TokenSeen(ctx, deployment1, d.SessionID, ID(9830)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Session(ctx, deployment1, d.SessionID); err != nil || st.PendingTokenID != 0 {
+		t.Errorf("after TokenSeen: %+v %v, want no pending token", st, err)
+	}
+	expect("seen successor, after grace", refresh(d, d.RotatingTokenID, ID(9833), t1.Add(time.Minute)), domain.RefreshResult{Outcome: domain.RefreshReused})
 
 	b := session(1)
 	expect("past valid_until", refresh(b, b.RotatingTokenID, ID(9810), created.Add(time.Hour)), domain.RefreshResult{Outcome: domain.RefreshRejected})
@@ -94,5 +120,26 @@ func testRefresh(t *testing.T, s domain.Store) {
 	}
 	if rotated != 1 {
 		t.Errorf("%d rotations, want 1: %+v", rotated, results)
+	}
+
+	// The transaction re-reads the sign-in and user: a sign-out, an expired
+	// sign-in or a deleted user the caller's (cached) state does not show yet
+	// refreshes nothing.
+	m := s.(Mutator)
+	e, g := session(4), session(6)
+	f := session(5, func(ns *domain.NewSession) { ns.SignInExpiresAt = created.Add(20 * time.Minute) })
+	if err := m.SignOut(ctx, e.SignInID, t1); err != nil {
+		t.Fatal(err)
+	}
+	expect("signed-out sign-in", refresh(e, e.RotatingTokenID, ID(9840), t1), domain.RefreshResult{Outcome: domain.RefreshRejected})
+	expect("expired sign-in", refresh(f, f.RotatingTokenID, ID(9841), t1), domain.RefreshResult{Outcome: domain.RefreshRejected})
+	if err := m.DeleteUser(ctx, alice, t1); err != nil {
+		t.Fatal(err)
+	}
+	expect("deleted user", refresh(g, g.RotatingTokenID, ID(9842), t1), domain.RefreshResult{Outcome: domain.RefreshRejected})
+	for _, ns := range []domain.NewSession{e, f, g} {
+		if st, err := s.Session(ctx, deployment1, ns.SessionID); err != nil || st.PendingTokenID != 0 || !st.UpdatedAt.Equal(created) {
+			t.Errorf("a refused refresh wrote: %+v %v", st, err)
+		}
 	}
 }
