@@ -12,24 +12,27 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/service"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
-// TestEncoderMatchesGeneratedTypes holds the hand-written encoder to the
-// generated types: the same answer built as gen structs and encoded by
-// encoding/json (the oracle below, which is how the adapter used to answer)
-// must give the same bytes, for awkward strings too.
-func TestEncoderMatchesGeneratedTypes(t *testing.T) {
+// TestSpliceMatchesGeneratedTypes holds the hand-written splice of stored
+// fragments to the generated types: the same answer built as gen structs
+// and encoded whole by encoding/json (the oracle below) must give the same
+// bytes, for awkward strings and metadata too (<, >, &, U+2028, key order,
+// numbers).
+func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891234000, time.FixedZone("X", 3600))
 	auto := int64(77)
 	seg := []domain.Segment{{ID: 5, DeploymentID: 1, Name: "Seg \"quoted\"", Type: domain.SegmentWorkspace, CreatedAt: at, UpdatedAt: at}}
 	entries := []service.Entry{
 		{Restriction: eligibility.IPAndMFARequired, Membership: domain.Membership{
-			ID: math.MaxInt64, UserID: 7, OrganizationID: 20, PublicMetadata: json.RawMessage(`{"a":[1,2.5,"x"],"b":{"c":null}}`),
-			CreatedAt: at, UpdatedAt: at.Add(time.Hour),
+			ID: math.MaxInt64, UserID: 7, OrganizationID: 20,
+			PublicMetadata: json.RawMessage(`{"z":1, "a":[1,2.5,"x",1e3,12345678901234567890],"b":{"c":null},"h":"<b>&amp;</b> \u2028   \/"}`),
+			CreatedAt:      at, UpdatedAt: at.Add(time.Hour),
 			Roles: []domain.Role{{ID: 30, Name: "Admin <&> \u2028 tab\t nl\n \x01 bad\xff ünï", Permissions: []string{"workspace:admin"}, CreatedAt: at, UpdatedAt: at},
 				{ID: 31, Name: "", Permissions: []string{}, CreatedAt: at, UpdatedAt: at}},
 			Workspace: domain.Workspace{ID: 2000, Name: "W\\1", ImageURL: "https://x/y.png?a=1&b=2", Description: "日本語",
-				MemberCount: 50, PublicMetadata: json.RawMessage(`{"seed":true}`), Enforce2FA: true, EnableIPRestriction: true,
+				MemberCount: 50, PublicMetadata: json.RawMessage(`{"seed":true,"html":"<script>&</script> "}`), Enforce2FA: true, EnableIPRestriction: true,
 				WhitelistedIPs: []string{"10.0.0.0/8", "::1"}, CreatedAt: at, UpdatedAt: at, Segments: seg},
 			Organization: domain.Organization{ID: 20, Name: "O", MemberCount: 500, PublicMetadata: nil, EnforceMFA: true,
 				WhitelistedIPs: []string{}, AutoAssignedWorkspaceID: &auto, CreatedAt: at, UpdatedAt: at, Segments: []domain.Segment{}},
@@ -39,13 +42,17 @@ func TestEncoderMatchesGeneratedTypes(t *testing.T) {
 			Organization: domain.Organization{WhitelistedIPs: []string{}, Segments: []domain.Segment{}}}},
 	}
 	session := domain.SessionSummary{ID: 9, CreatedAt: at, UpdatedAt: at}
+	oracle := make([]gen.WorkspaceMembership, len(entries))
+	for i := range entries {
+		oracle[i] = membership(&entries[i]) // before the store's re-encoding of metadata
+		if err := fragment.Encode(&entries[i].Membership); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, es := range [][]service.Entry{entries, nil} {
 		got := *encodeAnswer(es, session)
 		var want bytes.Buffer
-		data := make([]gen.WorkspaceMembership, len(es))
-		for i := range es {
-			data[i] = membership(&es[i])
-		}
+		data := oracle[:len(es)]
 		if err := json.NewEncoder(&want).Encode(gen.WorkspaceMembershipsResponse{Status: 200, Data: data,
 			Session: gen.SessionSummary{Id: id(session.ID), CreatedAt: session.CreatedAt.UTC(), UpdatedAt: session.UpdatedAt.UTC()}}); err != nil {
 			t.Fatal(err)

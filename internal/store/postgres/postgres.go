@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/migrate"
 )
 
@@ -55,6 +56,8 @@ type Store struct {
 	primary *pgxpool.Pool
 	read    *pgxpool.Pool // the replica, or the primary
 	count   atomic.Int64
+
+	fragments *fragment.Cache
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -64,6 +67,10 @@ func IsURL(s string) bool {
 	s = strings.ToLower(s)
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
+
+// UseFragments makes the store share c (a cache of its own by default);
+// call it before the store is used.
+func (s *Store) UseFragments(c *fragment.Cache) { s.fragments = c }
 
 // Redact hides the password of a URL, for logs.
 func Redact(s string) string {
@@ -77,7 +84,7 @@ func Redact(s string) string {
 // Open connects to the database at url (and the replica of opts). It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	s := &Store{}
+	s := &Store{fragments: fragment.NewCache(0)}
 	var err error
 	if s.primary, err = s.pool(ctx, url, opts); err != nil {
 		return nil, err
