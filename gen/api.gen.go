@@ -430,6 +430,9 @@ type WorkspaceRole struct {
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
+// IfNoneMatch Example: "q0bWcYqKzZ3a7e1Gx2mVbQ"
+type IfNoneMatch = string
+
 // OrgId A 64-bit id as a decimal string (0 to 9223372036854775807, no sign, no leading zeros).
 //
 // Example: 1234567890123456789
@@ -439,6 +442,9 @@ type OrgId = Id
 type GetUserWorkspaceMembershipsParams struct {
 	// OrgId Only the memberships of this organization. A well-formed id with no memberships gives an empty list, never 404.
 	OrgId *OrgId `form:"org_id,omitempty" json:"org_id,omitempty"`
+
+	// IfNoneMatch ETags of answers the client holds (or `*`); when one is the current answer's, the reply is 304 with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ServerInterface represents all server handlers.
@@ -464,6 +470,23 @@ func (w *ServerInterfaceWrapper) GetUserWorkspaceMemberships(ctx echo.Context) e
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "org_id", ctx.QueryParams(), &params.OrgId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter org_id: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -532,6 +555,7 @@ type GetUserWorkspaceMembershipsResponseObject interface {
 
 type GetUserWorkspaceMemberships200ResponseHeaders struct {
 	CacheControl        *string
+	ETag                *string
 	SetCookie           *string
 	XDevelopmentSession *string
 }
@@ -551,6 +575,9 @@ func (response GetUserWorkspaceMemberships200JSONResponse) VisitGetUserWorkspace
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.SetCookie != nil {
 		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
 	}
@@ -560,6 +587,26 @@ func (response GetUserWorkspaceMemberships200JSONResponse) VisitGetUserWorkspace
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUserWorkspaceMemberships304ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetUserWorkspaceMemberships304Response struct {
+	Headers GetUserWorkspaceMemberships304ResponseHeaders
+}
+
+func (response GetUserWorkspaceMemberships304Response) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUserWorkspaceMemberships400JSONResponse ErrorResponse
@@ -667,83 +714,91 @@ func (sh *strictHandler) GetUserWorkspaceMemberships(ctx echo.Context, params Ge
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9b9s4tvdXOdCzQBtAduSXJI2DxYNOp51Jd9pmmxRzd+LcmLFObE4l0ktScT1tgP0O937C/SQXh6Qk",
-	"ypaTtM19A+78kUlIiTzv58fDo36OpjJfSIHC6Gj0OcJPLF9kaH9/g/kVKj3nC/unLvKcqVU0it4JhLya",
-	"jEGhNopPDaZwtYI3r55HcXTDsgLptZQZFo3OP0dThcxgeslMNIr6SX+/k/Q6yf5Zrz9KklGS/BbFEWZ8",
-	"xq94xs3qslyVS0Hr5Kg1m2E0iv4mC8gLbUCjgWIBb4rM8M4rNjVSwfPCzFEYPmX0IhgJbDpFrcHMuYal",
-	"VB/1gk2xG8WRWS1oufyaXSr8e8EVptFtHPE0GkUHg2GSDPpJ+d8g6UVxJNWMCf4HK2lihZGXTGs+E5he",
-	"Votf2iWieAvLvbPkWc1yinqq+MItSS+hYFcZXvJFUwLXLNNIs9dSTfEyv2bVWCvFPUsxz9kMLwuVubWd",
-	"1i6nshAmGg2TOBIsJyE8n+YYxdFC8Rtm8DJHw5ziPt/G0aK4yvh0bVDjLHdWc34RR8UivZfT5ZwbzLim",
-	"56xNnV/cNmV6eQcnm0REBlkejaJFxsy1VDkpT0lrvFvNbe8sOawpat1uz27n5eJ8gLZHlXOtuRS0fFTp",
-	"eqSQpdFWCYT73W59qukEhUbVLomkR6RVe5MMHsJm08R+naNCMHOEq4JnKSrtfuk+2Pb6ZHtGFdtMr3+/",
-	"6Q0qCb8UMy4QFRezrzBAUjoxs1Ayahrj5+1el4QiWWRyRe9skbRjoW1qGNrHD16EdTiptXOHVyT32ESf",
-	"nuolo8FdvkPv1lExIilYA91iFoN1f2zl7tBy10LS2uskdMNMoaNRP0lub0lLTLEcDUlj9Dl6p2bHqU0A",
-	"Det7J7KVNb46gWiQ1y48h7GgC89hiVnWIdfGFHgKS27mIGTj1Rm/QQ1MAOYLswISUQwCb1DBMBmSTXPa",
-	"9u8FqlWtNqlmpPc40tM55tag/qTwOhpF/2+3Toi7blbvHqeR5dD/TY+/rDPV+2ai2vA2M0dlWZ6yLEMF",
-	"OVtBoZ0LVtYCis/mBoRcduElJU+SP3ABUqWo4J//+Hdgac4FXK0WTOuY3hZ2ieMTUEWGwcibV8/tUNc6",
-	"lFygMtyl9MpcNslcxXAtFTAwUmaGL45gMo7G0QSWtOyErHsCXMNESIETGywcVnj8jEziFDMyMTdwt3La",
-	"NXFGb5LOqtQ+OnfL1U5zUe0or37HqaEd71htQ2hOFFY3habAeQQTvrgU0lyyLJNLTN2k1X3GURhgaaqI",
-	"d65BSAPSKmwsKik80WBf7ZAhH8EkBCf1YpQhYM5oDWC1eKUaCyZSGr1i04/FAqYyRe2oYiK93FztSpp5",
-	"dyxs6C9ykhHxRF7T4IOEFsIkO7++YiDPWoMvlZKqLQwgIE1t2ijRfK/O6dUX9OBtvN2ofy5yJjqUoJ1y",
-	"XFiYMqU4auDCoBIsgykrNOqmRZ+6UApGfkRB2rLJ36aoNRbXTKwkJnZ8tJpYRfwGxaeGKAWFTEthtTeC",
-	"XpIkcMVSqOLrEfR6SVKSBD7s29HeWHBxwzKelsOOBTvZB/y0IEJBKjK/zgpNp+3hsej1kkE1SJbKpobf",
-	"4BH0+kkCdfa0c9eyEKmd6oGShUEaHYtyeEC0opnL1K3kTOoIeodJUmvBWUNoisR4TJzSjx796NOPQUw0",
-	"0I9eTGvHtM5FoDz7SpSzTzyndWg6jnIu/J+0aqkU2n1m8d2nDu3auWGKUoTFeKSiH1h6Uoo9iu3QGyd2",
-	"byF+8NgJvTn40kl7/Uknyuboj5VE30rzigTnJ96TPNfG3lhhvpXmeeWdbmUnyuiiNLL3qBdS6BZDO5sj",
-	"SIGg52yBlH/JNVbbXNIO63Yvlgpyqbw36yMf6DTouVzaYHXNlTbg/cImZIO5fpCHW+/m4ti90KvUxpRi",
-	"qw3X81S2udzxiRXVL1ybTS68FNdCNOoYkE3nhC2OT6rAbVPki+Mf34NiYobw9PjkZkijxyc3+ztHMDm/",
-	"8CmTAimBmJxlHsKgMGrl7N+G/zkXs4ZA6vjTTwbdpNvrDbrJbn+4PTWWooijNrD1HPaHnStuCDwxDQxS",
-	"nPKcZeCWgacJpePDfn8wOOgng/1ne8ODg71nyUFMOYSOtfaXDFlKj/+BSuqdZqDs9QfDvf2DZ4dJ9RuZ",
-	"DzNki9Eo+tenyZfzXufw4jzpHF58TuLewS0NPPMDvWe3Xw7Pk06v/Pvg9sthPxzYpwEa6Zcje3ZkEA4N",
-	"3RCN7ZdjAz92EK7WLwf7Sfh+Ug/TGnt+/DAY3j9POgd+/Fk4/uw86Qz9xEFjYu886Qz8zH5zZhhQurc2",
-	"dRDMDdfnDoLdBhuTewGR/c3ZZ4ldumX8YOdPbVb2JjhysTTlZFgsOwmjw+36AfOVQrSoHV6fvnsLzgst",
-	"NLxy0J8tFpmHg0cw+XzrHcYi+AAG1u77bq3u0hLLgidALgWZawNfx+70wI2maVBy+UTDNccspdNDCobn",
-	"qA3LF7oLx0ZblxephdIajeFipoEpSs0LqWylqzCQSpvRpnMbChiEMC4oZW0G1LsKR23s1ccEgcvy/AO/",
-	"Sy4I/8mcEf7LslXcdHOeNlF8ITSapv+uOat3h7h3eLvz/1stIjxZ3h3Cz0qRRusm8rnFYsDgJ9Mk10bQ",
-	"BrVv2EdivMxXVQTdoHJLIeM+03niFF8hcNBLbqZzeMoFGTRz5g9zVLgT7HslZYZMuI2D+twDtrMG9rWb",
-	"ODO578TaKMGsk/KLnEn48P6X+yQ+N2ahR7u7PJ91/Wh3KvNducumOXYXbZB4vdizvvfbgmZJi0+FFJ0U",
-	"MzSY7jSdODjkNygaJnHkxOTw2z5lxwrsrQW2/aSB/TaB321ZElin8UeuFxlbAc02JeJLpRs8t5Su7lTR",
-	"iXu+irDtda67VghfrStgG2cKP2PjYUPEV5hJimtGxq7M4Ar4Nmo0YcxDUZvfqw2fhCWlr4gbG4Wve+w+",
-	"AHrr+NAWfKy2Q89ohqY1091USYuem06/LfZsshLflQYagbYhvUDXbVB33ay+InE/z5ZspW1G7oJfB0o2",
-	"6RB8LZWtLKDwWdOdqDNkN0j2pWQxmzvQr6QwKFJ4fnLcdQ4a7p20EF7aTguKJaWlMFOyWFDUKDQqHTds",
-	"2QLzSoC6parwrWmrUSd+UNB94HPtccdLoSXuvKTj3UJxjd9aKfNru9LYN3pkm09tt9Sm+Crvs8RebLeB",
-	"9nLbr3NmrHF5+3cG4bKDL16RZazf04UXJm0VKn8QPy2vN9uSdlUeIRKCihumliCSCGrzaFb3UBP6T9dg",
-	"m47qpTY9VcD7Vy9gMBgcWkANXMCHsxdNO67uQfpnvb1RMhwle79FQU6nzTv0tgsbv6CYmXk0GiQtuvs1",
-	"vApbjxrfgv0fL248Bty966rueyBveE5pw7tH7oiG2hFGBAQlP7dRWKjWsEDVWspvQcb9bcg4pKqGxffR",
-	"Yhd1LzyAiP8ByHm5i2L2uMB54y4Nm3KoS6P9/2bw3Lzt/d+JoevD+P8B6EcG0P2vBNDfiJGrtFG3OLUX",
-	"t2tV1y5Wepi7zX20jHFH69PX335+Tahbb2q6641GIa6teechG36Hh/r2nrbs4dTxRIN9hpDHWv3vcRy0",
-	"Mp33MsNHdNOq6echEmx0AD2I2nZfDntV1lVZk1SKfQNXb7r2dn/cZt4PdE9991VWpfw2h21BdaXdba4U",
-	"vBaDwCVq426wvt5CguDSYidbb639Kdz1s0gBurDtEhtl243kGbT/3J1iGuedoJGnTR4/n52dgHsgBoUL",
-	"q98GLf3Gbeve4WHzsnUTNaxZot89Dq7OvTWVDN1pI9YPW9A/2SzMMbNNNKyJh/5LD2ntEInIbisupjkX",
-	"rcgo7D9cX+ykmrRL6s1ryEndsGjbiCa+jwgbFxUQeKbecjO5ttBDriYf7ZjqsUcoi685u1ofmRaKm9Up",
-	"bVimkhvvEn+1TWIt4M+J9vWvZ2Bl5i9TbU9Z3ZXRhefTKS58F7Q2bMbFLDiraJDC3tCI1P5Wqgcml5fe",
-	"0icwlfIjR+AaNApzBAsl08Lqo7ESnwmpELjZ1uB2eZniTbns5WWtJbbgf8FVEC5e2B3v5vrpy9P+3n4M",
-	"rlBZXuPVBD3R8BFXO6CNVKV0PCfs2qCyL3a46MIH7braAr5Q3HAlhWWsYse9HfKjq36JNU5IrVxcS9c7",
-	"JAybWjPzL4ZHo5xxYRgXqPTGGd2VeSx/HS5siXFbOrFdeSLkfwTLOZ/Ogz4ue1JYla1+vgBhH3L4xJnB",
-	"0jcH+haD+hjuOrlcI59zAnva1UYu7Mp50C44FmNx1jwVcw3TudQoSlX5AtUTDZOfpTaTLtRZk54um8rG",
-	"woPbqvXHVl79Ki2G+lSq2CYpZ+5jsWnv/s2GPU7WnWfHsvGybkKx7W1Vh0oMk0ZDyySGJTEIk6lMcQIG",
-	"s0x7TpmWQo8FWzBlrNxlYWgj2ytl8JMZ0VZfbHcVfPG5Db6UTVdfaK7T6XTA/a/xC83ZfqwvMLQ/WSna",
-	"mhXbLVb1fDzF7qwLE9dwOtnxS/T8Ej34YjstGt1mS+a8v3q2Vz0bqqZuTSs3sx2cs6q9y5brbZNlYBrl",
-	"mv071iTRl51iT8lOp7LIXPPWFUn4WqGeuwu7spHRdZGtsN5g0LoB11CIj0IuRQy+fFGFFdKTVKDwRn6k",
-	"YVrd6DJ2VBS5DfpegkMnwYBDJvTSXhILx/xcalO91Atf0oV1x8Kgnx/4Rfc81W4ulajrzjW3qO9nc68d",
-	"2tf27M9mPxs8tcU7ma6qtsPaYnjqnCOTM3+gLDRaC6Egx40rAbLp3MCr4DrF9m22BqYojm5QOQwY9bpJ",
-	"N7FntAUKtuDRKBp0k+7AXfjPberbzXG3WqmTN7/3maFprfCWetiww8owXGYj3SlpmLF+Vz6kDc+ysW9R",
-	"JNtybaxkWSjc85iOXJuIVWQlOBoSuHRLjcXTySmajsteE1J2e6qMYfIvnR/xBjO5oIHOaRnBpBiLMktL",
-	"gXqnCycKyfFohAlgmUKWrjqeKM+DbXYzcyagl4B2+W0samadkRsHSigVmjleG8uqs2xfRJoTAPQyrGL4",
-	"3ecYd6ht+HPzjEJSqeHQBEh3KFIuZr47fMLTcHTHt7iV5fEggTWv12J/qiYutuDFLrx1HW1joeW1KYuT",
-	"JAxXsukCJTNWXhouFTeoR8CqPlZ7uVjZ1VhwcpZh0oud81nlMyHFKpeFDkQXWRtXltDjNBpFP6H5oFG1",
-	"HSOj5mcK5+1wtH5k133GcHtBaNTlHusc/SQp8Ya/swyamnZ/1+4YFn5Nt+ZdbduWj++GBNffHXzDwbM+",
-	"NluYtIbw3MEyiqM5stR/tvGCTefYeSGFUTLbejidCNmxYG9yFLoqtxcB2rav2DvjK5xzkVZosNv44qLu",
-	"OHdrtdzO2eu50svbMKqwTWVbUHJ1YVDDn/VEl45FGc8sIGNBGBsFgOfP4yJJBtM6/tCfeAQ/G7N4J7LV",
-	"EZzSyQKPxuKU5XjKDf75F/bpCE6Ymf951wMumVVRpNCmTKiFPVHMGPfGHEioOnXVhODq9fzqpyl/x1+/",
-	"+vDHce8tf33YxUHS1XzWQg+0kdPaxd4aJrfLvO2A890CL2N8463YAxma+mSqy9atsrpLQi2cE+/Dr3Hn",
-	"sCP6vPxewbWV159j1XBw7L82GkcUvy3uHTn9X2GjVy+6vXiwrzfbu1uc+weWwnsPNOzHQ1sBqsXBRP5O",
-	"N7Ki6H2vKHpNUWz9luIx+f0gWGHmUvE/MLUM17DaIkk6Stjb+xrNBdf4TgraAvN//uPfCL6W0hh+rzT6",
-	"TWn82PLtxKNK4q00YL8WKMVwHzb2FtAvLWDv+53hsMnzOiiuETAkvdeHvw3+OvzLs7/tn/V/TXYeVRbl",
-	"JxFwiopAh32h/iaLALcFKHJGx6ZCpP5LvYBAL51DJ52ghGT5XSuinF/cxi0VpfMLAhD1B/Q/oQFCKFCl",
-	"bGhiFMNm9hOUNxhd3H7fppZxp5y1S9raLKpuLbKHOEynUlWB3h5lrMFozHDqL0MbxpWClhb3BzUd28Lq",
-	"vgIub8Q/B21BtOCt/fcCFLdtBS7jNObd0DUrMhONokxOWWaH20o4lkDBciyv6UKs7AowIfkGBRPGKfZT",
-	"p7RT/8Uzyc9r4vO91aJu+NE4GfF/BAAA//8=",
+	"7Dx/cxs3dl/lzfZmbHWW1PKHJIuam47PsRPlYltnK00voipC3EcS8S7AAFjRjKyZ+w7tJ7xP0nkAdhdL",
+	"LmU5Vq/tTPOHYgEL4P3+hQfdRlOZL6VAYXQ0uo3wI8uXGdp/v8b8GpVe8KX9VRd5ztQ6GkVvBUJeTcag",
+	"UBvFpwZTuF7D61fPozi6YVmBtCxlhkWji9toqpAZTK+YiUZRP+kfdpJeJzk87/VHSTJKkp+jOMKMz/k1",
+	"z7hZX5W7cilonxy1ZnOMRtFfZQF5oQ1oNFAs4XWRGd55xaZGKnhemAUKw6eMFoKRwKZT1BrMgmtYSfVB",
+	"L9kUu1EcmfWStstn7ErhrwVXmEZ3ccTTaBQdDYZJMugn5X+DpBfFkVRzJvhvrISJFUZeMa35XGB6VW1+",
+	"ZbeI4h0o986TZzXKKeqp4ku3JS1Cwa4zvOLLJgVmLNNIszOppniVz1g11gpxz0LMczbHq0Jlbm/Htaup",
+	"LISJRsMkjgTLiQjPpzlGcbRU/IYZvMrRMMe427s4WhbXGZ9uDGqc505qLi7jqFimn8V0teAGM67pOytT",
+	"F5d3TZpe3YPJNhCRQZZHo2iZMTOTKifmKWmFd6e4HZwnxzVErccd2OM8XZwO0PGocq41l4K2jypejxSy",
+	"NNpJgfC8u51fNZWg0KjaKZH0CLTqbKLBQ9BsithPC1QIZoFwXfAsRaXdP7oPlr0+yZ5RxS7R639e9AYV",
+	"hV+KOReIiov5FwggMZ2QWSoZNYXxdrfWJSFJlplc05odlHYotE0NQ/n4kydhbU5q7tyjFclnZKJPX/WS",
+	"0eA+3aG1tVWMiApWQHeIxWBTH1uxO7bYtYC0sZyIbpgpdDTqJ8nd3V0cLZBZUoxuoxdsusAXUhglM+sE",
+	"GhL4PFuxtYaJZ3YMQnamtGIysnLJhF6hAq5hiUpLwTIgtsM1LrhIgY3FVMoPHGP4gEsDUmRrcjxWpJVc",
+	"aVQxrBZ8ugCFNyzjhIsGbmDFzQK40fDynM3H4hpnUiHgDao1FBq7Y0FUnC4wtzKGoshJ2bfgJH337CYt",
+	"EfOI8KdNW5AFbZQUc/CQSAVyFqD5RMP12qCOYSYVTE5nnTdSYOc1M9PFpNuExznnaBSNo1+T65+mf/31",
+	"z7/9PGBH2Pv2Yz//1+u/jK2msY8/oJibRTQ6HMbRkhmDikD593F08bzzM+v8lnSOrzqXt734MLkbR3+I",
+	"ttEhrWOK5Wg8S09nBJcFaxtJQl0TXg4nbfGbZhyFgYXMUg1PCbl/nuydwGqBAqRA4q/9rFCKvivJEdtR",
+	"hctsTZ8MkqHjm5BwLdM1kYTTmU7calVsUO4r6dZL+sM2Fr9V89N0G/23JIEEdR0VacdlriF0cF14DivM",
+	"sg75K0yBpxVu4dI5v0ENTADmS7MG0vsYBMkpDJNhRYFfC1TrmgBSzcmYhZj/QeEsGkX/tF9HeftuVu+f",
+	"po7N/nf6/GUdfr1rRl9bLsQsUDn2sSxDBTmzKmSHKhMIis8XBoRcdeElRYRkVIALkCpFBX//238CS3Mu",
+	"4Hq9ZNpxXtgtTs9AFRkGI69fPbdDXesl5BKV4S5OrWzgNphrp1UMjJSZ4csTmIyjcTRxQjghBk9IyCZC",
+	"CrTaVsvKI4eZpRSVA/czp50T57SSeFbFq6MLt13tCWrTJK9/wamhE+/ZbYtojhSWN4WmaOAEJnx5JaS5",
+	"YlkmV5i6yUDDWZoqwp1rEJLsMU2ORUWFJxrs0g4J8glMwoi73ozCHlgw2gNYTV6pxoKJ1Ko/m34oljCV",
+	"KWoHFRPp1fZu19IsnC0vLTjhRFrTwIOIFsb+dn5zxxZTH0cvlZKqzQwgIE1tyyjB/Fme09IX9OFdvFuo",
+	"vytyJjoUdTrmOLMwZUpxcnKCbD3LYMoKjbop0e9dfABGfkBB3LIRrY27tk1dKGIlMLHDo1XEKuC3IH5v",
+	"CFJQyLQUlnsj6CVJAtcshcrJnECvlyQlSOBjGTvaGwsurPsshx0KdrIP+HFJgIJUJH6dNZpO28dj0esl",
+	"g2qQJJVNDb/BE+j1kwTqkNDOzWQhUjvVAyULgzQ6FuXwgGBFs5Cp28mJ1An0jpOk5oKThlAUCfGYMKUf",
+	"PfrRpx+DmGCgH72Y9o5pn8uAeXYJuSie0z40HUc5F/5X2rVkCp0+t57xY4dO7dwwRS7CJi7Eoj+x9Kwk",
+	"exTbodeO7F5C/OCpI3pz8KWj9uaXjpTN0W8qir6R5hURzk+8I3pujL22xHwjzfNKO93OjpTRZSlk71Av",
+	"pdAtgna+QBtY6AVbIvlfF9ntUEk7rNu1WCrIbWhovznxhk6DXsiVNVYzrrQBrxfWIRvM9YM03Go3F6du",
+	"Qa9iG1OKrbdUz0PZpnKnZ5ZUP3Bt2mJsS8UNE01hJrLpgmKL07PKcFsX+eL0m3egmJgjPD09uxnS6OnZ",
+	"zeHeCUwuLr3LJENKQUzOMh/CoDBq7eTfmv8FF/MGQWr7008G3aTb6w26yX5/uNs1lqSIo7Zg6zkcDjvX",
+	"3FDwxDQwSHHKc5aB2waeJuSOj/v9weConwwOnx0Mj44OniVHFL+D5nNh/5EhS+nz31BJvdc0lL3+YHhw",
+	"ePTsOKn+FTUC6afJp4te5/jyIukcX94mce/ojgae+YHes7tPxxdJp1f+fnT36bgfDhzSAI30y5EDOzII",
+	"h4ZuiMYOy7GBHzsKd+uXg/0kXJ/Uw7THgR8/DoYPL5LOkR9/Fo4/u0g6Qz9x1Jg4uEg6Az9z2JwZBpAe",
+	"bEwdBXPDzbmj4LTB1uRBAGR/e/ZZYrduGT/a+0OblL0O6ggsTTkJFsvOQutwt1k1eaUQbdQO379/+wac",
+	"FtrQ0GeebLnMfDh4ApPbO68wNoIPwsBafd9uFBNbbFnwBciVIHFtxNdxndHKlQAlV080zDhSwkUxk+E5",
+	"asPype7CqdFW5UVqQ2mNxnAx18CUTbaksuXbwkAqrUebLqwpYBCGcUF9dtug3lcNbUOvThMErsr8B36R",
+	"XFD8J3NG8V+WreOmmvO0GcUXQqNp6u+Gsnp1iHvHd3v/0ioRYbnkfhN+XpI02hSR2xaJAYMfTRNca0Eb",
+	"0L5mHwjx0l9VFnQLyh3Vuc+JzhPH+CoCB73iZrqAp1yQQDMn/rBAhXvBuddSZsiEOzgoOj/gOCtgX3qI",
+	"E5PPZayNuuImKD/IuYQf3/3wOYovjFnq0f4+z+ddP9qdynxf7rNpjt1lW0i8WcHcPPtNQbPExadCik6K",
+	"GRpM95pKHCT5DYiGSRw5Mrn47XAYBcHehmE7TBqx33bgd1eWBDZh/IbrZcbWQLNNivj6/xbOLfXYe1l0",
+	"5r6vLGx78fa+HcKldVl3K6fwM9YeNkh8jZkku2Zk7MoM7lbKWo1mGPPQqM2f1RafhHXSL7AbW9Xcz8h9",
+	"EOhtxoe24GO5HWpG0zRtiO42S1r43FT6XbZnG5X4PjfQMLQN6gW8bgt1N8XqCxx3WWy+vZt0we8DJZqU",
+	"BM+kspUFFN5ruow6Q3aDJF9KFvOFC/qVFAZFCs/PTrtOQcOzkxbAS9lpiWKJaSnMlSyWZDUKjUrHDVm2",
+	"gXlFQN1SVfi9bqtx+fEgo/vA79rtjqdCi915SendUnGNv7dS5vd2pbHfqZFtOrVbUpvkq7TPAnu5Wwba",
+	"y20/LZixwuXl3wmE8w6+eEWSsXn5HN4CtlWofCL+vryzb3PaVXmEQAgqbpj6CvyvBWrzaFL3UBH6b+dg",
+	"G4/qrbY1VcC7Vy9gMBgc24AauIAfz1805bi63Ouf9w5GyXCUHPwcBT6dDu/Q6uY9wyBp4d1P4f3uptX4",
+	"PbH/49mNxwh377t//pqQN8xT2uLdE5eioXaAEQBByc8dFBaq7e1jaym/JTLu74qMQ6jqsPhzsNhN3YIH",
+	"APG/IHJe7aOYP27gvHWXhk061KXR/v9w8NxsYfi/GUPXyfj/B9CPHED3vzCA/p0xcuU26r699uJ2zepa",
+	"xUoNc7e5j+Yx7unn+/Lbzy8xdZudevetaBTi2jrSHnLgV2io71lr8x6OHU802G8o8tio/z2Oglai805m",
+	"+IhqWnWyPYSCjba2B0HbrsthA9YmK2uQSrJvxdXbqr1bH3eJ9wPVU99/lVUxv01hW6K6Uu62dwqWxSBw",
+	"hdq4G6wvl5DAuLTIyc5ba5+Fu34WKUAXtl1iq2y75TyDnrb7XUwj3wm609ro8d35+Rm4D2JQuLT8bcDS",
+	"b9y2HhwfNy9bt6OGDUn0p8fB1bmXphKhe2XE6mFL9E8yCwvMbBMNa8ZD/9AkrT1EIrDbiotpzkVrZBQ2",
+	"1W5udlZN2i319jXkpO7CtW1EE99HhI2LCgg0U++4mdzY6CFXk4+WpvrYI6TFl+SuVkemheJm/Z4OLF3J",
+	"jVeJv9gmsZbgz5H2+5/OwdLMX6banrK6K6MLz6dTXPrWfm3YnIt5kKto230Z24zT9mF69sDk6spL+gRc",
+	"tyZwDRqFOYGlkmlh+dHYic+FVAjc7Gpwu7pK8abc9uqq5hJb8j/jOjAXL+yJ92P99OX7/sFhDK5QWV7j",
+	"1QA90fAB13ugjVQldTwmbGZQ2YUdLrrwo3ZdbQFeKG64ksIiVqHjVof46KpfYgMTYisXM+l6h4RhUytm",
+	"fmGYGuWMC8O4QKW3cnRX5rH4dbiwJcZd7sR25YkQ/5HroQ36uGymsC5b/XwBwjfakjN1YrDyzYG+xaBO",
+	"w10nl2vkc0pgs11t5NLunAftgmMxFufNrJhrmC6kRlGyyheonmiYfCe1mXSh9pplcymhPBY+uK1af2zl",
+	"1e/SIqhPpYqtk3LiPhbb8u5XNuRxsqk8exaNl3UTim1vqzpUYpg0GlomMawIQZhMZYoTMJhl2mPKtBR6",
+	"LNiSKdfGLAtDB9leKYMfzYiO+mS7q+CT923wqWy6+kRznU6nA+5/jX/QnO3H+gRD+5OVpK1Rsd1iVc/H",
+	"U+zOuzBxDaeTPb9Fz2/Rg0+206LRbbZiTvurb3vVtyFr6ta08jDbwTmv2rtsud42WQaiUe7Zv2dPIn3Z",
+	"KfaU5HQqi8w1b10ThWcK9cJd2JWNjK6LbI31AYPWA7iGQnwQciVi8OWLyqwQn6QChTfyAw3T7kaXtqOC",
+	"yB3Q9xQcOgoGGJZ91bZcyzUspDbVol64SBdWHQuDfn7gNz3wULu5VKKuO9fcpr6fzS07tssO7M9mPxs8",
+	"tcU7ma6rtsNaYnjqlCOTc59QFhqthJCR48aVANl0YeBVcJ1i+zZbDVMURzeoXAwY9bq9bmJztCUKtuTR",
+	"KBp0k+7AXfgvrOvbz3G/2qmTNx+xzdG0VnhLPmzJYSUYzrMR75Q0zFi9Kz/ShmfZ2Lcokmy5NlaSLBTu",
+	"e0wbbxtKwtGQwJXbaiyeTt6j6TjvNSFmt7vKGCb/1vkGbzCTSxrovC8tmBRjUXppKVDvdeFMISkejTAB",
+	"LFPI0nXHA+VxsM1uZsEE9BLQzr+NRY2sE3LjghJyhWaBM2NRdZLti0gLCgA9DSsbfn8e45Lahj43cxSi",
+	"Sh0OTYB4hyLlYu67wyc8DUf3fItbWR4PHFjzei32WTVhsSNe7MIb19E2FlrOTFmcJGK4kk0XyJmx8tJw",
+	"pbhBPQJW9bHay8VKrsaCk7IMk17slM8ynwkp1rksdIN0L6QobzhL7dIj39JIhqLWPf/AZPLynM2JEorf",
+	"YAozJfOx2H5ochJoq/c3zUcn4Krf3MAcjX2AMRaNFxhwTvwiuWczhGu0Oh5Kd4pLe5vqOsFLrGIHje9I",
+	"PD3zXtR7EZjxzNiwwV0/UbrkAgqWZb48lQNTOBa+DGKxIVVbkHIxYV/1wJQJF4nmhEwIlZUyIt9YVPhb",
+	"HzBH4/joBu19WKn32pnrhllgNpkdC0seRsxwLb6Uf1nJOk2jUfQtmh81qra8P2o+rrlozx/qT/bdu5O7",
+	"+LMfhq907i4p23CxhTV+/SQp40l/Jx00re3/ol2aHT4B3rCebYeXn++H+NXvSn5HYaEui9gweCOCd4WD",
+	"aPu5WSd4b9Z2ov9+v/E2LXi2dd8a+429Vi2tc1tuIWwz4I7sprroqcPWzQAlHYvSD9lAmgXuZxQEqn8c",
+	"F0kymNZ+g37FE/jOmOVbka1P4D1lhHgyFu9Zju+5wT/+wD6ewBkziz/u+0BZZpX1L7QpA6HCZoJzxsXW",
+	"a7gqW64BwfX3i+tvp/wt//7Vj7+d9t7w74+7OEi6ms9b4IE2cFpfH7S6t900b0tMv5rgpW9urIp9AEpT",
+	"H011Sb6TVvdRqO3Z3V0cDZJhyy2ZNPBapnzGMa2ezNQPJY1vfbcWdcOcW7PoSyjBI7p/vP4QcsMvsUFh",
+	"m/5F+YjGvXWoH77WOcrYP4EbRxRU2GRs5IT7GhsNpNHd5YMNVPPNQYtF+hNL4Z13HfZF286sySZnBP5e",
+	"N7Kk6H0tKXpNUux84POY+P4oWGEWUvHfvCTWuZ5Nb5wYMhOkGEFviaOCttni3//2H5RTldQYfi01+k1q",
+	"fNPyoOdRKUE6aZ+wlGT4XMLmJaBfSsDB1yvDcRPnzUytTssg6X1//PPgL8M/P/vr4Xn/p2TvUWlRvtOB",
+	"96goErYL6oeCNkKkqFnOKZcvROqfjwYAeuocO+oEdU2L70Zl7+KSoqGtMufFJUU99Z8q+RYNUBQGVZwB",
+	"zTjMsLl9F/Uao8u7rzvUIu6Ys9E5UItF1UJI8hCHsYJUlRez+bUVGI0ZTv0NfUO4UtDSRqZBodH2Vbu/",
+	"t1C2adwGvWq04Z39yyyK214X52Qa825oxorMRKMok1OW2eG2uqIFkNxKeXccJnCuKhiCb1AwYRxjP3ZK",
+	"OfV/W4Lo5zlx+9kSZjf88xwkxP8VAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -19,7 +22,9 @@ type adapter struct {
 
 var _ gen.StrictServerInterface = (*adapter)(nil)
 
-var noStore = "no-store"
+// cacheControl lets the browser keep the answer but revalidate it (with its
+// ETag) before every use; it is personal, so no shared cache keeps it.
+var cacheControl = "private, no-cache"
 
 func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUserWorkspaceMembershipsRequestObject) (gen.GetUserWorkspaceMembershipsResponseObject, error) {
 	st := stateFrom(ctx)
@@ -35,10 +40,39 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	if err != nil {
 		return nil, internal(err)
 	}
+	buf := encodeAnswer(entries, st.caller.Session)
+	etag := entityTag(*buf)
+	// A refreshed token must reach the client, so that answer is always a 200.
+	if req.Params.IfNoneMatch != nil && st.newToken == "" && matches(*req.Params.IfNoneMatch, etag) {
+		release(buf)
+		return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
+			CacheControl: &cacheControl, ETag: &etag}}, nil
+	}
 	return answer{
-		buf:     encodeAnswer(entries, st.caller.Session),
-		headers: refreshedToken(st, gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &noStore}),
+		buf:     buf,
+		headers: refreshedToken(st, gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag}),
 	}, nil
+}
+
+// entityTag is the strong ETag of an answer: a hash of its bytes, which hold
+// everything the answer depends on (session, client IP through the
+// eligibility, filter, data), so it only ever matches the answer this very
+// request gets.
+func entityTag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
+// matches reports whether an If-None-Match value lists etag; as RFC 9110
+// says, "*" matches any answer and the comparison is weak (W/ is ignored).
+func matches(ifNoneMatch, etag string) bool {
+	for _, t := range strings.Split(ifNoneMatch, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshedToken hands a refreshed session token back: as the session cookie

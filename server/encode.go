@@ -37,16 +37,14 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 // VisitGetUserWorkspaceMembershipsResponse writes the answer as the
 // generated 200 response would, and returns the buffer to the pool.
 func (a answer) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
-	defer func() {
-		if cap(*a.buf) <= 1<<20 { // do not keep the odd huge answer's buffer
-			*a.buf = (*a.buf)[:0]
-			buffers.Put(a.buf)
-		}
-	}()
+	defer release(a.buf)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if v := a.headers.CacheControl; v != nil {
 		h.Set("Cache-Control", *v)
+	}
+	if v := a.headers.ETag; v != nil {
+		h.Set("ETag", *v)
 	}
 	if v := a.headers.SetCookie; v != nil {
 		h.Set("Set-Cookie", *v)
@@ -57,6 +55,15 @@ func (a answer) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) 
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(*a.buf)
 	return err
+}
+
+// release returns an answer's buffer to the pool, unless it is one of the
+// odd huge ones (over 4 MiB: several thousand memberships).
+func release(buf *[]byte) {
+	if cap(*buf) <= 4<<20 {
+		*buf = (*buf)[:0]
+		buffers.Put(buf)
+	}
 }
 
 // encodeAnswer writes the 200 body for entries read under session.

@@ -309,7 +309,7 @@ func testAnswer(t *testing.T, db string) {
 	if rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
-	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+	if cc := rec.Header().Get("Cache-Control"); cc != "private, no-cache" {
 		t.Errorf("Cache-Control %q", cc)
 	}
 	a := decode[answer](t, rec)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestGitBase(t *testing.T) {
 		}
 	}
 	v1 := string(memberships.OpenAPI)
-	v2 := strings.Replace(v1, "  version: 1.0.0\n", "  version: 1.1.0\n", 1)
+	v2 := regexp.MustCompile(`(?m)^  version: [0-9.]+\n`).ReplaceAllString(v1, "  version: 1.99.0\n")
 
 	sh("init", "-q", "-b", "main")
 	commit(v1, "first")

@@ -41,6 +41,18 @@ func (m mutable) exec(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
+// Exec runs a statement of the freshness test (storetest.Execer).
+func (m mutable) Exec(ctx context.Context, stmt string) error {
+	tag, err := m.Primary().Exec(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return errors.New("no row changed")
+	}
+	return nil
+}
+
 func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
 	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = $1 WHERE id = $2`, at, id)
 }

@@ -40,6 +40,18 @@ func (m mutable) exec(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
+// Exec runs a statement of the freshness test (storetest.Execer).
+func (m mutable) Exec(ctx context.Context, stmt string) error {
+	res, err := m.DB().ExecContext(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errors.New("no row changed")
+	}
+	return nil
+}
+
 func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
 	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, at.UnixMicro(), id)
 }

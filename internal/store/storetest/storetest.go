@@ -53,6 +53,12 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("FindUser", func(t *testing.T) { testFindUser(t, s) })
 	t.Run("Memberships", func(t *testing.T) { testMemberships(t, s) })
 	t.Run("MembershipFields", func(t *testing.T) { testMembershipFields(t, s) })
+
+	fresh := open(t)
+	if err := fresh.Load(t.Context(), Fixture()); err != nil {
+		t.Fatalf("Load(Fixture()): %v", err)
+	}
+	t.Run("Freshness", func(t *testing.T) { testFreshness(t, fresh) })
 }
 
 func testMigrate(t *testing.T, s domain.Store) {
