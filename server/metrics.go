@@ -13,6 +13,7 @@ import (
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // metrics are the Prometheus series the server exports on /metrics. Labels
@@ -34,7 +35,7 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, frag *fragment.Cache) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "memberships_http_requests_total",
@@ -59,7 +60,23 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16), // 0.1 ms … 3.3 s
 		}, []string{"op", "result"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store} {
+	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store}
+	if frag != nil {
+		for _, result := range []string{"hit", "miss"} {
+			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "memberships_fragment_cache_lookups_total",
+				Help:        "Lookups of encoded workspaces, organizations and roles in the fragment cache, by result.",
+				ConstLabels: prometheus.Labels{"result": result},
+			}, func() float64 {
+				hits, misses := frag.Stats()
+				if result == "hit" {
+					return float64(hits)
+				}
+				return float64(misses)
+			}))
+		}
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/service"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // Config is how the server behaves.
@@ -40,6 +41,9 @@ type Config struct {
 	// remembered (internal/cache): the longest a revocation, a sign-out or
 	// a deployment change may go unnoticed by this instance. 0: no cache.
 	CacheTTL time.Duration
+	// Fragments, when set, is the store's fragment cache, whose hits and
+	// misses /metrics reports.
+	Fragments *fragment.Cache
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -55,7 +59,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if reg == nil {
 		reg = newRegistry()
 	}
-	m, err := newMetrics(reg)
+	m, err := newMetrics(reg, cfg.Fragments)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}

@@ -55,7 +55,7 @@ type env struct {
 func newEnv(t testing.TB, db string, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, db, store.Options{})
+	st, err := store.Open(ctx, db, store.Options{Fragments: cfg.Fragments})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/keyring"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // Exit codes.
@@ -92,6 +93,7 @@ const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
 type dbConfig struct {
 	url, readURL, maxConns, connectTimeout, statementTimeout string
 	keyEncryptionKey                                         string // from the environment only
+	fragments                                                *fragment.Cache
 }
 
 // dbFlags declares the database flags.
@@ -115,7 +117,7 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	if err != nil || n < 1 {
 		return nil, usagef("--db-max-conns: %q is not a positive number", c.maxConns)
 	}
-	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n)}
+	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n), Fragments: c.fragments}
 	for _, d := range []struct {
 		flag, value string
 		p           *time.Duration

@@ -20,13 +20,14 @@ import (
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/server"
 )
 
 type serveConfig struct {
 	addr, trustedProxies, logFormat, logLevel string
 	db                                        dbConfig
-	maxHeaderBytes                            int
+	maxHeaderBytes, fragmentCache             int
 	// Timeouts, by flag name.
 	drain, readHeader, read, write, idle, handler, query, cacheTTL time.Duration
 }
@@ -69,6 +70,9 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 	}
 	maxHeader := "1048576"
 	e.stringFlag(fs, &maxHeader, "max-header-bytes", "MEMBERSHIPS_MAX_HEADER_BYTES", maxHeader, "largest request header accepted; larger ones get Go's plain 431")
+	fragments := strconv.Itoa(fragment.DefaultSize)
+	e.stringFlag(fs, &fragments, "fragment-cache", "MEMBERSHIPS_FRAGMENT_CACHE", fragments,
+		"encoded workspaces, organizations and roles kept, of each kind (README: sizing)")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		for i, d := range durations {
 			v, err := time.ParseDuration(raw[i])
@@ -82,6 +86,9 @@ empty database first gets the demo data set (examples/demo.yaml): deployment
 			return usagef("--max-header-bytes: %q is not a number of bytes ≥ 4096", maxHeader)
 		}
 		c.maxHeaderBytes = n
+		if c.fragmentCache, err = strconv.Atoi(fragments); err != nil || c.fragmentCache < 1 {
+			return usagef("--fragment-cache: %q is not a positive number of entries", fragments)
+		}
 		return nil
 	}
 	return cmd
@@ -122,6 +129,8 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	frag := fragment.NewCache(c.fragmentCache)
+	c.db.fragments = frag
 	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
@@ -134,7 +143,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		return err
 	}
 	st := store.WithQueryTimeout(db, c.query)
-	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL}, st)
+	h, err := server.New(server.Config{TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL, Fragments: frag}, st)
 	if err != nil {
 		return err
 	}
