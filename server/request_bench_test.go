@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -33,7 +34,7 @@ func BenchmarkRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := server.New(server.Config{}, st)
+	h, err := server.New(server.Config{CacheTTL: time.Hour}, st) // warm: one statement a request
 	if err != nil {
 		b.Fatal(err)
 	}

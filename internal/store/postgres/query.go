@@ -100,14 +100,7 @@ var dialect = fragment.Dialect{
 	Memberships: `
 SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
        wm.public_metadata::text, micros(wm.created_at), micros(wm.updated_at),
-       w.id, w.version, o.id, o.version,
-       (SELECT string_agg(r.id || '.' || r.version, ',')
-          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
-         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL),
-       (SELECT json_agg(DISTINCT p)::text
-          FROM organization_membership_roles orl
-          JOIN organization_roles r ON r.id = orl.organization_role_id, unnest(r.permissions) p
-         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
+       w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL

@@ -122,21 +122,14 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 // dialect is the fragment path's SQL (internal/store/fragment), side by side
 // with PostgreSQL's in ../postgres/query.go. The memberships statement reads
 // only each membership's own fields and the ids and versions of what it
-// points at; organization permissions, needed only for eligibility, stay per
-// request.
+// points at, and the organization permissions eligibility needs; all of them
+// columns kept by triggers (migration 0003).
 var dialect = fragment.Dialect{
 	// ?1 user, ?2 deployment, ?3 organization or NULL.
 	Memberships: `
 SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
        wm.public_metadata, wm.created_at, wm.updated_at,
-       w.id, w.version, o.id, o.version,
-       (SELECT group_concat(r.id || '.' || r.version)
-          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
-         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL),
-       (SELECT json_group_array(DISTINCT p.value)
-          FROM organization_membership_roles orl
-          JOIN organization_roles r ON r.id = orl.organization_role_id, json_each(r.permissions) p
-         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
+       w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL

@@ -22,7 +22,8 @@ type Execer interface {
 }
 
 // freshnessWrites write, in SQL both stores accept, to every table a
-// fragment or a membership row depends on. {name} stands for a fixture id.
+// fragment or a membership row depends on, each changing alice's answer.
+// {wsMain}, {acme}, {801}… stand for fixture ids.
 var freshnessWrites = []struct{ what, sql string }{
 	{"membership metadata", `UPDATE workspace_memberships SET public_metadata = '{"fresh":true}' WHERE id = {801}`},
 	{"workspace name", `UPDATE workspaces SET name = 'Renamed' WHERE id = {wsMain}`},
@@ -32,6 +33,7 @@ var freshnessWrites = []struct{ what, sql string }{
 	{"role name", `UPDATE workspace_roles SET name = 'Renamed' WHERE id = {601}`},
 	{"role permissions", `UPDATE workspace_roles SET permissions = (SELECT permissions FROM workspace_roles WHERE id = {604}) WHERE id = {602}`},
 	{"role link", `DELETE FROM workspace_membership_roles WHERE workspace_membership_id = {801} AND workspace_role_id = {601}`},
+	{"role deleted", `UPDATE workspace_roles SET deleted_at = created_at WHERE id = {602}`},
 	{"segment name", `UPDATE segments SET name = 'Renamed' WHERE id = {205}`},
 	{"segment deleted", `UPDATE segments SET deleted_at = created_at WHERE id = {201}`},
 	{"workspace segment unlinked", `DELETE FROM workspace_segments WHERE workspace_id = {wsMain} AND segment_id = {205}`},
@@ -39,7 +41,8 @@ var freshnessWrites = []struct{ what, sql string }{
 	{"organization segment unlinked", `DELETE FROM organization_segments WHERE organization_id = {acme} AND segment_id = {202}`},
 	{"workspace member count", `UPDATE workspace_memberships SET deleted_at = created_at WHERE id = {806}`},
 	{"organization member count", `UPDATE organization_memberships SET deleted_at = created_at WHERE id = {704}`},
-	{"organization role permissions", `UPDATE organization_roles SET permissions = (SELECT permissions FROM organization_roles WHERE id = {502}) WHERE id = {501}`},
+	{"organization role link", `DELETE FROM organization_membership_roles WHERE organization_membership_id = {701} AND organization_role_id = {501}`},
+	{"organization role permissions", `UPDATE organization_roles SET permissions = (SELECT permissions FROM organization_roles WHERE id = {504}) WHERE id = {502}`},
 	{"workspace deleted", `UPDATE workspaces SET deleted_at = created_at WHERE id = {wsLabs}`},
 }
 

@@ -54,6 +54,70 @@ END $$;
 CREATE TRIGGER segments_version AFTER UPDATE OR DELETE ON segments
     FOR EACH ROW EXECUTE FUNCTION segments_version();
 
+-- What each membership row needs besides its own fields, kept on the rows by
+-- triggers, so the per-request statement reads columns instead of running a
+-- subquery per membership (most of its cost): the membership's live roles as
+-- "id.version,…" (NULL: none), and the distinct permissions of the live
+-- roles of an organization membership as a JSON array (NULL: none).
+ALTER TABLE workspace_memberships ADD COLUMN role_refs text;
+ALTER TABLE organization_memberships ADD COLUMN permissions text;
+
+-- PL/pgSQL, not SQL, functions: they keep their plans between calls, which
+-- a bulk load of links makes by the thousand.
+CREATE FUNCTION refresh_role_refs(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE workspace_memberships wm SET role_refs = (
+        SELECT string_agg(r.id || '.' || r.version, ',')
+          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
+         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL)
+     WHERE wm.id = ANY (ids);
+END $$;
+CREATE FUNCTION refresh_permissions(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE organization_memberships om SET permissions = (
+        SELECT json_agg(DISTINCT p)::text
+          FROM organization_membership_roles orl
+          JOIN organization_roles r ON r.id = orl.organization_role_id, unnest(r.permissions) p
+         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
+     WHERE om.id = ANY (ids);
+END $$;
+SELECT refresh_role_refs(array_agg(id)) FROM workspace_memberships;
+SELECT refresh_permissions(array_agg(id)) FROM organization_memberships;
+
+CREATE FUNCTION workspace_membership_roles_refs() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM refresh_role_refs(ARRAY[OLD.workspace_membership_id, NEW.workspace_membership_id]);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER workspace_membership_roles_refs AFTER INSERT OR UPDATE OR DELETE ON workspace_membership_roles
+    FOR EACH ROW EXECUTE FUNCTION workspace_membership_roles_refs();
+
+CREATE FUNCTION workspace_roles_refs() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM refresh_role_refs(ARRAY(
+        SELECT workspace_membership_id FROM workspace_membership_roles WHERE workspace_role_id = NEW.id));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER workspace_roles_refs AFTER UPDATE ON workspace_roles
+    FOR EACH ROW EXECUTE FUNCTION workspace_roles_refs();
+
+CREATE FUNCTION organization_membership_roles_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM refresh_permissions(ARRAY[OLD.organization_membership_id, NEW.organization_membership_id]);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER organization_membership_roles_permissions AFTER INSERT OR UPDATE OR DELETE ON organization_membership_roles
+    FOR EACH ROW EXECUTE FUNCTION organization_membership_roles_permissions();
+
+CREATE FUNCTION organization_roles_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM refresh_permissions(ARRAY(
+        SELECT organization_membership_id FROM organization_membership_roles WHERE organization_role_id = NEW.id));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER organization_roles_permissions AFTER UPDATE ON organization_roles
+    FOR EACH ROW EXECUTE FUNCTION organization_roles_permissions();
+
 -- Times as the fragment path reads them on both stores: unix microseconds.
 CREATE FUNCTION micros(timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT (extract(epoch FROM $1) * 1000000)::bigint $$;

@@ -12,6 +12,57 @@ ALTER TABLE workspaces ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE organizations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE workspace_roles ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 
+-- What each membership row needs besides its own fields, kept on the rows by
+-- triggers, so the per-request statement reads columns instead of running a
+-- subquery per membership (most of its cost): the membership's live roles as
+-- "id.version,…" (NULL: none), and the distinct permissions of the live
+-- roles of an organization membership as a JSON array (NULL: none).
+ALTER TABLE workspace_memberships ADD COLUMN role_refs TEXT;
+ALTER TABLE organization_memberships ADD COLUMN permissions TEXT;
+
+-- Setting role_refs (to anything) recomputes it, and likewise permissions:
+-- one place for each expression.
+CREATE TRIGGER workspace_memberships_role_refs AFTER UPDATE OF role_refs ON workspace_memberships BEGIN
+    UPDATE workspace_memberships SET role_refs = (
+        SELECT group_concat(r.id || '.' || r.version)
+          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
+         WHERE wr.workspace_membership_id = NEW.id AND r.deleted_at IS NULL)
+     WHERE id = NEW.id;
+END;
+CREATE TRIGGER organization_memberships_permissions AFTER UPDATE OF permissions ON organization_memberships BEGIN
+    UPDATE organization_memberships SET permissions = (
+        SELECT json_group_array(DISTINCT p.value)
+          FROM organization_membership_roles orl
+          JOIN organization_roles r ON r.id = orl.organization_role_id, json_each(r.permissions) p
+         WHERE orl.organization_membership_id = NEW.id AND r.deleted_at IS NULL)
+     WHERE id = NEW.id;
+END;
+UPDATE workspace_memberships SET role_refs = NULL;
+UPDATE organization_memberships SET permissions = NULL;
+
+CREATE TRIGGER workspace_membership_roles_insert AFTER INSERT ON workspace_membership_roles BEGIN
+    UPDATE workspace_memberships SET role_refs = NULL WHERE id = NEW.workspace_membership_id;
+END;
+CREATE TRIGGER workspace_membership_roles_update AFTER UPDATE ON workspace_membership_roles BEGIN
+    UPDATE workspace_memberships SET role_refs = NULL WHERE id IN (OLD.workspace_membership_id, NEW.workspace_membership_id);
+END;
+CREATE TRIGGER workspace_membership_roles_delete AFTER DELETE ON workspace_membership_roles BEGIN
+    UPDATE workspace_memberships SET role_refs = NULL WHERE id = OLD.workspace_membership_id;
+END;
+CREATE TRIGGER organization_membership_roles_insert AFTER INSERT ON organization_membership_roles BEGIN
+    UPDATE organization_memberships SET permissions = NULL WHERE id = NEW.organization_membership_id;
+END;
+CREATE TRIGGER organization_membership_roles_update AFTER UPDATE ON organization_membership_roles BEGIN
+    UPDATE organization_memberships SET permissions = NULL WHERE id IN (OLD.organization_membership_id, NEW.organization_membership_id);
+END;
+CREATE TRIGGER organization_membership_roles_delete AFTER DELETE ON organization_membership_roles BEGIN
+    UPDATE organization_memberships SET permissions = NULL WHERE id = OLD.organization_membership_id;
+END;
+CREATE TRIGGER organization_roles_permissions AFTER UPDATE ON organization_roles BEGIN
+    UPDATE organization_memberships SET permissions = NULL
+     WHERE id IN (SELECT organization_membership_id FROM organization_membership_roles WHERE organization_role_id = NEW.id);
+END;
+
 -- Every insert and update of the row itself (member counts included, which
 -- the triggers of 0002 write) takes the next tick. The trigger's own UPDATE
 -- does not fire it again: recursive triggers are off.
@@ -38,6 +89,8 @@ END;
 CREATE TRIGGER workspace_roles_version_update AFTER UPDATE ON workspace_roles BEGIN
     UPDATE fragment_clock SET n = n + 1;
     UPDATE workspace_roles SET version = (SELECT n FROM fragment_clock) WHERE id = NEW.id;
+    UPDATE workspace_memberships SET role_refs = NULL
+     WHERE id IN (SELECT workspace_membership_id FROM workspace_membership_roles WHERE workspace_role_id = NEW.id);
 END;
 
 -- What a workspace or an organization shows of other tables: its segment
