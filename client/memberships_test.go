@@ -12,18 +12,20 @@ import (
 	"github.com/wachtbench/memberships/client"
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/demo"
+	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/server"
 )
 
-func TestMemberships(t *testing.T) {
+// serveDemo serves the demo data set on localhost and returns its URL, a
+// session token of the demo user and the store.
+func serveDemo(t *testing.T) (url, token string, st domain.Store) {
 	ctx := context.Background()
 	st, err := demo.Open(ctx, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	token, err := demo.Token(ctx, st, demo.Host, demo.User)
-	if err != nil {
+	if token, err = demo.Token(ctx, st, demo.Host, demo.User); err != nil {
 		t.Fatal(err)
 	}
 	h, err := server.New(server.Config{}, st)
@@ -32,8 +34,13 @@ func TestMemberships(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), token, st
+}
+
+func TestMemberships(t *testing.T) {
+	ctx := context.Background()
+	localhost, token, _ := serveDemo(t)
 	checked := client.WithHTTPClient(&http.Client{Transport: contracttest.Transport(t, nil)})
-	localhost := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	unknownHost := client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 		req.Host = "nowhere.test"
 		return nil
@@ -116,21 +123,7 @@ func TestListOrgIsListInOrganization(t *testing.T) {
 // same answer returned; a changed one is downloaded again.
 func TestListRevalidates(t *testing.T) {
 	ctx := context.Background()
-	st, err := demo.Open(ctx, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	token, err := demo.Token(ctx, st, demo.Host, demo.User)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Config{}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	url, token, st := serveDemo(t)
 	statuses := map[int]int{}
 	counting := roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		resp, err := http.DefaultTransport.RoundTrip(req)
@@ -139,7 +132,7 @@ func TestListRevalidates(t *testing.T) {
 		}
 		return resp, err
 	})
-	c, err := client.New(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), client.WithSession(token),
+	c, err := client.New(url, client.WithSession(token),
 		client.WithHTTPClient(&http.Client{Transport: contracttest.Transport(t, counting)}))
 	if err != nil {
 		t.Fatal(err)

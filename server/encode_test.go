@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"testing"
@@ -54,7 +55,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 		var want bytes.Buffer
 		data := oracle[:len(es)]
 		if err := json.NewEncoder(&want).Encode(gen.WorkspaceMembershipsResponse{Status: 200, Data: data,
-			Session: gen.SessionSummary{Id: id(session.ID), CreatedAt: session.CreatedAt.UTC(), UpdatedAt: session.UpdatedAt.UTC()}}); err != nil {
+			Session: gen.SessionSummary{Id: strconv.FormatInt(session.ID, 10), CreatedAt: session.CreatedAt.UTC(), UpdatedAt: session.UpdatedAt.UTC()}}); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want.Bytes()) {
@@ -63,79 +64,34 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	}
 }
 
-// The oracle: an entry as the generated types.
+// The oracle: an entry as the generated types, encoded whole by
+// encoding/json; the conversions of stored rows to generated types are the
+// fragment package's.
 func membership(e *service.Entry) gen.WorkspaceMembership {
-	w, o := &e.Workspace, &e.Organization
 	roles := make([]gen.WorkspaceRole, len(e.Roles))
-	for i, r := range e.Roles {
-		roles[i] = gen.WorkspaceRole{
-			Id: id(r.ID), Name: r.Name, Permissions: nonNil(r.Permissions),
-			CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
-		}
+	for i := range e.Roles {
+		roles[i] = fragment.Role(&e.Roles[i])
 	}
-	auto := ""
-	if o.AutoAssignedWorkspaceID != nil {
-		auto = id(*o.AutoAssignedWorkspaceID)
+	w, err1 := fragment.Workspace(&e.Workspace)
+	o, err2 := fragment.Organization(&e.Organization)
+	meta := gen.Metadata{}
+	err3 := json.Unmarshal(e.PublicMetadata, &meta)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		panic(err)
 	}
 	return gen.WorkspaceMembership{
-		Id:             id(e.ID),
-		OrganizationId: id(e.OrganizationID),
-		UserId:         id(e.UserID),
-		PublicMetadata: metadata(e.PublicMetadata),
-		CreatedAt:      utc(e.CreatedAt),
-		UpdatedAt:      utc(e.UpdatedAt),
+		Id:             strconv.FormatInt(e.ID, 10),
+		OrganizationId: strconv.FormatInt(e.OrganizationID, 10),
+		UserId:         strconv.FormatInt(e.UserID, 10),
+		PublicMetadata: meta,
+		CreatedAt:      e.CreatedAt.UTC(),
+		UpdatedAt:      e.UpdatedAt.UTC(),
 		Roles:          roles,
-		Workspace: gen.Workspace{
-			Id: id(w.ID), Name: w.Name, ImageUrl: w.ImageURL, Description: w.Description,
-			MemberCount: w.MemberCount, PublicMetadata: metadata(w.PublicMetadata),
-			PrivateMetadata: gen.PrivateMetadata{}, Enforce2fa: w.Enforce2FA,
-			EnableIpRestriction: w.EnableIPRestriction, WhitelistedIps: nonNil(w.WhitelistedIPs),
-			CreatedAt: utc(w.CreatedAt), UpdatedAt: utc(w.UpdatedAt), Segments: segments(w.Segments),
-		},
-		Organization: gen.Organization{
-			Id: id(o.ID), Name: o.Name, ImageUrl: o.ImageURL, Description: o.Description,
-			MemberCount: o.MemberCount, PublicMetadata: metadata(o.PublicMetadata),
-			PrivateMetadata: gen.PrivateMetadata{}, EnforceMfa: o.EnforceMFA,
-			EnableIpRestriction: o.EnableIPRestriction, WhitelistedIps: nonNil(o.WhitelistedIPs),
-			AutoAssignedWorkspaceId: auto,
-			CreatedAt:               utc(o.CreatedAt), UpdatedAt: utc(o.UpdatedAt), Segments: segments(o.Segments),
-		},
+		Workspace:      w,
+		Organization:   o,
 		EligibilityRestriction: gen.EligibilityRestriction{
 			Type:    gen.EligibilityRestrictionType(e.Restriction),
 			Message: e.Restriction.Message(),
 		},
 	}
-}
-
-func segments(ss []domain.Segment) []gen.Segment {
-	out := make([]gen.Segment, len(ss))
-	for i, s := range ss {
-		out[i] = gen.Segment{
-			Id: id(s.ID), DeploymentId: id(s.DeploymentID), Name: s.Name,
-			Type:      gen.SegmentType(s.Type),
-			CreatedAt: utc(s.CreatedAt), UpdatedAt: utc(s.UpdatedAt),
-		}
-	}
-	return out
-}
-
-// metadata decodes a stored JSON object; anything else (which the store's
-// constraints should never let in) is served as {} rather than failing.
-func metadata(raw json.RawMessage) gen.Metadata {
-	m := gen.Metadata{}
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &m)
-	}
-	return m
-}
-
-func id(v int64) string { return strconv.FormatInt(v, 10) }
-
-func utc(t time.Time) time.Time { return t.UTC() }
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -64,6 +64,8 @@ type Config struct {
 	Soak, SoakSample time.Duration
 	// Postgres, when set, is a server on which a fresh schema is also benchmarked.
 	Postgres string
+	// SkipSQLite benchmarks only PostgreSQL.
+	SkipSQLite bool
 	// Dir holds the SQLite database; a temporary directory when empty.
 	Dir string
 	// Progress receives progress bars and notes; Out the results.
@@ -99,8 +101,10 @@ func Run(ctx context.Context, c Config) error {
 	}
 	fmt.Fprintf(c.Out, "membench: %s %s/%s, GOMAXPROCS=%d, %d CPUs; cache TTL %s\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), c.CacheTTL)
-	if err := runStore(ctx, c, "sqlite", filepath.Join(dir, "bench.db")); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
+	if !c.SkipSQLite {
+		if err := runStore(ctx, c, "sqlite", filepath.Join(dir, "bench.db")); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
 	}
 	if c.Postgres == "" {
 		fmt.Fprintln(c.Out, "\npostgres: skipped (MEMBERSHIPS_TEST_POSTGRES is not set)")

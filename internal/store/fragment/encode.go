@@ -15,42 +15,52 @@ import (
 // HTML-safe escaping); only the per-request splice around them is written by
 // hand (server/encode.go).
 
-func encodeWorkspace(w *domain.Workspace) ([]byte, error) {
+// Workspace is w as the generated type shows it.
+func Workspace(w *domain.Workspace) (gen.Workspace, error) {
 	meta, err := metadata(w.PublicMetadata)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(gen.Workspace{
+	return gen.Workspace{
 		Id: id(w.ID), Name: w.Name, ImageUrl: w.ImageURL, Description: w.Description,
 		MemberCount: w.MemberCount, PublicMetadata: meta, PrivateMetadata: gen.PrivateMetadata{},
 		Enforce2fa: w.Enforce2FA, EnableIpRestriction: w.EnableIPRestriction, WhitelistedIps: nonNil(w.WhitelistedIPs),
 		CreatedAt: utc(w.CreatedAt), UpdatedAt: utc(w.UpdatedAt), Segments: segments(w.Segments),
-	})
+	}, err
 }
 
-func encodeOrganization(o *domain.Organization) ([]byte, error) {
+// Organization is o as the generated type shows it.
+func Organization(o *domain.Organization) (gen.Organization, error) {
 	meta, err := metadata(o.PublicMetadata)
-	if err != nil {
-		return nil, err
-	}
 	auto := ""
 	if o.AutoAssignedWorkspaceID != nil {
 		auto = id(*o.AutoAssignedWorkspaceID)
 	}
-	return json.Marshal(gen.Organization{
+	return gen.Organization{
 		Id: id(o.ID), Name: o.Name, ImageUrl: o.ImageURL, Description: o.Description,
 		MemberCount: o.MemberCount, PublicMetadata: meta, PrivateMetadata: gen.PrivateMetadata{},
 		EnforceMfa: o.EnforceMFA, EnableIpRestriction: o.EnableIPRestriction, WhitelistedIps: nonNil(o.WhitelistedIPs),
 		AutoAssignedWorkspaceId: auto,
 		CreatedAt:               utc(o.CreatedAt), UpdatedAt: utc(o.UpdatedAt), Segments: segments(o.Segments),
-	})
+	}, err
 }
 
-func encodeRole(r *domain.Role) ([]byte, error) {
-	return json.Marshal(gen.WorkspaceRole{
+// Role is r as the generated type shows it.
+func Role(r *domain.Role) gen.WorkspaceRole {
+	return gen.WorkspaceRole{
 		Id: id(r.ID), Name: r.Name, Permissions: nonNil(r.Permissions),
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
-	})
+	}
+}
+
+func encodeWorkspace(w *domain.Workspace) ([]byte, error) { return marshal(Workspace(w)) }
+
+func encodeOrganization(o *domain.Organization) ([]byte, error) { return marshal(Organization(o)) }
+
+func encodeRole(r *domain.Role) ([]byte, error) { return json.Marshal(Role(r)) }
+
+func marshal[T any](v T, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 func segments(ss []domain.Segment) []gen.Segment {

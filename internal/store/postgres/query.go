@@ -114,9 +114,7 @@ ORDER BY wm.created_at DESC, wm.id DESC`,
 SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata::text,
        w.enforce_2fa, w.enable_ip_restriction, to_json(w.whitelisted_ips)::text,
        micros(w.created_at), micros(w.updated_at), w.member_count,
-       (SELECT json_agg(json_build_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', micros(sg.created_at), 'updated_at', micros(sg.updated_at)) ORDER BY sg.id)::text
+       (SELECT `+segmentsJSON+`
           FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
          WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
 FROM workspaces w WHERE w.id = ANY($1)`,
@@ -125,9 +123,7 @@ FROM workspaces w WHERE w.id = ANY($1)`,
 SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata::text,
        o.enforce_mfa, o.enable_ip_restriction, to_json(o.whitelisted_ips)::text, o.auto_assigned_workspace_id,
        micros(o.created_at), micros(o.updated_at), o.member_count,
-       (SELECT json_agg(json_build_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', micros(sg.created_at), 'updated_at', micros(sg.updated_at)) ORDER BY sg.id)::text
+       (SELECT `+segmentsJSON+`
           FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
          WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
 FROM organizations o WHERE o.id = ANY($1)`,
@@ -139,6 +135,12 @@ FROM workspace_roles r WHERE r.id = ANY($1)`,
 	// A bigint[]: one parameter, whatever the number of ids.
 	IDs: func(ids []int64) any { return ids },
 }
+
+// segmentsJSON aggregates the live segments sg of a workspace or an
+// organization, by id, as fragment.decodeSegments reads them.
+const segmentsJSON = `json_agg(json_build_object(
+                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
+                 'created_at', micros(sg.created_at), 'updated_at', micros(sg.updated_at)) ORDER BY sg.id)::text`
 
 // Memberships returns the query's memberships, newest first, read where
 // request-path reads go (the replica, when there is one): one statement on

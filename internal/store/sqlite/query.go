@@ -142,9 +142,7 @@ ORDER BY wm.created_at DESC, wm.id DESC`,
 	Workspaces: `
 SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata,
        w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at, w.member_count,
-       (SELECT json_group_array(json_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
+       (SELECT `+segmentsJSON+`
           FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
          WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
 FROM workspaces w WHERE w.id IN (SELECT value FROM json_each(?1))`,
@@ -153,9 +151,7 @@ FROM workspaces w WHERE w.id IN (SELECT value FROM json_each(?1))`,
 SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata,
        o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
        o.created_at, o.updated_at, o.member_count,
-       (SELECT json_group_array(json_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
+       (SELECT `+segmentsJSON+`
           FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
          WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
 FROM organizations o WHERE o.id IN (SELECT value FROM json_each(?1))`,
@@ -176,6 +172,12 @@ FROM workspace_roles r WHERE r.id IN (SELECT value FROM json_each(?1))`,
 		return string(append(b, ']'))
 	},
 }
+
+// segmentsJSON aggregates the live segments sg of a workspace or an
+// organization, by id, as fragment.decodeSegments reads them.
+const segmentsJSON = `json_group_array(json_object(
+                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
+                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)`
 
 // Memberships returns the query's memberships, newest first: one statement
 // on warm fragment caches.

@@ -62,61 +62,89 @@ CREATE TRIGGER segments_version AFTER UPDATE OR DELETE ON segments
 ALTER TABLE workspace_memberships ADD COLUMN role_refs text;
 ALTER TABLE organization_memberships ADD COLUMN permissions text;
 
--- PL/pgSQL, not SQL, functions: they keep their plans between calls, which
--- a bulk load of links makes by the thousand.
+-- Set-based (one aggregate, joined), so that refreshing a bulk load's
+-- memberships is one pass, not a subquery per row.
 CREATE FUNCTION refresh_role_refs(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE workspace_memberships wm SET role_refs = (
-        SELECT string_agg(r.id || '.' || r.version, ',')
-          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
-         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL)
-     WHERE wm.id = ANY (ids);
+    UPDATE workspace_memberships wm SET role_refs = refs.refs
+      FROM (SELECT DISTINCT id FROM unnest(ids) id WHERE id IS NOT NULL) m
+      LEFT JOIN (SELECT wr.workspace_membership_id AS id, string_agg(r.id || '.' || r.version, ',') AS refs
+                   FROM workspace_membership_roles wr
+                   JOIN workspace_roles r ON r.id = wr.workspace_role_id AND r.deleted_at IS NULL
+                  WHERE wr.workspace_membership_id = ANY (ids)
+                  GROUP BY wr.workspace_membership_id) refs ON refs.id = m.id
+     WHERE wm.id = m.id;
 END $$;
 CREATE FUNCTION refresh_permissions(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE organization_memberships om SET permissions = (
-        SELECT json_agg(DISTINCT p)::text
-          FROM organization_membership_roles orl
-          JOIN organization_roles r ON r.id = orl.organization_role_id, unnest(r.permissions) p
-         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
-     WHERE om.id = ANY (ids);
+    UPDATE organization_memberships om SET permissions = perms.perms
+      FROM (SELECT DISTINCT id FROM unnest(ids) id WHERE id IS NOT NULL) m
+      LEFT JOIN (SELECT orl.organization_membership_id AS id, json_agg(DISTINCT p)::text AS perms
+                   FROM organization_membership_roles orl
+                   JOIN organization_roles r ON r.id = orl.organization_role_id AND r.deleted_at IS NULL,
+                        unnest(r.permissions) p
+                  WHERE orl.organization_membership_id = ANY (ids)
+                  GROUP BY orl.organization_membership_id) perms ON perms.id = m.id
+     WHERE om.id = m.id;
 END $$;
 SELECT refresh_role_refs(array_agg(id)) FROM workspace_memberships;
 SELECT refresh_permissions(array_agg(id)) FROM organization_memberships;
 
+-- Statement triggers over transition tables: a bulk load of links refreshes
+-- each membership once, in one UPDATE, not once per link.
 CREATE FUNCTION workspace_membership_roles_refs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM refresh_role_refs(ARRAY[OLD.workspace_membership_id, NEW.workspace_membership_id]);
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM refresh_role_refs(ARRAY(SELECT DISTINCT workspace_membership_id FROM old_links));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM refresh_role_refs(ARRAY(SELECT DISTINCT workspace_membership_id FROM new_links));
+    END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER workspace_membership_roles_refs AFTER INSERT OR UPDATE OR DELETE ON workspace_membership_roles
-    FOR EACH ROW EXECUTE FUNCTION workspace_membership_roles_refs();
+CREATE TRIGGER workspace_membership_roles_refs_insert AFTER INSERT ON workspace_membership_roles
+    REFERENCING NEW TABLE AS new_links FOR EACH STATEMENT EXECUTE FUNCTION workspace_membership_roles_refs();
+CREATE TRIGGER workspace_membership_roles_refs_update AFTER UPDATE ON workspace_membership_roles
+    REFERENCING OLD TABLE AS old_links NEW TABLE AS new_links FOR EACH STATEMENT EXECUTE FUNCTION workspace_membership_roles_refs();
+CREATE TRIGGER workspace_membership_roles_refs_delete AFTER DELETE ON workspace_membership_roles
+    REFERENCING OLD TABLE AS old_links FOR EACH STATEMENT EXECUTE FUNCTION workspace_membership_roles_refs();
 
 CREATE FUNCTION workspace_roles_refs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM refresh_role_refs(ARRAY(
-        SELECT workspace_membership_id FROM workspace_membership_roles WHERE workspace_role_id = NEW.id));
+        SELECT DISTINCT wr.workspace_membership_id FROM workspace_membership_roles wr
+          JOIN new_roles r ON r.id = wr.workspace_role_id));
     RETURN NULL;
 END $$;
 CREATE TRIGGER workspace_roles_refs AFTER UPDATE ON workspace_roles
-    FOR EACH ROW EXECUTE FUNCTION workspace_roles_refs();
+    REFERENCING NEW TABLE AS new_roles FOR EACH STATEMENT EXECUTE FUNCTION workspace_roles_refs();
 
 CREATE FUNCTION organization_membership_roles_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM refresh_permissions(ARRAY[OLD.organization_membership_id, NEW.organization_membership_id]);
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM refresh_permissions(ARRAY(SELECT DISTINCT organization_membership_id FROM old_links));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM refresh_permissions(ARRAY(SELECT DISTINCT organization_membership_id FROM new_links));
+    END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER organization_membership_roles_permissions AFTER INSERT OR UPDATE OR DELETE ON organization_membership_roles
-    FOR EACH ROW EXECUTE FUNCTION organization_membership_roles_permissions();
+CREATE TRIGGER organization_membership_roles_permissions_insert AFTER INSERT ON organization_membership_roles
+    REFERENCING NEW TABLE AS new_links FOR EACH STATEMENT EXECUTE FUNCTION organization_membership_roles_permissions();
+CREATE TRIGGER organization_membership_roles_permissions_update AFTER UPDATE ON organization_membership_roles
+    REFERENCING OLD TABLE AS old_links NEW TABLE AS new_links FOR EACH STATEMENT EXECUTE FUNCTION organization_membership_roles_permissions();
+CREATE TRIGGER organization_membership_roles_permissions_delete AFTER DELETE ON organization_membership_roles
+    REFERENCING OLD TABLE AS old_links FOR EACH STATEMENT EXECUTE FUNCTION organization_membership_roles_permissions();
 
 CREATE FUNCTION organization_roles_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM refresh_permissions(ARRAY(
-        SELECT organization_membership_id FROM organization_membership_roles WHERE organization_role_id = NEW.id));
+        SELECT DISTINCT orl.organization_membership_id FROM organization_membership_roles orl
+          JOIN new_roles r ON r.id = orl.organization_role_id));
     RETURN NULL;
 END $$;
 CREATE TRIGGER organization_roles_permissions AFTER UPDATE ON organization_roles
-    FOR EACH ROW EXECUTE FUNCTION organization_roles_permissions();
+    REFERENCING NEW TABLE AS new_roles FOR EACH STATEMENT EXECUTE FUNCTION organization_roles_permissions();
 
 -- Times as the fragment path reads them on both stores: unix microseconds.
 CREATE FUNCTION micros(timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
