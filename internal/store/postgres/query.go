@@ -114,7 +114,7 @@ ORDER BY wm.created_at DESC, wm.id DESC`,
 SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata::text,
        w.enforce_2fa, w.enable_ip_restriction, to_json(w.whitelisted_ips)::text,
        micros(w.created_at), micros(w.updated_at), w.member_count,
-       (SELECT `+segmentsJSON+`
+       (SELECT ` + segmentsJSON + `
           FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
          WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
 FROM workspaces w WHERE w.id = ANY($1)`,
@@ -123,7 +123,7 @@ FROM workspaces w WHERE w.id = ANY($1)`,
 SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata::text,
        o.enforce_mfa, o.enable_ip_restriction, to_json(o.whitelisted_ips)::text, o.auto_assigned_workspace_id,
        micros(o.created_at), micros(o.updated_at), o.member_count,
-       (SELECT `+segmentsJSON+`
+       (SELECT ` + segmentsJSON + `
           FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
          WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
 FROM organizations o WHERE o.id = ANY($1)`,

@@ -142,7 +142,7 @@ ORDER BY wm.created_at DESC, wm.id DESC`,
 	Workspaces: `
 SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata,
        w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at, w.member_count,
-       (SELECT `+segmentsJSON+`
+       (SELECT ` + segmentsJSON + `
           FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
          WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
 FROM workspaces w WHERE w.id IN (SELECT value FROM json_each(?1))`,
@@ -151,7 +151,7 @@ FROM workspaces w WHERE w.id IN (SELECT value FROM json_each(?1))`,
 SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata,
        o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
        o.created_at, o.updated_at, o.member_count,
-       (SELECT `+segmentsJSON+`
+       (SELECT ` + segmentsJSON + `
           FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
          WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
 FROM organizations o WHERE o.id IN (SELECT value FROM json_each(?1))`,
