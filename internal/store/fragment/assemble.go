@@ -116,7 +116,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	if err != nil {
 		return nil, err
 	}
-	os, err := resolve(ctx, c, src, src.Organizations, c.organizations, oKeys, scanOrganization)
+	orgs, err := resolve(ctx, c, src, src.Organizations, c.organizations, oKeys, scanOrganization)
 	if err != nil {
 		return nil, err
 	}
@@ -132,10 +132,10 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		roles := rs[next : next+len(rows[i].roles)]
 		next += len(rows[i].roles)
 		// A row deleted outright between the two statements drops out.
-		if ws[i] == nil || os[i] == nil || slices.Contains(roles, nil) {
+		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
 		}
-		m.Workspace, m.Organization = *ws[i], *os[i]
+		m.Workspace, m.Organization = *ws[i], *orgs[i]
 		m.Workspace.OrganizationID = m.OrganizationID
 		m.Roles = make([]domain.Role, len(roles))
 		for j, r := range roles {
