@@ -26,7 +26,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	auto := int64(77)
 	seg := []domain.Segment{{ID: 5, DeploymentID: 1, Name: "Seg \"quoted\"", Type: domain.SegmentWorkspace, CreatedAt: at, UpdatedAt: at}}
 	entries := []service.Entry{
-		{Restriction: eligibility.IPAndMFARequired, Membership: domain.Membership{
+		{Restriction: eligibility.IPAndMFARequired, Membership: &domain.Membership{
 			ID: math.MaxInt64, UserID: 7, OrganizationID: 20,
 			PublicMetadata: json.RawMessage(`{"z":1, "a":[1,2.5,"x",1e3,12345678901234567890],"b":{"c":null},"h":"<b>&amp;</b> \u2028   \/"}`),
 			CreatedAt:      at, UpdatedAt: at.Add(time.Hour),
@@ -38,7 +38,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 			Organization: domain.Organization{ID: 20, Name: "O", MemberCount: 500, PublicMetadata: nil, EnforceMFA: true,
 				WhitelistedIPs: []string{}, AutoAssignedWorkspaceID: &auto, CreatedAt: at, UpdatedAt: at, Segments: []domain.Segment{}},
 		}},
-		{Restriction: eligibility.None, Membership: domain.Membership{ID: 1, PublicMetadata: json.RawMessage(`{}`),
+		{Restriction: eligibility.None, Membership: &domain.Membership{ID: 1, PublicMetadata: json.RawMessage(`{}`),
 			Roles: []domain.Role{}, Workspace: domain.Workspace{WhitelistedIPs: []string{}, Segments: []domain.Segment{}},
 			Organization: domain.Organization{WhitelistedIPs: []string{}, Segments: []domain.Segment{}}}},
 	}
@@ -46,7 +46,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	oracle := make([]gen.WorkspaceMembership, len(entries))
 	for i := range entries {
 		oracle[i] = membership(&entries[i]) // before the store's re-encoding of metadata
-		if err := fragment.Encode(&entries[i].Membership); err != nil {
+		if err := fragment.Encode(entries[i].Membership); err != nil {
 			t.Fatal(err)
 		}
 	}

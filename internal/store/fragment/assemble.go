@@ -60,9 +60,8 @@ type Source struct {
 	Query Query
 }
 
-// row is one membership row before its fragments are filled in.
-type row struct {
-	m              domain.Membership
+// refsOf are the fragments one membership row points at.
+type refsOf struct {
 	workspace, org key
 	roles          []key
 }
@@ -74,11 +73,14 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	if q.OrganizationID != nil {
 		org = *q.OrganizationID
 	}
-	var rows []row
+	var (
+		ms   []domain.Membership
+		rows []refsOf
+	)
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
 		var (
-			r                        row
-			m                        = &r.m
+			m                        domain.Membership
+			r                        refsOf
 			meta, rolesText, orgPerm []byte
 			created, updated         int64
 		)
@@ -94,12 +96,10 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		if r.roles, err = refs(rolesText); err != nil {
 			return fmt.Errorf("membership %d roles: %w", m.ID, err)
 		}
-		if m.OrganizationPermissions, err = Strings(orgPerm); err != nil {
+		if m.OrganizationPermissions, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", m.ID, err)
 		}
-		// A union has no order of its own; sorting makes every store agree.
-		slices.Sort(m.OrganizationPermissions)
-		rows = append(rows, r)
+		ms, rows = append(ms, m), append(rows, r)
 		return nil
 	})
 	if err != nil {
@@ -125,23 +125,29 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		return nil, err
 	}
 
-	out := make([]domain.Membership, 0, len(rows))
-	next := 0 // index into rs
+	out := ms[:0] // filled in place
+	next := 0     // index into rs
 	for i := range rows {
-		m := rows[i].m
 		roles := rs[next : next+len(rows[i].roles)]
 		next += len(rows[i].roles)
 		// A row deleted outright between the two statements drops out.
 		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
 		}
+		m := &ms[i]
 		m.Workspace, m.Organization = *ws[i], *orgs[i]
-		m.Workspace.OrganizationID = m.OrganizationID
 		m.Roles = make([]domain.Role, len(roles))
 		for j, r := range roles {
 			m.Roles[j] = *r
 		}
-		out = append(out, m)
+		if len(out) == i {
+			out = out[:i+1]
+		} else {
+			out = append(out, *m)
+		}
+	}
+	if out == nil {
+		out = []domain.Membership{}
 	}
 	return out, nil
 }
@@ -186,4 +192,12 @@ func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *
 		}
 	}
 	return out, nil
+}
+
+// sortedStrings decodes a permission list: a union has no order of its own,
+// and sorting makes every store agree. The list is shared: never modify it.
+func sortedStrings(b []byte) ([]string, error) {
+	out, err := Strings(b)
+	slices.Sort(out)
+	return out, err
 }

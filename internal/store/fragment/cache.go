@@ -91,14 +91,31 @@ type Cache struct {
 	workspaces    *shelf[domain.Workspace]
 	organizations *shelf[domain.Organization]
 	roles         *shelf[domain.Role]
-	metadata      sync.Map // raw metadata → its encoding, bounded by metadataMax
-	metadataLen   atomic.Int64
+	metadata      memo[[]byte]   // membership metadata: stored text → encoding
+	permissions   memo[[]string] // organization permissions: stored text → sorted list
 	hits, misses  atomic.Uint64
 }
 
-// metadataMax bounds the encoded membership metadata kept; past it, metadata
-// is encoded on every request.
-const metadataMax = 10_000
+// memo keeps what per-row text decodes to, for texts that repeat across rows
+// (metadata, permission lists), up to memoMax texts; past that, they are
+// decoded every time.
+type memo[V any] struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const memoMax = 10_000
+
+func (m *memo[V]) get(raw []byte, decode func([]byte) (V, error)) (V, error) {
+	if v, ok := m.m.Load(string(raw)); ok {
+		return v.(V), nil
+	}
+	v, err := decode(raw)
+	if err == nil && m.n.Add(1) <= memoMax {
+		m.m.Store(string(raw), v)
+	}
+	return v, err
+}
 
 // NewCache returns a cache of size fragments of each kind (DefaultSize when
 // size ≤ 0).

@@ -84,28 +84,20 @@ func metadata(raw json.RawMessage) (gen.Metadata, error) {
 }
 
 // Metadata returns a membership's stored public_metadata as encoding/json
-// writes it through gen.Metadata, so the splice can copy it through: keys sorted, numbers as float64, <, >, &,
-// U+2028 and U+2029 escaped. Metadata values repeat across memberships, so
-// encodings are kept, up to a bound.
+// writes it through gen.Metadata, so the splice can copy it through: keys
+// sorted, numbers as float64, <, >, &, U+2028 and U+2029 escaped. Metadata
+// values repeat across memberships, so encodings are kept, up to a bound.
 func (c *Cache) Metadata(raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "{}" {
 		return emptyObject, nil
 	}
-	if b, ok := c.metadata.Load(string(raw)); ok {
-		return b.([]byte), nil
-	}
-	m, err := metadata(raw)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	if c.metadataLen.Add(1) <= metadataMax {
-		c.metadata.Store(string(raw), b)
-	}
-	return b, nil
+	return c.metadata.get(raw, func(raw []byte) ([]byte, error) {
+		m, err := metadata(raw)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(m)
+	})
 }
 
 var emptyObject = []byte("{}")
