@@ -2,6 +2,7 @@ package fragment
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -60,10 +61,16 @@ type Source struct {
 	Query Query
 }
 
-// refsOf are the fragments one membership row points at.
-type refsOf struct {
-	workspace, org key
-	roles          []key
+// row is one membership row as read: its own fields and the fragments it
+// points at. Kept small (the memberships are built once, at the end): a
+// thousand rows are appended one by one.
+type row struct {
+	id, userID, orgID, orgMembershipID int64
+	created, updated                   int64
+	meta                               json.RawMessage
+	perms                              []string
+	workspace, org                     key
+	roles                              []key
 }
 
 // Memberships returns the query's memberships, newest first: one statement
@@ -73,33 +80,25 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	if q.OrganizationID != nil {
 		org = *q.OrganizationID
 	}
-	var (
-		ms   []domain.Membership
-		rows []refsOf
-	)
+	rows := make([]row, 0, 16)
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
-		var (
-			m                        domain.Membership
-			r                        refsOf
-			meta, rolesText, orgPerm []byte
-			created, updated         int64
-		)
-		if err := s.Scan(&m.ID, &m.UserID, &m.OrganizationID, &m.OrganizationMembershipID, &meta, &created, &updated,
+		rows = append(rows, row{})
+		r := &rows[len(rows)-1]
+		var meta, rolesText, orgPerm []byte
+		if err := s.Scan(&r.id, &r.userID, &r.orgID, &r.orgMembershipID, &meta, &r.created, &r.updated,
 			&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm); err != nil {
 			return err
 		}
-		m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
 		var err error
-		if m.PublicMetadata, err = c.Metadata(meta); err != nil {
-			return fmt.Errorf("membership %d public_metadata: %w", m.ID, err)
+		if r.meta, err = c.Metadata(meta); err != nil {
+			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
 		}
 		if r.roles, err = refs(rolesText); err != nil {
-			return fmt.Errorf("membership %d roles: %w", m.ID, err)
+			return fmt.Errorf("membership %d roles: %w", r.id, err)
 		}
-		if m.OrganizationPermissions, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
-			return fmt.Errorf("membership %d organization permissions: %w", m.ID, err)
+		if r.perms, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
+			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
-		ms, rows = append(ms, m), append(rows, r)
 		return nil
 	})
 	if err != nil {
@@ -125,29 +124,25 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		return nil, err
 	}
 
-	out := ms[:0] // filled in place
-	next := 0     // index into rs
+	out := make([]domain.Membership, 0, len(rows))
+	next := 0 // index into rs
 	for i := range rows {
-		roles := rs[next : next+len(rows[i].roles)]
-		next += len(rows[i].roles)
+		r := &rows[i]
+		roles := rs[next : next+len(r.roles)]
+		next += len(r.roles)
 		// A row deleted outright between the two statements drops out.
 		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
 		}
-		m := &ms[i]
-		m.Workspace, m.Organization = *ws[i], *orgs[i]
-		m.Roles = make([]domain.Role, len(roles))
-		for j, r := range roles {
-			m.Roles[j] = *r
+		out = append(out, domain.Membership{
+			ID: r.id, UserID: r.userID, OrganizationID: r.orgID, OrganizationMembershipID: r.orgMembershipID,
+			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
+			Workspace: *ws[i], Organization: *orgs[i], Roles: make([]domain.Role, len(roles)),
+			OrganizationPermissions: r.perms,
+		})
+		for j, role := range roles {
+			out[len(out)-1].Roles[j] = *role
 		}
-		if len(out) == i {
-			out = out[:i+1]
-		} else {
-			out = append(out, *m)
-		}
-	}
-	if out == nil {
-		out = []domain.Membership{}
 	}
 	return out, nil
 }
