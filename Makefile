@@ -71,7 +71,7 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$$((20000 * $(FUZZX)))x ./internal/auth
 	$(GO) test -run='^$$' -fuzz='^FuzzOrgIDPattern$$' -fuzztime=$$((50000 * $(FUZZX)))x ./server
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$$((1000 * $(FUZZX)))x ./server
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeStrings$$' -fuzztime=$$((50000 * $(FUZZX)))x ./internal/store/sqlite
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeStrings$$' -fuzztime=$$((50000 * $(FUZZX)))x ./internal/store/fragment
 
 ## bench: the load benchmark (cmd/membench): seeds a fresh database, then full / no-validator / floor
 ## side by side and the memberships-per-user sweep; PostgreSQL too when MEMBERSHIPS_TEST_POSTGRES is set.

@@ -469,6 +469,9 @@ type WorkspaceRole struct {
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
+// IfNoneMatch Example: "q0bWcYqKzZ3a7e1Gx2mVbQ"
+type IfNoneMatch = string
+
 // OrgId A 64-bit id as a decimal string (0 to 9223372036854775807, no sign, no leading zeros).
 //
 // Example: 1234567890123456789
@@ -478,6 +481,9 @@ type OrgId = Id
 type GetUserWorkspaceMembershipsParams struct {
 	// OrgId Only the memberships of this organization. A well-formed id with no memberships gives an empty list, never 404.
 	OrgId *OrgId `form:"org_id,omitempty" json:"org_id,omitempty"`
+
+	// IfNoneMatch ETags of answers the client holds (or `*`); when one is the current answer's, the reply is 304 with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
@@ -572,6 +578,14 @@ type ClientInterface interface {
 	// soft-deleted is listed. A read never writes: a missing or bad session
 	// is a 401, not a new anonymous session.
 	//
+	// Conditional requests: every 200 carries a strong `ETag` derived from
+	// the answer's bytes; a request whose `If-None-Match` lists it gets 304
+	// with no body. This is safe because the answer depends on the session,
+	// the client IP, the `org_id` filter and the data, and all of them are
+	// in the bytes hashed: an ETag can only match the answer this very
+	// request would get. A request that refreshes its session token always
+	// gets a 200.
+	//
 	// Corresponds with GET /me/workspace-memberships (the `GetUserWorkspaceMemberships` operationId).
 	GetUserWorkspaceMemberships(ctx context.Context, params *GetUserWorkspaceMembershipsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
@@ -593,6 +607,14 @@ type ClientInterface interface {
 // workspace, organization, roles and eligibility restriction. Nothing
 // soft-deleted is listed. A read never writes: a missing or bad session
 // is a 401, not a new anonymous session.
+//
+// Conditional requests: every 200 carries a strong `ETag` derived from
+// the answer's bytes; a request whose `If-None-Match` lists it gets 304
+// with no body. This is safe because the answer depends on the session,
+// the client IP, the `org_id` filter and the data, and all of them are
+// in the bytes hashed: an ETag can only match the answer this very
+// request would get. A request that refreshes its session token always
+// gets a 200.
 //
 // Corresponds with GET /me/workspace-memberships (the `GetUserWorkspaceMemberships` operationId).
 func (c *Client) GetUserWorkspaceMemberships(ctx context.Context, params *GetUserWorkspaceMembershipsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -656,6 +678,21 @@ func NewGetUserWorkspaceMembershipsRequest(server string, params *GetUserWorkspa
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -723,6 +760,14 @@ type ClientWithResponsesInterface interface {
 	// soft-deleted is listed. A read never writes: a missing or bad session
 	// is a 401, not a new anonymous session.
 	//
+	// Conditional requests: every 200 carries a strong `ETag` derived from
+	// the answer's bytes; a request whose `If-None-Match` lists it gets 304
+	// with no body. This is safe because the answer depends on the session,
+	// the client IP, the `org_id` filter and the data, and all of them are
+	// in the bytes hashed: an ETag can only match the answer this very
+	// request would get. A request that refreshes its session token always
+	// gets a 200.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /me/workspace-memberships (the `GetUserWorkspaceMemberships` operationId).
@@ -732,8 +777,15 @@ type ClientWithResponsesInterface interface {
 // GetUserWorkspaceMembershipsResponse200Headers the declared response headers of an HTTP 200 response for GetUserWorkspaceMemberships
 type GetUserWorkspaceMembershipsResponse200Headers struct {
 	CacheControl        *string
+	ETag                *string
 	SetCookie           *string
 	XDevelopmentSession *string
+}
+
+// GetUserWorkspaceMembershipsResponse304Headers the declared response headers of an HTTP 304 response for GetUserWorkspaceMemberships
+type GetUserWorkspaceMembershipsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // GetUserWorkspaceMembershipsResponse400Headers the declared response headers of an HTTP 400 response for GetUserWorkspaceMemberships
@@ -777,6 +829,8 @@ type GetUserWorkspaceMembershipsResponse struct {
 	JSON503 *RetryLaterResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserWorkspaceMembershipsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetUserWorkspaceMembershipsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetUserWorkspaceMembershipsResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -869,6 +923,14 @@ func (r GetUserWorkspaceMembershipsResponse) ContentType() string {
 // soft-deleted is listed. A read never writes: a missing or bad session
 // is a 401, not a new anonymous session.
 //
+// Conditional requests: every 200 carries a strong `ETag` derived from
+// the answer's bytes; a request whose `If-None-Match` lists it gets 304
+// with no body. This is safe because the answer depends on the session,
+// the client IP, the `org_id` filter and the data, and all of them are
+// in the bytes hashed: an ETag can only match the answer this very
+// request would get. A request that refreshes its session token always
+// gets a 200.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /me/workspace-memberships (the `GetUserWorkspaceMemberships` operationId).
@@ -900,6 +962,9 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorResponse
@@ -955,6 +1020,13 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 			}
 			headers.CacheControl = &value
 		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -970,6 +1042,23 @@ func ParseGetUserWorkspaceMembershipsResponse(rsp *http.Response) (*GetUserWorks
 			headers.XDevelopmentSession = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetUserWorkspaceMembershipsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetUserWorkspaceMembershipsResponse400Headers
 		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 )
 
 // Memberships is the hand-written face of the API: one method per question,
@@ -12,6 +13,35 @@ import (
 type Memberships struct {
 	c       *ClientWithResponses
 	session *sessionFollower
+	last    lastAnswers
+}
+
+// lastAnswers are the latest 200 answers and their ETags, by organization
+// filter, so that List revalidates (If-None-Match) instead of downloading an
+// unchanged answer again.
+type lastAnswers struct {
+	mu sync.Mutex
+	m  map[string]lastAnswer
+}
+
+type lastAnswer struct {
+	etag   string
+	answer *WorkspaceMembershipsResponse
+}
+
+func (l *lastAnswers) get(filter string) lastAnswer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[filter]
+}
+
+func (l *lastAnswers) put(filter string, a lastAnswer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]lastAnswer{}
+	}
+	l.m[filter] = a
 }
 
 // New returns a client of the deployment at baseURL (scheme and host, e.g.
@@ -54,18 +84,35 @@ func InOrganization(orgID string) ListOption {
 }
 
 // List returns the caller's workspace memberships, newest first, with the
-// session they were read under. An error answer is an *APIError.
+// session they were read under. An error answer is an *APIError. The client
+// remembers the last answer (per organization filter) and its ETag, asks
+// with If-None-Match, and on 304 Not Modified returns that same answer:
+// treat it as read-only.
 func (m *Memberships) List(ctx context.Context, opts ...ListOption) (*WorkspaceMembershipsResponse, error) {
 	var params GetUserWorkspaceMembershipsParams
 	for _, o := range opts {
 		o(&params)
 	}
+	filter := ""
+	if params.OrgId != nil {
+		filter = *params.OrgId
+	}
+	last := m.last.get(filter)
+	if last.etag != "" {
+		params.IfNoneMatch = &last.etag
+	}
 	resp, err := m.c.GetUserWorkspaceMembershipsWithResponse(ctx, &params)
 	if err != nil {
 		return nil, err
 	}
+	if resp.StatusCode() == http.StatusNotModified && last.answer != nil {
+		return last.answer, nil
+	}
 	if err := resp.Err(); err != nil {
 		return nil, err
+	}
+	if etag := resp.HTTPResponse.Header.Get("ETag"); etag != "" {
+		m.last.put(filter, lastAnswer{etag: etag, answer: resp.JSON200})
 	}
 	return resp.JSON200, nil
 }

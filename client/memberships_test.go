@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -11,18 +12,20 @@ import (
 	"github.com/wachtbench/memberships/client"
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/demo"
+	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/server"
 )
 
-func TestMemberships(t *testing.T) {
+// serveDemo serves the demo data set on localhost and returns its URL, a
+// session token of the demo user and the store.
+func serveDemo(t *testing.T) (url, token string, st domain.Store) {
 	ctx := context.Background()
 	st, err := demo.Open(ctx, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	token, err := demo.Token(ctx, st, demo.Host, demo.User)
-	if err != nil {
+	if token, err = demo.Token(ctx, st, demo.Host, demo.User); err != nil {
 		t.Fatal(err)
 	}
 	h, err := server.New(server.Config{}, st)
@@ -31,8 +34,13 @@ func TestMemberships(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), token, st
+}
+
+func TestMemberships(t *testing.T) {
+	ctx := context.Background()
+	localhost, token, _ := serveDemo(t)
 	checked := client.WithHTTPClient(&http.Client{Transport: contracttest.Transport(t, nil)})
-	localhost := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	unknownHost := client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 		req.Host = "nowhere.test"
 		return nil
@@ -109,3 +117,58 @@ func TestListOrgIsListInOrganization(t *testing.T) {
 		t.Errorf("queries %q", got)
 	}
 }
+
+// The client remembers the last answer and its ETag, per filter: an
+// unchanged answer is revalidated (304, counted at the transport) and the
+// same answer returned; a changed one is downloaded again.
+func TestListRevalidates(t *testing.T) {
+	ctx := context.Background()
+	url, token, st := serveDemo(t)
+	statuses := map[int]int{}
+	counting := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err == nil {
+			statuses[resp.StatusCode]++
+		}
+		return resp, err
+	})
+	c, err := client.New(url, client.WithSession(token),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.Transport(t, counting)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.List(ctx)
+	if err != nil || again != first {
+		t.Fatalf("second List: %v, same answer %v", err, again == first)
+	}
+	org, err := c.ListOrg(ctx, "2001")
+	if err != nil || len(org.Data) == len(first.Data) {
+		t.Fatalf("ListOrg: %v, %d memberships", err, len(org.Data))
+	}
+	if again, err := c.ListOrg(ctx, "2001"); err != nil || again != org {
+		t.Fatalf("second ListOrg: %v", err)
+	}
+	if statuses[200] != 2 || statuses[304] != 2 {
+		t.Errorf("statuses %v, want two 200 and two 304", statuses)
+	}
+
+	db := st.(interface{ DB() *sql.DB }).DB()
+	if _, err := db.ExecContext(ctx, `UPDATE workspaces SET name = 'Renamed' WHERE id = ?`, first.Data[0].Workspace.Id); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := c.List(ctx)
+	if err != nil || changed == first || changed.Data[0].Workspace.Name != "Renamed" {
+		t.Fatalf("after a change: %v, new answer %v", err, changed != first)
+	}
+	if statuses[200] != 3 {
+		t.Errorf("statuses %v, want a third 200", statuses)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

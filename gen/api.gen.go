@@ -474,6 +474,9 @@ type WorkspaceRole struct {
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
+// IfNoneMatch Example: "q0bWcYqKzZ3a7e1Gx2mVbQ"
+type IfNoneMatch = string
+
 // OrgId A 64-bit id as a decimal string (0 to 9223372036854775807, no sign, no leading zeros).
 //
 // Example: 1234567890123456789
@@ -483,6 +486,9 @@ type OrgId = Id
 type GetUserWorkspaceMembershipsParams struct {
 	// OrgId Only the memberships of this organization. A well-formed id with no memberships gives an empty list, never 404.
 	OrgId *OrgId `form:"org_id,omitempty" json:"org_id,omitempty"`
+
+	// IfNoneMatch ETags of answers the client holds (or `*`); when one is the current answer's, the reply is 304 with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ServerInterface represents all server handlers.
@@ -508,6 +514,23 @@ func (w *ServerInterfaceWrapper) GetUserWorkspaceMemberships(ctx echo.Context) e
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "org_id", ctx.QueryParams(), &params.OrgId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter org_id: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -576,6 +599,7 @@ type GetUserWorkspaceMembershipsResponseObject interface {
 
 type GetUserWorkspaceMemberships200ResponseHeaders struct {
 	CacheControl        *string
+	ETag                *string
 	SetCookie           *string
 	XDevelopmentSession *string
 }
@@ -595,6 +619,9 @@ func (response GetUserWorkspaceMemberships200JSONResponse) VisitGetUserWorkspace
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.SetCookie != nil {
 		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
 	}
@@ -604,6 +631,26 @@ func (response GetUserWorkspaceMemberships200JSONResponse) VisitGetUserWorkspace
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUserWorkspaceMemberships304ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetUserWorkspaceMemberships304Response struct {
+	Headers GetUserWorkspaceMemberships304ResponseHeaders
+}
+
+func (response GetUserWorkspaceMemberships304Response) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUserWorkspaceMemberships400ResponseHeaders struct {
@@ -787,98 +834,106 @@ func (sh *strictHandler) GetUserWorkspaceMemberships(ctx echo.Context, params Ge
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Dztcts4kq+C4m3V2HWUTH3YjuWauvJOkhnP5mtjp+Z2LJ8Fk20JGwrQAqAdTeKqfYe7Z7gH2ye56gZI",
-	"ghLlj8S7t1d188MTA0Sj0d/daPhzlKr5QkmQ1kSjzxF84vNFDvTv1zC/BG1mYkG/mmI+53oZjaK3Eti8",
-	"moyZBmO1SC1k7HLJXr88iuLomucF4LKMWx6Nzj5HqQZuIbvgNhpF/aS/10l6nWTvtNcfJckoSX6N4ghy",
-	"MRWXIhd2eVFCFUoinDkYw6cQjaI/qYLNC2OZAcuKBXtd5FZ0XvLUKs2OCjsDaUXKcSGzivE0BWOYnQnD",
-	"bpT+aBY8hW4UR3a5QHDzK36h4S+F0JBFt3EksmgU7Q+GSTLoJ+V/g6QXxZHSUy7Fb7zEiRdWXXBjxFRC",
-	"dlEBvyAQUbzhyL3T5Fl95AxMqsXCgcRFIPllDhdi0aTAFc8N4OyV0ilczK94NdaKcY8wFnM+hYtC5w62",
-	"49pFqgppo9EwiSPJ50iEo3QOURwttLjmFi7mYLlj3OfbOFoUl7lIVwYNTOdOas7O46hYZPee9GYmLOTC",
-	"4HckU2fnt02aXtxxknUkIgt8Ho2iRc7tldJzZJ5WJLwbxW33NDmoMWrdbpe283RxOoDbg54LY4SSCD6q",
-	"eD3SwLNoIwXC/W43ftVUgsKAbqdE0kPUqr2RBg85ZlPEfpmBBmZnwC4LkWegjftH98Gy10fZs7rYJHr9",
-	"+0VvUFH4hZwKCaCFnD5CAJHpeJiFVlFTGD9v1rokJMkiV0tcs4HS7ghtU8NQPn7vSVibk5o7d2hFco9M",
-	"9PGrXjIa3KU7uLa2ihFSgQR0g1gMVvWx9XQHdLoWlFaWI9Ett4WJRv0kub29jaMZcCLF6HP0HK4hVwuk",
-	"70mNVFMOT0Ba9BfG8qmQU1azxLCbGUgSUTTMYOx3hvnDMas+gmQzno0lfFqg0WZcZuyGG6bhSoOZQTai",
-	"tRJumqtidqW0n/pkS9jdsUTapTOY88AFRqMIlj/PLn9MxVvx88sPvx333oifD7owSLpGoKzO+adXIKd2",
-	"hpb0YC+OFtxa0Hi2/zg76vzKO78lnYOLzvm/jsfdewZ+VwsQ6p2cRkjR92D18ujKgm4jX6pkZtDD3XBh",
-	"2SVcKdRrvURi8ikXstt+rn4cobkk3gppB313FjEv5tFosJckcTQX0v3aq9AS0sIUNOHlefqDUh8FbObs",
-	"QqusIBPytMy9EtpYNrm48Mu+P2TvuJ19v3PIXvNPnaMpfJ8csp+sXbyV+fJwLE8gLTQcshM+hxNh4ftX",
-	"/NMkZjczkc6Yhrm6BsM4myljO0rmS5bSyVgOV5ZdaTX31B1LRLs+C2LKePl1puZcyBiPJkPsxkWSDFKU",
-	"Rjoe/QoVymP5nNb5z5obfGc88AsHvFz7gohjvv/bX/+7PjP9cv+pF6ANGhJpWSGtyIkVJQNSLplULFdy",
-	"CppdwlhWdO+y0xkwlWeeSxSCSYWSxwqDnCKZ26hNNUHu0qualZ4sHkA3VfP63Cfcxqy/x55DytA8sZ63",
-	"qOzH16c1Rfq7B2jZAqqwNqI0dflZ76Df0OUa8RYlRe/ENZ+D9abvrZ4eZ+s6gbsTpevA2TB15cLSMAbq",
-	"siN2A3neQR2FjImM3Qg7Q66ES6eCZFYymC/skqFriJmEa9BsmAxR8wVu+5cC9LJ2V0pP0d+FDPqdhqto",
-	"FP3LTp0I7LhZs3OcuRP63/HzF3WE/r4ZoK9FGXYGztqmPM9BszlfoqDQUOUlmRbTGcrRTZe9wKQB/Q4T",
-	"kimdgWZ/++t/MZ7NhWSXywU3xmsXgjh+x3SRQzDy+uURDXUpkFAL0Fa4VKZyk+toLp1X4MwqlVuxOGST",
-	"cTSOJs5MTZDfEyYMm0glYUJBUiXST5yJlEJVDtzNnHZOnOJK5FmV0ozOHLg6WDivdlSXf4bU4o53QFsj",
-	"miMF8aYwGDAesolYXEhlL3ieqxvI3CTxPhdoaXiWaTy7MGQyFDFsLCsqfGcYLe2gIB+ySZiU1cAwMmYz",
-	"jjAYr8mr9Fiim5CKXfL0Y7FgqcrAOKy4zC7WoV0qO3OmCiT6ubMIz4Ra0zgHEi1MD2l+FWJAz5qDL7RW",
-	"us0MAAOcWpdRxPlenuPSH/DD23izUP9UzLnsYGLimOPMQsq1FmAYOnItec5SXhgwTYk+aThiYRglPRSa",
-	"r4cnoYiVyMTuHK0iViG/HjFYxJRp4AadkMpgxHpJkrBLnrHKvh6yXi9JSpRKn0WjvbEU8prnImvGEjTZ",
-	"Z2UwoTSKX2cJttP28Vj2esmgGkRJ5akV13DIev0kCT0/zl2pQmY01WNaFRZwdCzL4QHiCnamMgfJidQh",
-	"6x0kSc0FJw1sqzdMEgp2ertJEo+lC04oGhn2D2hmNxkQF5cx4xrYhMLDV9wCUXXS3Q4FGskXI73wRw9/",
-	"9PHHIMaT4I9ejBjGiM15IAK0pI4HcTqMBxHqakgYR586uGvnmmt0NJQhI0q/59m7knlRTEOvHfPKrMAN",
-	"HjvWNQedr89Wv3QMaY4+r/jyRtmXSH4/8R65sjL2mljyRtmjSscdZMeQ6LwU1fdgFkqaFnGlQEgCMzO+",
-	"APTiqGDLTYpNw6bdFijN5hi2u28Ovbk0zMzUDZk8F+t67SK3bmFuHmQnyEYIeewW1JE815ov1xTYY9mm",
-	"uMfviFSvhLHrp/BUXDH0YGIGPJ1hhHL8rjL/5Gh/OH7+nmkup8C2jt9dD3H0+N313vYhm5yde8eL5hhD",
-	"oTnPfSAE0uql0yJyIjMhpw2C1Fasnwy6SbfXG3STnf5ws4MtSRFHbSHbEdsbdi6FxRCMY36QQSrmPGcO",
-	"DNtK0Kkf9PuDwX4/Gew92x3u7+8+S/Zj9ERGTCX9Iwee4ee/gVZmu2lue/3BcHdv/9lBUv0rasSeW8mX",
-	"s17n4Pws6Rycf07i3v4tDjzzA71nt18OzpJOr/x9//bLQT8c2MMBHOmXI7s0MgiHhm4Ix/bKsYEf2w+h",
-	"9cvBfhKuT+phhLHrxw+C4b2zpLPvx5+F48/Oks7QT+w3JnbPks7Az+w1Z4YBprsrU/vB3HB1bj/YbbA2",
-	"uRsg2V+ffZYQ6Jbx/e3ftUnZ66BgxbNMoGDx/F1oHW5Xy3MvNQDF/uznk7dvmNNCCjAvXQLBF4vcB5WH",
-	"bPL51isM5QFBMFmr79uVqnWLLQu+YOpGorg2ovTY5SDCGpxmWt18Z9iVgDwz5JmsmIOxfL4wXXZsDam8",
-	"zCggN2CtkFNDLkvDQmm6JygsyxT5xXRGpoCzMBgMLgLWDepdZfe249XJBibhPotif1ZCYhSp5hyjyDxH",
-	"txqquciauUAhDdim/q4oq1eHuHdwu/1vrRIR1uXuNuGnJUmjVRH53CIxzMIn20SXLGgD29f8Ix689FeV",
-	"BV3DckMZ+D7R+c4xvorjmbkRNp2xLSFdwYnEn81Aw3aw76VSOXDpNg5uNx6wHQnYYzdxYnJf3tsoYK+i",
-	"8kpNFfvw/tV9FJ9ZuzCjnR0xn3aDQsaO2uHpHLqLtsB6tVS+uvebAmeRi1tSyU4GOVjItptKHJQKGhgN",
-	"k2bxb28YFv9WDNte0oj91gO/27KwsIrjc2EWOV8ynG1SxF80rZ25pfB/J4veue8rC9t+S3AXhHBpfX+w",
-	"Xst0M2QPGyS+hFyhXbMqdsUKd/1JVqMZxjw0avN7tcUnYUH+EXZj7drgHrkPAr3V+JDKRsTtUDOapmlF",
-	"dNdZ0sLnptJvsj3rR4nvcgMNQ9ugXsDrtlB3Vawe4biP8hu+NOSRu8zDYeUxMZW+UprqEyC913R5eQ78",
-	"GlC+tCqmMxf0ayUtyIwdvTvuOgUN905aEG/mgutyTOmlRpRyMRfogreG/YPtQ0o3mboGnSue4fBuMnBR",
-	"qs8jh5gk7q4kiTh4xy0C5bBB1jh8TNb4nlt45ZD0udnbCj3KzuqzbqiyHDENV4XhOQbolxh2WC0gY/zK",
-	"gvZ5c4fuVSbMuHuUr6vHrFD94UWZplE8VYrNuVyWNyLmkFBespy7zDkoT/cDUn59LaZG/O4sl7JCBpKu",
-	"8yjVDYoRsbs64PMyE+aGTRqp8+Rx2TDNrSTBGHM+Nv1dFZBbomCdCD9JVlxa6xbpQ3HO2FSrYoEkKwxo",
-	"Eze8B6XClclqk76vDRQb99oPCnMe+F27p/dUaPH0L6QFvdDCwNdWuD1sV9L+Sh/Y5sU2+4Ym+Sp/R8je",
-	"IQPtZfJfZtz6yzVHIxIIE9hWavVY7SsKGzzaKsu+9HVStmO1qW1V1kQUgko5ZOHF65NJ3UNF6O/OwTYe",
-	"1aDWNVWy9y9/YIPB4IBSWCYk+3D6Q1OOq76N/mlvd5QMR8nur1Hg/HDzDq5u2ulB0sK7X8LWnVWr8TXZ",
-	"9tPZjadIMO9qLfqWJDOsDLRlmIeuKAJBb0FQqncbhRdMhi1At17BteSi/U25aIhVnYjehwsBdQsegMQ/",
-	"Qa56swNy+rSp6todODTpUMeZ/f/ldLXZnfZ/M2uty1//n7I+ccraf2TK+pVZaeU26pbs9gC6ZnWtYqWG",
-	"uS6MJ/MYd7RqP75r4TGmbrUJ+64VjdJ3W7PxQzb8Bg317cht3sOx4zvD6BuMPFYq7k+joJXovFc5PKGa",
-	"Vk3KD6Fgo2P5Qdi263LYW7vKyhqlkuxrcfW6am/Wx03i/UD1NHen1RXz2xS2Jaor5W4dUrAsZhJuwFh3",
-	"Z/x4CQmMS4ucbCxs+LqX60NTkpmC2pzWLkrWnGfQrny3i2nkO0HjcRs9fjo9fcfcBzHTsCD+NnDpN/ob",
-	"dg8Omu0NrQ2voST63eOgzOKlqTzQnTJCethWsVI5sBnk1PzGm/HQPzRJaw+REO22cn42F7I1MgrfS6wC",
-	"e1dNEkizfvE/qR9YUPvfxPf/QeNqkAWaaTb0AqwAekgzwJOlqT72CGnxmNyVdCQttLDLE9ywdCXXXiX+",
-	"SM2dLcGfI+3Pv5wyoplvX6Be0LqbqsuO0hQW/tVWWxe+knQnKjPXhuTZE7Q2T8rWZ2GYAWkPN7V8i6lU",
-	"GpiwmxpTLy4yuC7BXlzUXOIL8QdYBuZic9N5feqtFyf93b2YuauB8uK80Vb9EZbbzFilS+r4k7gSMS7s",
-	"CNllH4zrRg3OBfJaaCXpYNVx3OrwPKbqUFo5CbJVyCvlaszS8pTEzC8MU6M5F9JyIUGbtRzdlXnofB0h",
-	"qcS4yZ1QN60Mzz9yre9B/yVlCsuyRdcXIHx/PDpTJwY3vqnXN/XUabjrwHQNuE4JKNs1Vi0I8jxo8x3L",
-	"sTxtZsXCsHSmDMiSVfXLgMlPytiJ6z33fcTCVM2gY+mD26pljyqvHkqLoG4pHZOTcuI+luvy7lc25HGy",
-	"qjzbdIwXddsXtaVWPWHxah08Zjd4QDZJVQYTZiHPjT8pN0qaseQLri3RXRUWN6IeRwuf7Ai3+kJdkeyL",
-	"923sS9ks+QXnOp1Oh7n/Nf6Bc9RH+YUN6ScvSVsfhbo8qy6rLehOu2ziGsUn2x5Ez4PosS/U29ToEr3h",
-	"Tvurb3vVtyFr6pbScjPqvJ5WbZn+dY4woWiUMPt3wETSlx2eWyinqSryrHybUD1g2MZ9fAOy6/5cQr3B",
-	"oHUDYVghP0p1I2PmyxeVWUE+Kc00XKuPOIzQrSltR4WR26DvKTh0FAxOyKW5obYM6Q4/U8ZWi3rhIlOQ",
-	"OhYW/PzAA931WLu5TIGpO04dUN+H6pY5URj2D3DZ6tWTe+9Ci1Z6t5WuW27d9dQd92l+q13aapeoixgK",
-	"aSyXKXkMboledB+JSWqqZFpojVuu3oPdv9GB3wh/Nntr2RYVJFW2rFqgay0QmVP4XE19klwYIKlHwy2s",
-	"K2vydGbZy+BSlnrIW41tFEfXoI2/dO32ugnlnQuQfCGiUTToJt2BaxuakTvfmcNOBakzb765noJtrVqX",
-	"srWmW5WwO2+N9NXKcku2pPzIWJHnY98ujfriWupRW0C670mekU+BNabPfEDhGl7TGaQfx3Krpifdu4J/",
-	"skJXzgStatjcdpbcyXzFD/9abywdiluTE7Ad5+gnqBftUUXMJv/eCV4adk5KY6/kWJYBjZJgttnNjFu6",
-	"bRfobdz7QEwEXEcqio0TMadF1r3EGct3GtCy0Ys6yXiugWfLjqdQ+Q6Knt3NuGS9hBkPpya8kvFYEinJ",
-	"OLjkyPsLojfSKyan5gJDDEfsDK4sscZZF+OfS8wwCq+UsHzyh/aqgosWiyDaxmutKVgPxN3XVt/Tqy2n",
-	"I17fMQhwrQkzfo3cT0FcYxhktyvnfXcC66oZDUPeTE7HcmtSx8EThgIOMhNyWj6fE1k4uu27ict7kSBy",
-	"ad6rxr6cgqTbkCh02Rsni2Np1JUtq9JIOFer6zKMYnjZn3GjhQUzYrx6eEB9HJXyjSXaMvQdsbO61GXI",
-	"pZLLuSqqt43utQnmcYTocRaNoh/BfjCg2+oHUfNd2Vl7HlJ/suPend2eYxrigg6yIP0kKQNNf1kd9I/u",
-	"/Nm4/Dv8sw8rJqht2/LznRDh+qHYV1Qc6noJxccrob0T1qjxxPgHns6g84OSVqt8Y1ViIlWHovzJoWue",
-	"dYZH0A2QoU5Bas+5hJmQ9VvOlZez1RMhB6vlWpbuZUubten8Hvud5vPZ2zhqNWP3QWl5Y020Gz6G42FH",
-	"xlnZ8+IeedRPy+tQcexfEI4jVHGKiUfuBdwlNDpno9vzB4tD87FFC/9/zzP23jsYehC4MXilGBnRpw6m",
-	"QFr+eZjT+1bm9JrM2fhi6yk58EHyws6UFr9BRiyokwByoZj4UK9BHXsGTQeOL4bSiL/99T8x2N7uRkSN",
-	"4bdSo9+kxvOWF1pPSok3yjJ6TVSS4b5I3stkn2QSz9w/+NYzD5tnvqd77BGnb+kKayEB7vca93tfpgz+",
-	"jMMk2fZvNdezB7OgTN8adllkU8CIfyyvuMghq3OPLfSrSq8+8TNxmYURTc02CR3tUjvhEHIFsbuaNKBT",
-	"cBfzilFmUT9aD8xFsOY+TQ/+RgPRavfbze9Bk7+r6Uydu7Ck9/PBr4M/Dv/w7E97p/1fku0nlfXySRw7",
-	"AY2REC2oX/ZiqkRRk5piEl/IrAygawS9ZBz881rk3WTwrfzaXbXIRK3Lwiz/zpqIO4kU2AfJr7nI6Q2t",
-	"p/hurYsrWTcZKcpoDJmNsazUjxvMjzD+55bSv0P83eV0phxjmvuX/ZxCgAK6Y/mP1bKgME58WCkNn53f",
-	"xi118rNzjI7rP2P2I1iG4Ter4lHWDMAtn1JT8muIzr9xUxIJJzQrrSe1+6i6vtHGxWHSq3RVn6dEjRyL",
-	"gRxS3+LRcEIZM4oMbVCpJu1zf4up7PP5HDQ7IsBb+qttWlCzlAuoG/Nu6IoXuY1GUa5SntNwW2GaEJSY",
-	"aPr6bJgIurJyiL4FyaXtUhj9qVPaO/93p5B+nhOf762Bd8M/3YUK9z8BAAD//w==",
+	"7HzrcuM2lvCroPhNVex8lExdbLflSk31dLoTZ+LE03Y2O7E8FkweSZimAAWArFa6XTXvsPsM+2DzJFvn",
+	"ACRBifKl2zM7W7X54bRA4nLuF5zDD1GqZnMlQVoTDT5E8J7P5jnQv09hdgPaTMWcfprFbMb1KhpEP0pg",
+	"s/JhzDQYq0VqIWM3K3b65mUUR7c8XwBOy7jl0eDyQ5Rq4Baya26jQdRNugetpNNKDi463UGSDJLklyiO",
+	"IBcTcSNyYVfXxapCSVxnBsbwCUSD6M9qwWYLY5kByxZzdrrIrWi94alVmr1c2ClIK1KOE5lVjKcpGMPs",
+	"VBi2VPqdmfMU2lEc2dUcl5uN+bWGXxdCQxbdxZHIokF02OsnSa+bFP/1kk4UR0pPuBS/8eJMfGHVNTdG",
+	"TCRk1+Xi17REFG8BuXORvKhAzsCkWszdkjgJJL/J4VrM6xgY89wAPh0rncL1bMzLscYTd+jEYsYncL3Q",
+	"uVvbUe06VQtpo0E/iSPJZ4iEl+kMojiaa3HLLVzPwHJHuA93cTRf3OQiXRs0MJk5rrm8iqPFPHsQ0uVU",
+	"WMiFwfeIpy6v7uo4vb4Hks1DRBb4LBpE85zbsdIzJJ5WxLxb2W3/IjmqTtS43T5t5/HiZAC3Bz0Txggl",
+	"cfmopPVAA8+irRgI97vb+lZdCBYGdDMmkg4erdwbcfAYMOss9vMUNDA7BXazEHkG2rh/tB/Ne13kPasX",
+	"21iv+zDr9UoMv5YTIQG0kJMnMCASHYGZaxXVmfHDdqlLQpTMc7XCOVsw7UBoetQP+eMPHoWVOqmoc49U",
+	"JA/wRBff6iSD3n2yg3MrrRghFohBt7BFb10eG6E7IugajrQ2HZFuuV2YaNBNkru7uziaAidUDD5Er3g6",
+	"hVdKWq1yMgI1DnyZL/nKsJEndsykaqU4YzQgvuTSLEEzYdgctFGS5wzJzm5gKmTG+FCmSr0TELN3MLdM",
+	"yXyFhodYWqulAR2z5VSkU6bhlucCYTFMWLYUdsqENez1BZ8M5Q2MlQYGt6BXbGGgPZSIxXQKM+IxkIsZ",
+	"CvvGOVHePblRSuQkQvi/hlvI1RyZ6ryiRB30c5AWz2osnwg5YRUfGracgiQg0BqBsV8Y5inKrHoHkk15",
+	"NpTwfo6WinGZsSU3TMNYg5lC5nAnYVmfFbOx0v7Re1usvQGqs/vRIILVd9Obb1Lxo/juzU+/nXR+EN8d",
+	"taGXtI1AAZ3x99+DnNgpmo+jgziac2tBI2x/uXzZ+oW3fktaR9etq/8/HLYfGPhd1IRGpE0DzzBjtZIT",
+	"5gmqNFPjgFu+MOxmZcE4cEcn49YPSkLrlNt0OmpvgXUY/Zrc/Jz++dc//vZLjx9C55v33dm/3fxpGNUh",
+	"PejX4BxGNTg+dOKD5G4YNYPzFqxevRxb0E3ckCqZGfRSllxY5hnS6hXyBp9wIbccvRtHaPJIPoW0va47",
+	"sJghx/YOkiSOZkK6n53yWEJamICmc3kWfUWStJ1R51plCzIDz8urY6GNZaPraz/tq2N2xu30q71jdsrf",
+	"t15O4KvkmH1r7fxHma+Oh/Ic0oWGY3bOZ3AuLHz1PX8/quR8pm7BMM6mytgWaQSnI1gOY8vGWs08docS",
+	"j13BgidlvHg7UzMuZIygyfB0w0WS9FIULgKPfkJ55KH8mub51+obfGH84tdu8WLua0KO+ervf/uvCmb6",
+	"8TDUqBfRGEjLFtKKnEhRECDlkknFciUnoNkNDGWJ9za7mAJTeeapRG60VMh5qAAzz3NblUOFkPvUREVK",
+	"jxa/QDtVswruc25j1j1gX0PK0MSwjreK7JvTiwoj3f0jtE4BVlgTUuoC+6Jz1K2JbHXwBiFFD4NrPgPr",
+	"zdfJGJUH6Y5NyUD9ZFD5OMVjCPdpLoiXVJ4ZtoMa6MvR7rETEyUBbRm9ttAa3yt0VuxlaJ6v8JVe0nc2",
+	"Sip2o7IVCr/APZ1prdyOmnr7TOXWSbp19bYzHH75cefnvd3fD6PLvwyjqy+H0Q77MmZfrg3ufrnbrPN+",
+	"1JOTbBNzSD0CuAoejdPiwrAwDmizl2wJed5CHQcZE1mJlnDqRJDMSwazuV0xdI9iJtGcs37SL5H36wL0",
+	"qsKd0hP0+UKk/U7DOBpE/2+vCob33FOzd5I5DvG/8fXXVZT6th6kbnjadgrO+KY8z0GzGSdPg4ZKT5Fp",
+	"MZmiHC7b7DUGzuh7MSGZ0hlo9ve//Sfj2UxIdrOac2O8dsIlTs6YXuQQjJy+eUlDbXKm1Ry0FS6cL13F",
+	"zWOunNXkzCqVWzE/ZqNhNIxGjn9HSOAR8udIKglkTSs2e+ZovOCiYuB+4jRT4gJnIs3KsH5w6ZarHObK",
+	"g1M3f4XU4o73rLaBNIcKos3CYNB0zEZifi2VveZ5rpaQuYeBcuBZphF2YUjlKiLYUJZY+MIwmtpCRj5m",
+	"ozAxUS2G0SGbclyD8Qq9Sg8lmlnUHDx9t5izVGVg3Km4zK43V7tRdupUfeHoIkwoNTU4EGlhioSer6/Y",
+	"4BHH0WutlW5SA8AAH23yKJ75QZrj1Ff44l28nam/Xcy4bGFw7ojj1ELKtRYYC0hUdjxnKV8YMHWOPq85",
+	"MsIwCvwpPN1UdSGLFYeJHRyNLFYeftPjsnhSpoEbNOIqgwHrJEnCbnjGSvt0zDqdJCmOVNh8Gu0MpZDk",
+	"Htd9MXrYZYUzpjSyX2sFttX08lB2OkmvHERO5akVt3DMOt0kCT0nfDZWC5nRow7TamEBR4eyGO7hWcFO",
+	"VeZWcix1zDpHSVJRwXED2+n0k4Scxc5+ksRD6Zw78ub63SN6sp/0iIqrmHENbETu9ffcAmF11N4NGRrR",
+	"FyO+8E8H/3TxTy9GSPBPJ8YTxniaq4AFaErlT+Pj0J/GVddd6jh638JdW7dco6GhLBEe6Q88OyuIF8U0",
+	"dOqIVwSJbvDEka4+6HylbP1NR5D66NclXX5Q9g2i3z94i1RZGzslkvyg7MtSxt3KjiDRVcGqb8HMlTQN",
+	"7EqOpARmpnwOaMVdGL1FsGnYNOsCpdmM4nB659irS8PMVC1J5blYwUsXmXULM/MoPUE6QsgTN6GKhLjW",
+	"fLUhwP6UTYJ7ckao+l4Y25TQICyuKXoMRoGnU/RQTs5K9U+G9tXJ12+Z5nICbOfk7LaPoydntwe7x2x0",
+	"eeUNL6pjdIVmPPeOEEirV06KyIhMhZzUEFJpsW7SayftTqfXTva6/e0GtkBFHDW5bC/ZQb91Iyy6YBzj",
+	"qwxSMeM5c8uwnQSN+lG32+sddpPewYv9/uHh/ovkMEZLZMRE0j9y4Bm+/htoZXbr6rbT7fX3Dw5fHCXl",
+	"v6K6P5p8vOy0jq4uk9bR1Yck7hze4cALP9B5cffx6DJpdYrfh3cfj7rhwAEO4Ei3GNmnkV441HdDOHZQ",
+	"jPX82GG4WrcY7Cbh/KQaxjX2/fhRMHxwmbQO/fiLcPzFZdLq+weHtQf7l0mr558c1J/0g5Purz06DJ71",
+	"158dBrv1Nh7uB4fsbj59kdDSDeOHTcFAHJ0GSVueZQIZi+dnoXa4W09Rv9EA5Puz785//IE5KSQH06f5",
+	"+Hyee6fymI0+3HmBoTggcCYr8f1x7eamQZcFbzC1lMiuNS89rtKHaimZVssvDBsLwIgPLZMVMzCWz+am",
+	"zU6sIZGXGTnkBqwVcmLIZGmYK013ZQvLMkV2MZ2SKuAsdAaDy7BNhXrf1VMTeFWwIWFZRFHsr0pI9CLV",
+	"jKMXmedoVkMxF1k9FlhIA7Yuv2vC6sUh7hzd7f6+kSPC3PT9KvyiQGm0ziIfGjiGWXhv68clDVo77Sl/",
+	"h4AX9qrUoBun3HIV8hDrfOEIX/rxzCyFTadsR0iXsCP2Z1PQsBvse6NUDly6jYMbvkdsRwz21E0cmzwU",
+	"99YucdaP8r2aKPbT2+8fwvjU2rkZ7O2J2aQdJIL21B5PZ9CeNznW69dF63v/sMCnSMUdqWQrgxwsZLt1",
+	"IQ5SBbUT9ZN68vSgHyZP1xTbQVLz/TYdv7sisbB+xq+Fmed8xfBpHSP+snUD5obLr3tJdObeLzVs803Z",
+	"fSuEU6s7tM1csHtC+rCG4hvIFeo1q2KXrHAlAKQ16m7MY702v1eTfxJeSj1Bb2xcnT3A94Gjt+4fUtqI",
+	"qB1KRl01rbHuJkka6FwX+m26ZxOU+D4zUFO0NewFtG5yddfZ6gmGu7jZ+3A3ajO/DivAxFB6rDTlJ0B6",
+	"q+ni8hz4LSB/abWYTJ3Tr5W0IDP28uyk7QQ03DtpOHg9FtzkYwovNR4pFzOBJnin3z3aPaZwk6lb0Lni",
+	"GQ7vJz3npfo4so9B4v5akIiD99zCUAwbRI39p0SNb7mF790hfWz2Y3k8is4qWLdkWV4yDeOF4Tk66Dfo",
+	"dlgtIGN8bEH7uLlF91IjZtw91KflY9aw/vikTF0pXijFZlyuihslc0xHXrGcu8g5SFl3A1R+ei6mOvj9",
+	"US5FhQwk3e5SqBskI1wG3/BZEQlzw0a10Hn0tGiYnq0FwehzPjX8XWeQO8JgFQg/S1RcaOsG7kN2zthE",
+	"q8UcUbYwoE1csx4UCpcqq4n7PtVRrNV2PMrNeeR7zZbeY6HB0r+WFvRcCwOfmuH2a7uU9ifawCYrtt02",
+	"1NFX2js67D080Jwm/3nKrb+cdDgihjCBbqVyp/XaurDIqSmz7FNf50VJYpPYlmlNPEKQKYcsvLh+Nq57",
+	"LAv9wynYRKNqqU1Jleztm1es1+sdUQjLhGQ/Xbyq83FZu9S96OwPkv4g2f8lCowfbt7C2XU93UsaaPdz",
+	"WL62rjU+Jdp+Pr3xHAHmfeV1nxNkhpmBpgjz2CVFIKjNCFL1bqPwgomKqxqv4Bpi0e62WDQ8VRWIPnQW",
+	"WtRNeMQh/gVi1eUeyMnzhqobd+BQx0PlZ3b/h8PVeoXm/86otUp//V/I+swha/eJIesnRqWl2ajaEpod",
+	"6IrUlYgVEuaqMJ7NYtzTrvD0qoWnqLr1RoT7ZtRS300F94/Z8DMk1JfkN1kPR44vDKN30PNYy7g/j4CW",
+	"rPNW5fCMYloW6j8Gg7Wq/UedtlmWw/rydVJWRyrQvuFXb4r2dnncxt6PFE9zf1hdEr9JYBu8uoLvNlcK",
+	"psVMwhKMdXfGT+eQQLk08MnWxIbPe7k6NCWZWVCZ08ZFyYbxDEr27zcxtXgnKL5vwse3FxdnzL0QMw1z",
+	"om/tLN1afcP+0VG9vKGxYDjkRL97HKRZPDcVAN3LIySHTRkrlQObQk7Fb7zuD/1Tg7RmFwmP3ZTOz2ZC",
+	"NnpGYc/Q+mJn5UNa0mxe/I+qJiMq/xv5+j+oXQ2yQDLNllqAtYUeUwzwbGGq9z1CXDwldiUZSRda2NU5",
+	"bliYklsvEn+i4s4G58+h9rufLxjhzJcvUC1oVU3VZi/TFOa+c7GpKUNJuhOVmStD8uQJSsNHRem4MMyA",
+	"tMfbSubFRCoNTNhthanX1xncFsteX1dU4nPxR1gF6mJ70X4F9c7r8+7+Qczc1UBxcV4rS38Hq11mrNIF",
+	"djwkLkWME1tCttlPxlWjBnCBvBVaSQKsBMfNDuExZYXSGiRIViHHyuWYpeUpsZmfGIZGMy6k5UKCNhsx",
+	"ukvzEHwtISnFuM2cUDWtDOEfuNaBoP6SIoVVUaLrExC+vwCNqWODpS/q9UU9VRjuKjBdAa4TAop2jVVz",
+	"WnkWlPkO5VBe1KNiYVg6VQZkQaqqs2L0rTJ25Gr3fR2xrydHkIfSO7dlyR5lXv0qDYy6o3RMRsqx+1Bu",
+	"8rufWePH0brw7BIYr6uyLypLLWvC4vU8eMyWCCAbpSqDEbOQ58ZDyo2SZij5nGvXpaUWFjeiGkcL7+0A",
+	"t/pIVZHso7dt7GNRLPkRn7VarRZz/6v9A59RHeVH1qe/vEBtBQpVeZZVVjvQnrTZyBWKj3b9Eh2/RId9",
+	"pNqmWpXokjvpL9/tlO+GpKlKSovNqPJ6UpZl+mYtYULWKNbs3rMmor6o8NxBPk3VIs+K3o6yAWQX9/EF",
+	"yK76cwXVBr3GDYRhC/lOqqWMmU9flGoF6aQ003Cr3uEwrm5NoTvKE7kNuh6DfYfBAMKilYLStcJQF085",
+	"qRNOMgsSx4UF/7znF933p3bPMgWmqjh1i/o6VDfNsUK/e4TT1q+eXL8QTVqr3Va6Krl111P33Kf5rfZp",
+	"q33CLp5QSGO5TMlicEv4ovtIDFJTJYsekfV7sIc3OvIb4d96bS3boYSkylZlCXQlBSJzAp+riQ+SFwaI",
+	"61FxC+vSmjydWvYmuJSlGvJGZRvF0S1o4y9d2512QnHnHCSfi2gQ9dpJu+fKhqZkzvdmsFeu1JrVvzsw",
+	"AduYtS54a0O2SmZ31hrxq5XllnRJ8ZKxIs+Hvlwa5cWV1KO0gHTvEz8jnQJtTK95h8IVvKZTSN8N5U6F",
+	"T7p3Bd+yQlfOtFpZsLnrNLnvci3o4Zs3h9IdcWd0DrblDP0I5aLZq4jZ6N9bQeNp67xQ9koOZeHQKAlm",
+	"ly2n3NJtu0Br49pFMRBwFanINo7FnBRZ14kzlGcaULNRR6JkPNfAs1XLY6joI6O2xSmXrJMw49epEK9k",
+	"PJSESlIOLjjy9oLwjfiKyag5xxDdETuFsSXSOO1ifLvEFL3wUgiLlknUV+W6qLFoRVvrdpuA9Yu4+9ry",
+	"fep6czLi5R2dAFeaMOW3SP0UxC26QXa3NN73B7Aum1FT5PXgdCh3RpUfPGLI4CAzISdF+6HIwtFdX01c",
+	"3IsEnkv9XjX26RRE3ZZAoc1+cLw4lEaNbZGVRsS5XF2boRfDi/qMpRYWzIDxsvGA6jhK4RtK1GVoO2Kn",
+	"danKkEslVzO1KHtDCXWvlCyKSUodN/DChBaiUlC+43f0+oJPEBOaSIC62TVx1jt/jwOV5h2Nehcwc9ce",
+	"wjpG6CX9oax127ELpBcqBz4GdgOkCMOO9AzmVLjiWncKqGJ3Gs85J2feffLuAxuL3JK/6O4dMU52niTP",
+	"c5+XnDGuYSh9/ougQdmgRlkuqVudujopBJkhMOGpiMsQfUNZwk/GfwLW0dEN0kVooRyNE8Wa7uSUxRhK",
+	"Qg9HYrj2IAy8ibNOsmgQfQP2JwO6KeET1RspL5sDx+qVPdcoeBc/+GLYkXl3hWGmcyrJQnSTpAgkfDFC",
+	"UB+891fj8ivhp23WTEzT5sXreyF8VSPgJ2SUqnwYxT9roZtTRtHmZxRawXcUmnb07+/VvrkQ9NHfN4fe",
+	"ofv0wtY8NKPeNn4XR43m56FVGj6VQDjpJf2GGzRl2anKxFhAVrbBVd+IsL4RhYRuTeJJcnx6Jeip/eej",
+	"GIHrP4VNwzKhy6IQy3UeVd/8qOKXoW9rHUZodyhQG7i2zBuolXNHd1eP5uF6B1AD0/6BZ+yt1y7Upbo1",
+	"oqLADY+/u4b/fxXO6yedzyVOp06crW2Ez0mBnyRf2KnS4jcvG1VkSn6dEwxug4AoqIRxdDEU2/79b/+B",
+	"EeBuOyJs9D8XG906Nr5uaBt8VkyglqAWtwIND4WXnie7xJMIc/foc2Hu12F+oKTxCdA3lCo2oAD3O8X9",
+	"3hZxrIexnyS7XnNuhrRmTukna9jNIpsAhqFDOeYih6wKiHfQ2VN6ve/UxEVqgHBqdonpaJfKMwxXLlds",
+	"r0eyfFVUiyhG4W71JYpAXQRzHpL04MMrhKv9z1e/R3X6rsfYVUDNks53R7/0/tT/44s/H1x0f052n5XX",
+	"iz5Ndg4a3XOaULWbk9uKrryaTCBjC5kVUV11QM8ZR/+6Gnk/6X0uvfbXNTJh62ZhVv9gScSdRArsJ8lv",
+	"ucipsdtjfL+SxbVUECkpCrMNqY3SnTc4IlxQyi3lJI7xt0s0mGKMae4/N8HJBVhAeyj/uVIW3NYQHdbu",
+	"Ky6v0NXfuLy5vEKXvvq+5DdgGYYYrHSiWT3IsHxClfKnEF195qbEEo5p1uqhKvNRtiKgjovDTIzS5aUR",
+	"ZQ/IsBjIIfV1RzUjlDGjSNEG1yckfe4jeUXx2YegAhcXvKPPaWpBFXzOPa49d0NjvshtNIhylfKchptu",
+	"S+iA6BAXFTFhdsLddYTHtyC5tG2Ke963Cn3nPwiI+POU+PDgxUw7/KYiCtx/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -12,16 +12,17 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/service"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
-// BenchmarkEncodeAnswer is the adapter and the generated encoder on a typical
-// answer: 10 memberships with 2 roles and a segment each.
+// BenchmarkEncodeAnswer is the adapter and the splice on a typical answer:
+// 10 memberships with 2 roles and a segment each, fragments encoded.
 func BenchmarkEncodeAnswer(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	seg := []domain.Segment{{ID: 5, DeploymentID: 1, Name: "segment-1", Type: domain.SegmentWorkspace, CreatedAt: now, UpdatedAt: now}}
 	entries := make([]service.Entry, 10)
 	for i := range entries {
-		entries[i] = service.Entry{Restriction: eligibility.MFARequired, Membership: domain.Membership{
+		entries[i] = service.Entry{Restriction: eligibility.MFARequired, Membership: &domain.Membership{
 			ID: int64(1000 + i), UserID: 7, OrganizationID: 20, PublicMetadata: json.RawMessage(`{"seed":true}`),
 			CreatedAt: now, UpdatedAt: now,
 			Roles: []domain.Role{{ID: 30, Name: "Admin", Permissions: []string{"workspace:admin"}, CreatedAt: now, UpdatedAt: now},
@@ -32,6 +33,9 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 			Organization: domain.Organization{ID: 20, Name: "Organization 2", MemberCount: 500,
 				PublicMetadata: json.RawMessage(`{"seed":true,"index":2}`), CreatedAt: now, UpdatedAt: now, Segments: seg},
 		}}
+		if err := fragment.Encode(entries[i].Membership); err != nil {
+			b.Fatal(err)
+		}
 	}
 	st := &requestState{caller: domain.Caller{UserID: 7, Session: domain.SessionSummary{ID: 9, CreatedAt: now, UpdatedAt: now}}}
 	ctx := context.WithValue(context.Background(), stateKey{}, st)
@@ -53,7 +57,7 @@ type fixedStore []service.Entry
 func (f fixedStore) Memberships(context.Context, domain.MembershipQuery) ([]domain.Membership, error) {
 	out := make([]domain.Membership, len(f))
 	for i := range f {
-		out[i] = f[i].Membership
+		out[i] = *f[i].Membership
 	}
 	return out, nil
 }

@@ -38,6 +38,9 @@ type requestState struct {
 	// expired is the authentication of an expired token, kept until the
 	// request has passed every check and is refreshed then (refresh).
 	expired *auth.Result
+	// refreshed says the request rotated its token: its answer carries the
+	// new one, so it is never a 304.
+	refreshed bool
 }
 
 type stateKey struct{}
@@ -142,7 +145,7 @@ func (c *contract) refresh(ec echo.Context, st *requestState) error {
 	if err != nil {
 		return authError(err)
 	}
-	st.caller, st.expired = st.expired.Caller, nil
+	st.caller, st.expired, st.refreshed = st.expired.Caller, nil, true
 	h := ec.Response().Header()
 	if st.deployment.Mode == domain.ModeStaging {
 		h.Set(devSessionHeader, tok.Value)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // metrics are the Prometheus series the server exports on /metrics. Labels
@@ -38,7 +39,7 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, frag *fragment.Cache) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "memberships_http_requests_total",
@@ -75,7 +76,23 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Answers that broke openapi.yaml (--validate-responses), by mode: log (sent anyway) or enforce (replaced by a 500).",
 		}, []string{"mode"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations} {
+	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations}
+	if frag != nil {
+		for _, result := range []string{"hit", "miss"} {
+			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "memberships_fragment_cache_lookups_total",
+				Help:        "Lookups of encoded workspaces, organizations and roles in the fragment cache, by result.",
+				ConstLabels: prometheus.Labels{"result": result},
+			}, func() float64 {
+				hits, misses := frag.Stats()
+				if result == "hit" {
+					return float64(hits)
+				}
+				return float64(misses)
+			}))
+		}
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

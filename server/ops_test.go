@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	memberships "github.com/wachtbench/memberships"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -181,5 +182,33 @@ func TestMetricsLabelsBounded(t *testing.T) {
 	body := e.get("/metrics").Body.String()
 	if !strings.Contains(body, `method="other"`) || strings.Contains(body, "BREW") || strings.Contains(body, "/x1") {
 		t.Error("an invented method or path became a label")
+	}
+}
+
+// The fragment cache's lookups are counted: a user's first answer misses,
+// the same answer again only hits.
+func TestFragmentCacheMetrics(t *testing.T) {
+	frag := fragment.NewCache(100)
+	e := newEnv(t, tempSQLite(t), server.Config{Fragments: frag})
+	tok := e.session("prod.test", "alice@example.com", nil)
+	lookups := func() (hit, miss string) {
+		body := e.get("/metrics").Body.String()
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, `memberships_fragment_cache_lookups_total{result="hit"} `); ok {
+				hit = v
+			}
+			if v, ok := strings.CutPrefix(line, `memberships_fragment_cache_lookups_total{result="miss"} `); ok {
+				miss = v
+			}
+		}
+		return hit, miss
+	}
+	e.do(call{host: "prod.test", cookie: tok})
+	hit1, miss1 := lookups()
+	e.do(call{host: "prod.test", cookie: tok})
+	hit2, miss2 := lookups()
+	h1, m1 := frag.Stats()
+	if hit1 != "0" || miss1 == "0" || miss1 == "" || miss2 != miss1 || hit2 != miss1 {
+		t.Errorf("lookups: first answer hit %s miss %s, second hit %s miss %s (cache: %d %d)", hit1, miss1, hit2, miss2, h1, m1)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -50,7 +51,7 @@ func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]se
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := server.New(server.Config{ValidateResponses: validate}, st)
+	h, err := server.New(server.Config{ValidateResponses: validate, CacheTTL: time.Hour}, st) // warm: one statement a request
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/service"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // Config is how the server behaves.
@@ -54,6 +55,9 @@ type Config struct {
 	// against the contract before they leave (ParseResponseValidation); a
 	// mode left out is not checked.
 	ValidateResponses map[domain.Mode]ResponseValidation
+	// Fragments, when set, is the store's fragment cache, whose hits and
+	// misses /metrics reports.
+	Fragments *fragment.Cache
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -73,7 +77,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if reg == nil {
 		reg = NewRegistry()
 	}
-	m, err := newMetrics(reg)
+	m, err := newMetrics(reg, cfg.Fragments)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}

@@ -34,6 +34,7 @@ func main() {
 	fs.IntVar(&c.SweepConcurrency, "sweep-concurrency", c.SweepConcurrency, "workers of the sweep")
 	fs.DurationVar(&c.SweepDuration, "sweep-duration", c.SweepDuration, "measured time per sweep point")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "server cache TTL (serve --cache-ttl); 0: no cache")
+	fs.BoolVar(&c.SkipSQLite, "skip-sqlite", false, "benchmark only PostgreSQL (MEMBERSHIPS_TEST_POSTGRES)")
 	fs.StringVar(&c.Dir, "dir", "", "directory of the SQLite database (default: a temporary one)")
 	fs.DurationVar(&c.Soak, "soak", 0, "after the scenarios, drive the full server this long, checking memory stays flat (0: no soak)")
 	fs.DurationVar(&c.SoakSample, "soak-sample", c.SoakSample, "how often the soak samples the server")

@@ -50,7 +50,9 @@ type Config struct {
 	Rounds      int
 	Warmup      time.Duration
 	// Sweep: one deployment of SweepUsers users per entry, with that many
-	// memberships each, driven at SweepConcurrency for SweepDuration.
+	// memberships each, all their tokens in turn; the full server and a floor
+	// serving that deployment's typical answer take turns in Rounds, each
+	// for SweepDuration at SweepConcurrency.
 	Sweep            []int
 	SweepUsers       int
 	SweepConcurrency int
@@ -62,6 +64,8 @@ type Config struct {
 	Soak, SoakSample time.Duration
 	// Postgres, when set, is a server on which a fresh schema is also benchmarked.
 	Postgres string
+	// SkipSQLite benchmarks only PostgreSQL.
+	SkipSQLite bool
 	// Dir holds the SQLite database; a temporary directory when empty.
 	Dir string
 	// Progress receives progress bars (drawn on a terminal only); Out the
@@ -76,7 +80,7 @@ func Default() Config {
 		Users: 10_000, Organizations: 200, WorkspacesPerOrganization: 10, MembershipsPerUser: 10,
 		RolesPerWorkspace: 3, RolesPerMembership: 2, Segments: 20,
 		Tokens: 1_000, Concurrency: 32, Duration: 15 * time.Second, Rounds: 3, Warmup: 2 * time.Second,
-		Sweep: []int{1, 10, 100, 1_000}, SweepUsers: 20, SweepConcurrency: 4, SweepDuration: 3 * time.Second,
+		Sweep: []int{1, 10, 100, 1_000}, SweepUsers: 1_000, SweepConcurrency: 32, SweepDuration: 6 * time.Second,
 		CacheTTL: 5 * time.Second, SoakSample: 15 * time.Second,
 		Progress: os.Stderr, Out: os.Stdout,
 	}
@@ -104,8 +108,10 @@ func Run(ctx context.Context, c Config) error {
 	}
 	fmt.Fprintf(c.Out, "membench: %s %s/%s, GOMAXPROCS=%d, %d CPUs; cache TTL %s\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), c.CacheTTL)
-	if err := runStore(ctx, c, "sqlite", filepath.Join(dir, "bench.db")); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
+	if !c.SkipSQLite {
+		if err := runStore(ctx, c, "sqlite", filepath.Join(dir, "bench.db")); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
 	}
 	if c.Postgres == "" {
 		fmt.Fprintln(c.Out, "\npostgres: skipped (no -postgres, "+PostgresEnv+" is not set)")
@@ -220,25 +226,46 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 	if len(c.Sweep) == 0 {
 		return nil
 	}
-	fmt.Fprintf(c.Out, "\nsweep (full server): concurrency %d, %s each, %d users per point\n", c.SweepConcurrency, c.SweepDuration, c.SweepUsers)
+	fmt.Fprintf(c.Out, "\nsweep: concurrency %d, %s per scenario (%d rounds), %d users' tokens per point; the floor serves the point's typical answer\n",
+		c.SweepConcurrency, c.SweepDuration, rounds, c.SweepUsers)
 	tw = c.table()
-	fmt.Fprintln(tw, "memberships/user\treq/s\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
+	fmt.Fprintln(tw, "memberships/user\tfull req/s\tfloor req/s\tfull/floor\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
 	p50 := map[int]time.Duration{}
 	for i, m := range c.Sweep {
-		t := target{url: ch.addrs.Full + apiPath, host: sweepHost(m), tokens: sweepTokens[i]}
-		drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration/5)
-		before, err := ch.stats()
+		t := target{host: sweepHost(m), tokens: sweepTokens[i]}
+		full, floor := t, t
+		full.url, floor.url = ch.addrs.Full+apiPath, ch.addrs.Floor+apiPath
+		typical, err := fetch(ctx, client, full)
 		if err != nil {
 			return err
 		}
-		res := drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration)
-		after, err := ch.stats()
-		if err != nil {
+		if err := ch.post("/floor", typical); err != nil {
 			return err
 		}
-		p50[m], failed = res.quantile(.5), failed+res.errors
-		fmt.Fprintf(tw, "%d\t%.0f\t%s\t%s\t%d\t%d\t%.2f\t\n", m, res.rate(), ms3(p50[m]), ms3(res.quantile(.99)), res.errors,
-			res.bytes/int64(max(len(res.latencies), 1)), float64(after.Statements-before.Statements)/float64(max(res.requests(), 1)))
+		var fullRes, floorRes result
+		var statements int64
+		for _, t := range []target{full, floor} {
+			drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration/5)
+		}
+		for r := range rounds {
+			fmt.Fprintf(c.Progress, "\r%s: sweep %d, round %d/%d", name, m, r+1, rounds)
+			before, err := ch.stats()
+			if err != nil {
+				return err
+			}
+			fullRes.add(drive(ctx, client, full, c.SweepConcurrency, c.SweepDuration/time.Duration(rounds)))
+			after, err := ch.stats()
+			if err != nil {
+				return err
+			}
+			statements += after.Statements - before.Statements
+			floorRes.add(drive(ctx, client, floor, c.SweepConcurrency, c.SweepDuration/time.Duration(rounds)))
+		}
+		fmt.Fprint(c.Progress, "\r\033[K")
+		p50[m], failed = fullRes.quantile(.5), failed+fullRes.errors+floorRes.errors
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.2f\t%s\t%s\t%d\t%d\t%.2f\t\n", m, fullRes.rate(), floorRes.rate(), fullRes.rate()/floorRes.rate(),
+			ms3(p50[m]), ms3(fullRes.quantile(.99)), fullRes.errors+floorRes.errors,
+			len(typical), float64(statements)/float64(max(fullRes.requests(), 1)))
 	}
 	tw.Flush()
 	if p50[10] > 0 && p50[1000] > 0 {

@@ -61,7 +61,7 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 	floorHandler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
-		h.Set("Cache-Control", "no-store")
+		h.Set("Cache-Control", "private, no-cache")
 		w.Write(*floor.Load())
 	})
 	control := http.NewServeMux()

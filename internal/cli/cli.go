@@ -19,6 +19,7 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/keyring"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // Exit codes.
@@ -98,6 +99,7 @@ type dbConfig struct {
 	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck string
 	keyEncryptionKey                                                    string       // from the environment only
 	log                                                                 *slog.Logger // serve's, for replica failover
+	fragments                                                           *fragment.Cache
 }
 
 // dbFlags declares the database flags.
@@ -123,7 +125,7 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	if err != nil || n < 1 {
 		return nil, usagef("--db-max-conns: %q is not a positive number", c.maxConns)
 	}
-	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n), Logger: c.log}
+	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n), Logger: c.log, Fragments: c.fragments}
 	for _, d := range []struct {
 		flag, value string
 		p           *time.Duration

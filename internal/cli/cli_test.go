@@ -284,6 +284,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--db", db, "--log-format", "xml"}, 2, "--log-format"},
 		{[]string{"serve", "--db", db, "--demo=maybe"}, 2, "--demo"},
 		{[]string{"serve", "--db", db, "--addr", "256.0.0.1:99999"}, 2, "--addr"},
+		{[]string{"serve", "--db", db, "--fragment-cache", "0"}, 2, "--fragment-cache"},
 		{[]string{"token", "--db", db}, 2, "--user"},
 		{[]string{"token", "--db", db, "--user", "x@y", "--expires-in", "soon"}, 2, "--expires-in"},
 		{[]string{"list", "--session", "x"}, 2, "--url"},

@@ -20,13 +20,14 @@ import (
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/server"
 )
 
 type serveConfig struct {
 	addr, metricsAddr, trustedProxies, logFormat, logLevel, validateResponses, demo string
 	db                                                                              dbConfig
-	maxHeaderBytes                                                                  int
+	maxHeaderBytes, fragmentCache                                                   int
 	// Limits, by flag name; 0 switches one off.
 	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
@@ -90,6 +91,9 @@ database named otherwise, PostgreSQL included.`,
 	}
 	maxHeader := "1048576"
 	e.stringFlag(fs, &maxHeader, "max-header-bytes", "MEMBERSHIPS_MAX_HEADER_BYTES", maxHeader, "largest request header accepted; larger ones get Go's plain 431")
+	fragments := strconv.Itoa(fragment.DefaultSize)
+	e.stringFlag(fs, &fragments, "fragment-cache", "MEMBERSHIPS_FRAGMENT_CACHE", fragments,
+		"encoded workspaces, organizations and roles kept, of each kind (README: sizing)")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		for i, d := range durations {
 			v, err := time.ParseDuration(raw[i])
@@ -113,6 +117,9 @@ database named otherwise, PostgreSQL included.`,
 			return usagef("--max-header-bytes: %q is not a number of bytes ≥ 4096", maxHeader)
 		}
 		c.maxHeaderBytes = n
+		if c.fragmentCache, err = strconv.Atoi(fragments); err != nil || c.fragmentCache < 1 {
+			return usagef("--fragment-cache: %q is not a positive number of entries", fragments)
+		}
 		return nil
 	}
 	return cmd
@@ -158,6 +165,8 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		return usagef("--validate-responses: %v", err)
 	}
 	c.db.log = log
+	frag := fragment.NewCache(c.fragmentCache)
+	c.db.fragments = frag
 	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
@@ -178,7 +187,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	h, err := server.New(server.Config{
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
-		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate,
+		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag,
 	}, st)
 	if err != nil {
 		return err

@@ -127,6 +127,17 @@ type Workspace struct {
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 	Segments            []Segment // ordered by ID
+	Fragment
+}
+
+// Fragment is what the answer shows of a workspace, an organization or a
+// role, encoded once per version of the row and shared by every answer that
+// shows it (internal/store/fragment). Never modify JSON.
+type Fragment struct {
+	// Version changes, through triggers, on every write to anything the
+	// fragment shows.
+	Version int64  `json:"-"`
+	JSON    []byte `json:"-"`
 }
 
 // Organization groups workspaces.
@@ -144,6 +155,7 @@ type Organization struct {
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
 	Segments                []Segment // ordered by ID
+	Fragment
 }
 
 // Role is a workspace or organization role.
@@ -153,6 +165,7 @@ type Role struct {
 	Permissions []string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	Fragment
 }
 
 // SegmentType is what a segment groups.

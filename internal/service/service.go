@@ -24,9 +24,10 @@ type Service struct {
 // New returns a service reading from store.
 func New(store MembershipStore) *Service { return &Service{store: store} }
 
-// Entry is one membership and whether the caller may use it now.
+// Entry is one membership (the store's, not a copy: a thousand memberships
+// are a megabyte) and whether the caller may use it now.
 type Entry struct {
-	domain.Membership
+	*domain.Membership
 	Restriction eligibility.Restriction
 }
 
@@ -52,7 +53,7 @@ func (s *Service) Memberships(ctx context.Context, r Request) ([]Entry, error) {
 	out := make([]Entry, len(ms))
 	for i := range ms {
 		out[i] = Entry{
-			Membership:  ms[i],
+			Membership:  &ms[i],
 			Restriction: eligibility.Evaluate(r.Deployment, &ms[i], r.ClientIP, r.Caller.HasMFA),
 		}
 	}

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/postgres"
 	"github.com/wachtbench/memberships/internal/store/sqlite"
 )
 
-// Options tune a PostgreSQL store; SQLite has one file and no pool to tune.
-// Zero values take the store's defaults.
+// Options tune a store; SQLite has one file and no pool to tune. Zero values
+// take the store's defaults.
 type Options struct {
 	// ReadURL is an optional read replica (PostgreSQL only) serving the
 	// request path's reads; sessions always use the primary.
@@ -32,6 +33,9 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// StatementTimeout bounds every statement, on the server.
 	StatementTimeout time.Duration
+	// Fragments is the cache of encoded answer fragments the store fills
+	// (fragment.NewCache); when nil, the store has one of the default size.
+	Fragments *fragment.Cache
 }
 
 // Defaults of Options for PostgreSQL.
@@ -67,6 +71,9 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		if opts.Fragments != nil {
+			pg.UseFragments(opts.Fragments)
+		}
 		s = pg
 	} else {
 		if opts.ReadURL != "" {
@@ -75,6 +82,9 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 		lite, err := sqlite.Open(ctx, url)
 		if err != nil {
 			return nil, err
+		}
+		if opts.Fragments != nil {
+			lite.UseFragments(opts.Fragments)
 		}
 		s = lite
 	}

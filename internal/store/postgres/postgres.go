@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/migrate"
 )
 
@@ -74,6 +75,8 @@ type Store struct {
 	log          *slog.Logger
 	stopWatch    context.CancelFunc
 	watching     sync.WaitGroup
+
+	fragments *fragment.Cache
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -83,6 +86,10 @@ func IsURL(s string) bool {
 	s = strings.ToLower(s)
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
+
+// UseFragments makes the store share c (a cache of its own by default);
+// call it before the store is used.
+func (s *Store) UseFragments(c *fragment.Cache) { s.fragments = c }
 
 // Redact hides the password of a URL, for logs.
 func Redact(s string) string {
@@ -96,7 +103,7 @@ func Redact(s string) string {
 // Open connects to the database at url (and the replica of opts). It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	s := &Store{log: opts.Logger}
+	s := &Store{log: opts.Logger, fragments: fragment.NewCache(0)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

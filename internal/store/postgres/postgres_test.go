@@ -244,7 +244,7 @@ func TestExplainMemberships(t *testing.T) {
 		t.Fatalf("%d memberships, %v", n, err)
 	}
 	for _, org := range []*int64{nil, ptr(int64(43))} {
-		rows, err := s.Primary().Query(ctx, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+membershipsSQL, int64(4243), int64(1), org)
+		rows, err := s.Primary().Query(ctx, "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+fragmentSQL.Memberships, int64(4243), int64(1), org)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 const deploymentByHostSQL = `
@@ -99,42 +98,16 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 	return ss, nil
 }
 
-// membershipsSQL is the whole answer in one statement (one round trip): the
-// memberships joined with their workspace, organization and organization
-// membership (member counts are columns kept by triggers, migration 0002),
-// and, per row, JSON aggregates for segments and workspace roles. One
-// statement also means one consistent snapshot without a transaction.
-//
-// $1 user, $2 deployment, $3 organization or NULL.
-const membershipsSQL = `
+// fragmentSQL is the fragment path's SQL (internal/store/fragment), side by side
+// with SQLite's in ../sqlite/query.go: the same columns, times as unix
+// microseconds (micros, migration 0003) and lists as JSON text, so one
+// decoder reads both.
+var fragmentSQL = fragment.Dialect{
+	// $1 user, $2 deployment, $3 organization or NULL.
+	Memberships: `
 SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
-       wm.public_metadata, wm.created_at, wm.updated_at,
-       w.id, w.name, w.image_url, w.description, w.public_metadata,
-       w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at,
-       w.member_count,
-       (SELECT json_agg(json_build_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
-          FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
-         WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL),
-       o.id, o.name, o.image_url, o.description, o.public_metadata,
-       o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
-       o.created_at, o.updated_at,
-       o.member_count,
-       (SELECT json_agg(json_build_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
-          FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
-         WHERE os.organization_id = o.id AND sg.deleted_at IS NULL),
-       (SELECT json_agg(json_build_object(
-                 'id', r.id, 'name', r.name, 'permissions', r.permissions,
-                 'created_at', r.created_at, 'updated_at', r.updated_at) ORDER BY r.id)
-          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
-         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL),
-       (SELECT array_agg(DISTINCT p)
-          FROM organization_membership_roles orl
-          JOIN organization_roles r ON r.id = orl.organization_role_id, unnest(r.permissions) p
-         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
+       wm.public_metadata::text, micros(wm.created_at), micros(wm.updated_at),
+       w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
@@ -142,142 +115,59 @@ JOIN organization_memberships om ON om.id = wm.organization_membership_id AND om
 WHERE wm.user_id = $1 AND wm.deleted_at IS NULL
   AND w.deployment_id = $2
   AND ($3::bigint IS NULL OR wm.organization_id = $3)
-ORDER BY wm.created_at DESC, wm.id DESC`
+ORDER BY wm.created_at DESC, wm.id DESC`,
 
-// jsonSegment and jsonRole are the shapes the JSON aggregates produce;
-// PostgreSQL writes timestamptz in JSON as RFC 3339 with microseconds.
-type jsonSegment struct {
-	ID           int64              `json:"id"`
-	DeploymentID int64              `json:"deployment_id"`
-	Name         string             `json:"name"`
-	Type         domain.SegmentType `json:"type"`
-	CreatedAt    time.Time          `json:"created_at"`
-	UpdatedAt    time.Time          `json:"updated_at"`
+	Workspaces: `
+SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata::text,
+       w.enforce_2fa, w.enable_ip_restriction, to_json(w.whitelisted_ips)::text,
+       micros(w.created_at), micros(w.updated_at), w.member_count,
+       (SELECT ` + segmentsJSON + `
+          FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
+         WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
+FROM workspaces w WHERE w.id = ANY($1)`,
+
+	Organizations: `
+SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata::text,
+       o.enforce_mfa, o.enable_ip_restriction, to_json(o.whitelisted_ips)::text, o.auto_assigned_workspace_id,
+       micros(o.created_at), micros(o.updated_at), o.member_count,
+       (SELECT ` + segmentsJSON + `
+          FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
+         WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
+FROM organizations o WHERE o.id = ANY($1)`,
+
+	Roles: `
+SELECT r.id, r.version, r.name, to_json(r.permissions)::text, micros(r.created_at), micros(r.updated_at)
+FROM workspace_roles r WHERE r.id = ANY($1)`,
+
+	// A bigint[]: one parameter, whatever the number of ids.
+	IDs: func(ids []int64) any { return ids },
 }
 
-type jsonRole struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Permissions []string  `json:"permissions"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+// segmentsJSON aggregates the live segments sg of a workspace or an
+// organization, by id, as fragment.decodeSegments reads them.
+const segmentsJSON = `json_agg(json_build_object(
+                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
+                 'created_at', micros(sg.created_at), 'updated_at', micros(sg.updated_at)) ORDER BY sg.id)::text`
+
+// Memberships returns the query's memberships, newest first, read where
+// request-path reads go (the replica while it answers): one statement on
+// warm fragment caches.
+func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
+	return s.fragments.Memberships(ctx, fragment.Source{Dialect: fragmentSQL, Query: s.query}, q)
 }
 
-// Memberships returns the query's memberships, newest first, in one
-// statement on the replica.
-func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) (out []domain.Membership, err error) {
-	err = s.onReplica(ctx, func(p *pgxpool.Pool) error {
-		out, err = memberships(ctx, p, q)
+// query runs a statement of the fragment path on the replica while it
+// answers, else on the primary (onReplica).
+func (s *Store) query(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
+	var rows pgx.Rows
+	err := s.onReplica(ctx, func(p *pgxpool.Pool) (err error) {
+		rows, err = p.Query(ctx, query, args...)
 		return err
 	})
-	return out, err
-}
-
-func memberships(ctx context.Context, p *pgxpool.Pool, q domain.MembershipQuery) ([]domain.Membership, error) {
-	rows, err := p.Query(ctx, membershipsSQL, q.UserID, q.DeploymentID, q.OrganizationID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer rows.Close()
-	out := []domain.Membership{}
-	for rows.Next() {
-		m, err := scanMembership(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-func scanMembership(rows pgx.Rows) (domain.Membership, error) {
-	var (
-		m                   domain.Membership
-		w                   = &m.Workspace
-		o                   = &m.Organization
-		mMeta, wMeta, oMeta []byte
-		wSegs, oSegs, roles []byte
-	)
-	err := rows.Scan(
-		&m.ID, &m.UserID, &m.OrganizationID, &m.OrganizationMembershipID, &mMeta, &m.CreatedAt, &m.UpdatedAt,
-		&w.ID, &w.Name, &w.ImageURL, &w.Description, &wMeta,
-		&w.Enforce2FA, &w.EnableIPRestriction, &w.WhitelistedIPs, &w.CreatedAt, &w.UpdatedAt,
-		&w.MemberCount, &wSegs,
-		&o.ID, &o.Name, &o.ImageURL, &o.Description, &oMeta,
-		&o.EnforceMFA, &o.EnableIPRestriction, &o.WhitelistedIPs, &o.AutoAssignedWorkspaceID, &o.CreatedAt, &o.UpdatedAt,
-		&o.MemberCount, &oSegs, &roles, &m.OrganizationPermissions)
-	if err != nil {
-		return m, err
-	}
-	w.OrganizationID = m.OrganizationID
-	m.PublicMetadata, w.PublicMetadata, o.PublicMetadata = object(mMeta), object(wMeta), object(oMeta)
-	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
-	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
-	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-	w.WhitelistedIPs, o.WhitelistedIPs = nonNil(w.WhitelistedIPs), nonNil(o.WhitelistedIPs)
-	if w.Segments, err = decodeSegments(wSegs); err != nil {
-		return m, fmt.Errorf("workspace %d segments: %w", w.ID, err)
-	}
-	if o.Segments, err = decodeSegments(oSegs); err != nil {
-		return m, fmt.Errorf("organization %d segments: %w", o.ID, err)
-	}
-	if m.Roles, err = decodeRoles(roles); err != nil {
-		return m, fmt.Errorf("membership %d roles: %w", m.ID, err)
-	}
-	// Sorted in Go, not by the database's collation, so every store agrees.
-	m.OrganizationPermissions = nonNil(m.OrganizationPermissions)
-	slices.Sort(m.OrganizationPermissions)
-	return m, nil
-}
-
-// object returns stored JSON object text as a RawMessage, "{}" when empty.
-func object(b []byte) json.RawMessage {
-	if len(b) == 0 {
-		return json.RawMessage("{}")
-	}
-	return json.RawMessage(b)
-}
-
-func nonNil(v []string) []string {
-	if v == nil {
-		return []string{}
-	}
-	return v
-}
-
-// decodeSegments decodes a JSON aggregate; NULL (no rows) is empty.
-func decodeSegments(b []byte) ([]domain.Segment, error) {
-	var js []jsonSegment
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &js); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]domain.Segment, len(js))
-	for i, j := range js {
-		out[i] = domain.Segment{
-			ID: j.ID, DeploymentID: j.DeploymentID, Name: j.Name, Type: j.Type,
-			CreatedAt: j.CreatedAt.UTC(), UpdatedAt: j.UpdatedAt.UTC(),
-		}
-	}
-	return out, nil
-}
-
-func decodeRoles(b []byte) ([]domain.Role, error) {
-	var js []jsonRole
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &js); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]domain.Role, len(js))
-	for i, j := range js {
-		out[i] = domain.Role{
-			ID: j.ID, Name: j.Name, Permissions: nonNil(j.Permissions),
-			CreatedAt: j.CreatedAt.UTC(), UpdatedAt: j.UpdatedAt.UTC(),
-		}
-	}
-	return out, nil
+	return rows, rows.Close, nil
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,
@@ -352,4 +242,11 @@ func code(err error) string {
 		return pe.Code
 	}
 	return ""
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }

@@ -3,14 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // micros is how times are stored: UTC unix microseconds.
@@ -49,7 +48,7 @@ func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 		return domain.Deployment{}, err
 	}
 	d.PublicKeyPEM = []byte(pub)
-	if d.AllowedOrigins, err = decodeStrings(origins); err != nil {
+	if d.AllowedOrigins, err = fragment.Strings(origins); err != nil {
 		return domain.Deployment{}, fmt.Errorf("deployment %d allowed_origins: %w", d.ID, err)
 	}
 	return d, nil
@@ -121,42 +120,17 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 	return ss, nil
 }
 
-// membershipsSQL is the whole answer in one statement: the memberships joined
-// with their workspace, organization and organization membership (member
-// counts are columns kept by triggers, migration 0002), and, per row, JSON
-// aggregates for segments, workspace roles and organization permissions. One
-// statement also means one consistent snapshot without a transaction.
-//
-// ?1 user, ?2 deployment, ?3 organization or NULL.
-const membershipsSQL = `
+// fragmentSQL is the fragment path's SQL (internal/store/fragment), side by side
+// with PostgreSQL's in ../postgres/query.go. The memberships statement reads
+// only each membership's own fields and the ids and versions of what it
+// points at, and the organization permissions eligibility needs; all of them
+// columns kept by triggers (migration 0003).
+var fragmentSQL = fragment.Dialect{
+	// ?1 user, ?2 deployment, ?3 organization or NULL.
+	Memberships: `
 SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
        wm.public_metadata, wm.created_at, wm.updated_at,
-       w.id, w.name, w.image_url, w.description, w.public_metadata,
-       w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at,
-       w.member_count,
-       (SELECT json_group_array(json_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
-          FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
-         WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL),
-       o.id, o.name, o.image_url, o.description, o.public_metadata,
-       o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
-       o.created_at, o.updated_at,
-       o.member_count,
-       (SELECT json_group_array(json_object(
-                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
-                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)
-          FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
-         WHERE os.organization_id = o.id AND sg.deleted_at IS NULL),
-       (SELECT json_group_array(json_object(
-                 'id', r.id, 'name', r.name, 'permissions', json(r.permissions),
-                 'created_at', r.created_at, 'updated_at', r.updated_at) ORDER BY r.id)
-          FROM workspace_membership_roles wr JOIN workspace_roles r ON r.id = wr.workspace_role_id
-         WHERE wr.workspace_membership_id = wm.id AND r.deleted_at IS NULL),
-       (SELECT json_group_array(DISTINCT p.value)
-          FROM organization_membership_roles orl
-          JOIN organization_roles r ON r.id = orl.organization_role_id, json_each(r.permissions) p
-         WHERE orl.organization_membership_id = om.id AND r.deleted_at IS NULL)
+       w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
@@ -164,94 +138,65 @@ JOIN organization_memberships om ON om.id = wm.organization_membership_id AND om
 WHERE wm.user_id = ?1 AND wm.deleted_at IS NULL
   AND w.deployment_id = ?2
   AND (?3 IS NULL OR wm.organization_id = ?3)
-ORDER BY wm.created_at DESC, wm.id DESC`
+ORDER BY wm.created_at DESC, wm.id DESC`,
 
-// Memberships returns the query's memberships, newest first, in one statement.
-func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
-	st, err := s.prepared(ctx, membershipsSQL)
-	if err != nil {
-		return nil, err
-	}
-	var org any
-	if q.OrganizationID != nil {
-		org = *q.OrganizationID
-	}
-	rows, err := st.QueryContext(ctx, q.UserID, q.DeploymentID, org)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []domain.Membership{}
-	for rows.Next() {
-		m, err := scanMembership(rows)
-		if err != nil {
-			return nil, err
+	Workspaces: `
+SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata,
+       w.enforce_2fa, w.enable_ip_restriction, w.whitelisted_ips, w.created_at, w.updated_at, w.member_count,
+       (SELECT ` + segmentsJSON + `
+          FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
+         WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
+FROM workspaces w WHERE w.id IN (SELECT value FROM json_each(?1))`,
+
+	Organizations: `
+SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata,
+       o.enforce_mfa, o.enable_ip_restriction, o.whitelisted_ips, o.auto_assigned_workspace_id,
+       o.created_at, o.updated_at, o.member_count,
+       (SELECT ` + segmentsJSON + `
+          FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
+         WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
+FROM organizations o WHERE o.id IN (SELECT value FROM json_each(?1))`,
+
+	Roles: `
+SELECT r.id, r.version, r.name, r.permissions, r.created_at, r.updated_at
+FROM workspace_roles r WHERE r.id IN (SELECT value FROM json_each(?1))`,
+
+	// A JSON array: one text parameter, whatever the number of ids.
+	IDs: func(ids []int64) any {
+		b := append(make([]byte, 0, 20*len(ids)+2), '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
 		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return string(append(b, ']'))
+	},
 }
 
-func scanMembership(rows *sql.Rows) (domain.Membership, error) {
-	var (
-		m                                      domain.Membership
-		w                                      = &m.Workspace
-		o                                      = &m.Organization
-		mMeta, wMeta, oMeta                    []byte
-		wIPs, oIPs, wSegs, oSegs, roles        []byte
-		orgPerms                               []byte
-		mCreated, mUpdated                     int64
-		wCreated, wUpdated, oCreated, oUpdated int64
-		autoWS                                 sql.NullInt64
-	)
-	err := rows.Scan(
-		&m.ID, &m.UserID, &m.OrganizationID, &m.OrganizationMembershipID, &mMeta, &mCreated, &mUpdated,
-		&w.ID, &w.Name, &w.ImageURL, &w.Description, &wMeta,
-		&w.Enforce2FA, &w.EnableIPRestriction, &wIPs, &wCreated, &wUpdated,
-		&w.MemberCount, &wSegs,
-		&o.ID, &o.Name, &o.ImageURL, &o.Description, &oMeta,
-		&o.EnforceMFA, &o.EnableIPRestriction, &oIPs, &autoWS, &oCreated, &oUpdated,
-		&o.MemberCount, &oSegs, &roles, &orgPerms)
+// segmentsJSON aggregates the live segments sg of a workspace or an
+// organization, by id, as fragment.decodeSegments reads them.
+const segmentsJSON = `json_group_array(json_object(
+                 'id', sg.id, 'deployment_id', sg.deployment_id, 'name', sg.name, 'type', sg.type,
+                 'created_at', sg.created_at, 'updated_at', sg.updated_at) ORDER BY sg.id)`
+
+// Memberships returns the query's memberships, newest first: one statement
+// on warm fragment caches.
+func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
+	return s.fragments.Memberships(ctx, fragment.Source{Dialect: fragmentSQL, Query: s.query}, q)
+}
+
+// query runs a prepared statement of the fragment path.
+func (s *Store) query(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
+	st, err := s.prepared(ctx, query)
 	if err != nil {
-		return m, err
+		return nil, nil, err
 	}
-	w.OrganizationID = m.OrganizationID
-	m.PublicMetadata, w.PublicMetadata, o.PublicMetadata = object(mMeta), object(wMeta), object(oMeta)
-	m.CreatedAt, m.UpdatedAt = fromMicros(mCreated), fromMicros(mUpdated)
-	w.CreatedAt, w.UpdatedAt = fromMicros(wCreated), fromMicros(wUpdated)
-	o.CreatedAt, o.UpdatedAt = fromMicros(oCreated), fromMicros(oUpdated)
-	if autoWS.Valid {
-		o.AutoAssignedWorkspaceID = &autoWS.Int64
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, nil, err
 	}
-	if w.WhitelistedIPs, err = decodeStrings(wIPs); err != nil {
-		return m, fmt.Errorf("workspace %d whitelisted_ips: %w", w.ID, err)
-	}
-	if o.WhitelistedIPs, err = decodeStrings(oIPs); err != nil {
-		return m, fmt.Errorf("organization %d whitelisted_ips: %w", o.ID, err)
-	}
-	if w.Segments, err = decodeSegments(wSegs); err != nil {
-		return m, fmt.Errorf("workspace %d segments: %w", w.ID, err)
-	}
-	if o.Segments, err = decodeSegments(oSegs); err != nil {
-		return m, fmt.Errorf("organization %d segments: %w", o.ID, err)
-	}
-	if m.Roles, err = decodeRoles(roles); err != nil {
-		return m, fmt.Errorf("membership %d roles: %w", m.ID, err)
-	}
-	if m.OrganizationPermissions, err = decodeStrings(orgPerms); err != nil {
-		return m, fmt.Errorf("membership %d organization permissions: %w", m.ID, err)
-	}
-	// A union has no order of its own; sorting makes every store agree.
-	slices.Sort(m.OrganizationPermissions)
-	return m, nil
-}
-
-// object returns stored JSON object text as a RawMessage, "{}" when empty.
-func object(b []byte) json.RawMessage {
-	if len(b) == 0 {
-		return json.RawMessage("{}")
-	}
-	return json.RawMessage(b)
+	return rows, func() { rows.Close() }, nil
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,

@@ -27,6 +27,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/migrate"
 )
 
@@ -43,6 +44,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	fragments *fragment.Cache
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -90,7 +93,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{stmts: map[string]*sql.Stmt{}}
+	s := &Store{stmts: map[string]*sql.Stmt{}, fragments: fragment.NewCache(0)}
 	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file})
 	// Every connection a request may use stays open: a new one re-reads the
 	// schema, runs the pragmas, re-prepares statements and starts with a cold
@@ -108,6 +111,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// UseFragments makes the store share c (a cache of its own by default);
+// call it before the store is used.
+func (s *Store) UseFragments(c *fragment.Cache) { s.fragments = c }
 
 // Close closes the prepared statements and the database.
 func (s *Store) Close() error {

@@ -11,7 +11,7 @@ import (
 // Execer runs one statement of plain SQL, with ? placeholders, on a store's
 // database, failing unless it changes exactly one row: what another program
 // with database access could write. A store's test wraps its store to
-// implement it; the tenancy test fails without it.
+// implement it; the tenancy and freshness tests fail without it.
 type Execer interface {
 	Exec(ctx context.Context, query string, args ...any) error
 }

@@ -1,4 +1,4 @@
-package sqlite
+package fragment
 
 import (
 	"encoding/json"
@@ -9,11 +9,12 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 )
 
-// The memberships query returns roles, segments and string lists as JSON that
-// SQLite builds (json_group_array of json_object, keys in a known order).
-// Decoding them is most of the Go work of a request, so this is a small
-// reader for exactly those shapes, without reflection; strings with escapes
-// or non-ASCII bytes go through encoding/json.
+// Both stores return segments and string lists as JSON they build
+// (json_group_array / json_agg of objects with keys in a known order, times
+// in unix microseconds). This is a small reader for exactly those shapes,
+// without reflection, fast enough for the per-request organization
+// permissions; strings with escapes or non-ASCII bytes go through
+// encoding/json.
 
 // reader walks one JSON value; the first error sticks.
 type reader struct {
@@ -176,8 +177,8 @@ func (r *reader) done() error {
 	return r.err
 }
 
-// decodeStrings decodes a JSON array of strings, never returning nil.
-func decodeStrings(b []byte) ([]string, error) {
+// Strings decodes a JSON array of strings (or NULL), never returning nil.
+func Strings(b []byte) ([]string, error) {
 	out := []string{}
 	if len(b) == 0 {
 		return out, nil
@@ -191,8 +192,12 @@ func (r *reader) strings(out *[]string) {
 	r.each('[', ']', func() { *out = append(*out, r.str()) })
 }
 
+// decodeSegments decodes a JSON array of segments; NULL (no rows) is empty.
 func decodeSegments(b []byte) ([]domain.Segment, error) {
-	var out []domain.Segment
+	out := []domain.Segment{}
+	if len(b) == 0 {
+		return out, nil
+	}
 	r := &reader{b: b}
 	r.each('[', ']', func() {
 		var s domain.Segment
@@ -216,37 +221,5 @@ func decodeSegments(b []byte) ([]domain.Segment, error) {
 		})
 		out = append(out, s)
 	})
-	if out == nil {
-		out = []domain.Segment{}
-	}
-	return out, r.done()
-}
-
-func decodeRoles(b []byte) ([]domain.Role, error) {
-	var out []domain.Role
-	r := &reader{b: b}
-	r.each('[', ']', func() {
-		role := domain.Role{Permissions: []string{}}
-		r.each('{', '}', func() {
-			switch string(r.key()) {
-			case "id":
-				role.ID = r.int()
-			case "name":
-				role.Name = r.str()
-			case "permissions":
-				r.strings(&role.Permissions)
-			case "created_at":
-				role.CreatedAt = fromMicros(r.int())
-			case "updated_at":
-				role.UpdatedAt = fromMicros(r.int())
-			default:
-				r.fail()
-			}
-		})
-		out = append(out, role)
-	})
-	if out == nil {
-		out = []domain.Role{}
-	}
 	return out, r.done()
 }

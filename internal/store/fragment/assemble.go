@@ -1,0 +1,198 @@
+package fragment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+// Dialect is a store's SQL for the fragment path. Both stores return the same
+// columns with the same types: ids, versions and times (unix microseconds)
+// as integers, JSON as text, so one decoder reads both.
+type Dialect struct {
+	// Memberships reads the caller's membership rows, newest first; its
+	// parameters are the user, the deployment and the organization or NULL.
+	// Columns: id, user_id, organization_id, organization_membership_id,
+	// public_metadata, created_at, updated_at, workspace id and version,
+	// organization id and version, the live workspace roles as
+	// "id.version,…", and the organization permissions as a JSON array.
+	Memberships string
+	// Workspaces, Organizations and Roles read the rows whose ids are the
+	// one parameter (bound as IDs makes it), with their versions.
+	Workspaces, Organizations, Roles string
+	// IDs binds a list of ids as one parameter.
+	IDs func([]int64) any
+}
+
+// Scanner is one result row.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Rows is what the fragment path needs of *sql.Rows and pgx.Rows.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// Query runs a statement; close releases its rows.
+type Query func(ctx context.Context, query string, args []any) (rows Rows, close func(), err error)
+
+// each runs a statement and calls row for each row it returns.
+func (src Source) each(ctx context.Context, query string, args []any, row func(Scanner) error) error {
+	rows, closeRows, err := src.Query(ctx, query, args)
+	if err != nil {
+		return err
+	}
+	defer closeRows()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Source is how a store reads fragments: its dialect and its query runner.
+type Source struct {
+	Dialect
+	Query Query
+}
+
+// row is one membership row as read: its own fields and the fragments it
+// points at. Kept small (the memberships are built once, at the end): a
+// thousand rows are appended one by one.
+type row struct {
+	id, userID, orgID, orgMembershipID int64
+	created, updated                   int64
+	meta                               json.RawMessage
+	perms                              []string
+	workspace, org                     key
+	roles                              []key
+}
+
+// Memberships returns the query's memberships, newest first: one statement
+// for the rows, and, only for fragments not cached, one per kind missing.
+func (c *Cache) Memberships(ctx context.Context, src Source, q domain.MembershipQuery) ([]domain.Membership, error) {
+	var org any
+	if q.OrganizationID != nil {
+		org = *q.OrganizationID
+	}
+	rows := make([]row, 0, 16)
+	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
+		rows = append(rows, row{})
+		r := &rows[len(rows)-1]
+		var meta, rolesText, orgPerm []byte
+		if err := s.Scan(&r.id, &r.userID, &r.orgID, &r.orgMembershipID, &meta, &r.created, &r.updated,
+			&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm); err != nil {
+			return err
+		}
+		var err error
+		if r.meta, err = c.Metadata(meta); err != nil {
+			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
+		}
+		if r.roles, err = refs(rolesText); err != nil {
+			return fmt.Errorf("membership %d roles: %w", r.id, err)
+		}
+		if r.perms, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
+			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	wKeys, oKeys := make([]key, len(rows)), make([]key, len(rows))
+	var rKeys []key
+	for i := range rows {
+		wKeys[i], oKeys[i] = rows[i].workspace, rows[i].org
+		rKeys = append(rKeys, rows[i].roles...)
+	}
+	ws, err := resolve(ctx, c, src, src.Workspaces, c.workspaces, wKeys, scanWorkspace)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := resolve(ctx, c, src, src.Organizations, c.organizations, oKeys, scanOrganization)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := resolve(ctx, c, src, src.Roles, c.roles, rKeys, scanRole)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]domain.Membership, 0, len(rows))
+	next := 0 // index into rs
+	for i := range rows {
+		r := &rows[i]
+		roles := rs[next : next+len(r.roles)]
+		next += len(r.roles)
+		// A row deleted outright between the two statements drops out.
+		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
+			continue
+		}
+		out = append(out, domain.Membership{
+			ID: r.id, UserID: r.userID, OrganizationID: r.orgID, OrganizationMembershipID: r.orgMembershipID,
+			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
+			Workspace: *ws[i], Organization: *orgs[i], Roles: make([]domain.Role, len(roles)),
+			OrganizationPermissions: r.perms,
+		})
+		for j, role := range roles {
+			out[len(out)-1].Roles[j] = *role
+		}
+	}
+	return out, nil
+}
+
+// resolve returns the fragment of every key, from the cache or, for those
+// missing, from one statement (nil where the row no longer exists). A
+// fragment read is cached under the version read, which may be newer than
+// the key's: a write came in between, and the next request will ask for it.
+func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *shelf[V], keys []key,
+	scan func(Scanner) (*V, key, error)) ([]*V, error) {
+	out := make([]*V, len(keys))
+	found := s.lookup(keys, out)
+	c.count(found, len(keys))
+	if found == len(keys) {
+		return out, nil
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for i, k := range keys {
+		if out[i] == nil && !seen[k.id] {
+			seen[k.id] = true
+			ids = append(ids, k.id)
+		}
+	}
+	got := make(map[int64]*V, len(ids))
+	read := make(map[key]*V, len(ids))
+	err := src.each(ctx, query, []any{src.IDs(ids)}, func(sc Scanner) error {
+		v, k, err := scan(sc)
+		if err != nil {
+			return err
+		}
+		got[k.id], read[k] = v, v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.put(read)
+	for i, k := range keys {
+		if out[i] == nil {
+			out[i] = got[k.id]
+		}
+	}
+	return out, nil
+}
+
+// sortedStrings decodes a permission list: a union has no order of its own,
+// and sorting makes every store agree. The list is shared: never modify it.
+func sortedStrings(b []byte) ([]string, error) {
+	out, err := Strings(b)
+	slices.Sort(out)
+	return out, err
+}

@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/fragment"
+)
+
+// freshnessWrites write, in SQL both stores accept, to every table a
+// fragment or a membership row depends on, each changing alice's answer.
+// {wsMain}, {acme}, {801}… stand for fixture ids.
+var freshnessWrites = []struct{ what, sql string }{
+	{"membership metadata", `UPDATE workspace_memberships SET public_metadata = '{"fresh":true}' WHERE id = {801}`},
+	{"workspace name", `UPDATE workspaces SET name = 'Renamed' WHERE id = {wsMain}`},
+	{"workspace allow-list", `UPDATE workspaces SET whitelisted_ips = (SELECT whitelisted_ips FROM organizations WHERE id = {acme}) WHERE id = {wsMain}`},
+	{"workspace MFA switch", `UPDATE workspaces SET enforce_2fa = NOT enforce_2fa WHERE id = {wsMain}`},
+	{"organization name", `UPDATE organizations SET name = 'Renamed' WHERE id = {acme}`},
+	{"role name", `UPDATE workspace_roles SET name = 'Renamed' WHERE id = {601}`},
+	{"role permissions", `UPDATE workspace_roles SET permissions = (SELECT permissions FROM workspace_roles WHERE id = {604}) WHERE id = {602}`},
+	{"role link", `DELETE FROM workspace_membership_roles WHERE workspace_membership_id = {801} AND workspace_role_id = {601}`},
+	{"role deleted", `UPDATE workspace_roles SET deleted_at = created_at WHERE id = {602}`},
+	{"segment name", `UPDATE segments SET name = 'Renamed' WHERE id = {205}`},
+	{"segment deleted", `UPDATE segments SET deleted_at = created_at WHERE id = {201}`},
+	{"workspace segment unlinked", `DELETE FROM workspace_segments WHERE workspace_id = {wsMain} AND segment_id = {205}`},
+	{"workspace segment linked", `INSERT INTO workspace_segments (workspace_id, segment_id) VALUES ({wsMain}, {205})`},
+	{"organization segment unlinked", `DELETE FROM organization_segments WHERE organization_id = {acme} AND segment_id = {202}`},
+	{"workspace member count", `UPDATE workspace_memberships SET deleted_at = created_at WHERE id = {806}`},
+	{"organization member count", `UPDATE organization_memberships SET deleted_at = created_at WHERE id = {704}`},
+	{"organization role link", `DELETE FROM organization_membership_roles WHERE organization_membership_id = {701} AND organization_role_id = {501}`},
+	{"organization role permissions", `UPDATE organization_roles SET permissions = (SELECT permissions FROM organization_roles WHERE id = {504}) WHERE id = {502}`},
+	{"workspace deleted", `UPDATE workspaces SET deleted_at = created_at WHERE id = {wsLabs}`},
+}
+
+var fixtureID = regexp.MustCompile(`\{[0-9]+\}`)
+
+// testFreshness writes through plain SQL, behind the store's back, to
+// everything alice's answer shows, and checks each write shows on the very
+// next call, though the fragments were cached, and that the answer is the
+// one a cold cache gives.
+func testFreshness(t *testing.T, s domain.Store) {
+	ex, ok := s.(Execer)
+	if !ok {
+		t.Fatal("the store's test must implement storetest.Execer")
+	}
+	swap, ok := s.(interface{ UseFragments(*fragment.Cache) })
+	if !ok {
+		t.Fatal("the store has no UseFragments")
+	}
+	ctx := t.Context()
+	ids := strings.NewReplacer("{wsMain}", fmt.Sprint(wsMain), "{wsLabs}", fmt.Sprint(wsLabs), "{acme}", fmt.Sprint(acme))
+	answer := func() []byte {
+		ms, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: deployment1, UserID: alice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snapshot(t, ms)
+	}
+	before := answer()
+	for _, w := range freshnessWrites {
+		stmt := fixtureID.ReplaceAllStringFunc(ids.Replace(w.sql), func(n string) string {
+			v, _ := strconv.ParseInt(n[1:len(n)-1], 10, 64)
+			return strconv.FormatInt(ID(v), 10)
+		})
+		answer() // the fragments are cached
+		if err := ex.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %s: %v", w.what, stmt, err)
+		}
+		after := answer()
+		if bytes.Equal(after, before) {
+			t.Errorf("%s: the next answer did not change", w.what)
+		}
+		swap.UseFragments(fragment.NewCache(0))
+		if cold := answer(); !bytes.Equal(after, cold) {
+			t.Errorf("%s: answer on a warm cache differs from a cold one:\n warm %s\n cold %s", w.what, after, cold)
+		}
+		before = after
+	}
+}
+
+// snapshot is everything an answer shows of memberships: their fields and
+// their encoded fragments.
+func snapshot(t *testing.T, ms []domain.Membership) []byte {
+	t.Helper()
+	b, err := json.Marshal(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		b = append(append(b, m.Workspace.JSON...), m.Organization.JSON...)
+		for _, r := range m.Roles {
+			b = append(b, r.JSON...)
+		}
+	}
+	return b
+}
