@@ -14,17 +14,17 @@
 -- the foreign key, whose error the loader explains. A link row is a pair of
 -- keys, inserted or deleted, never updated: an update is refused outright
 -- rather than checked twice over.
-CREATE TRIGGER workspace_membership_roles_update BEFORE UPDATE ON workspace_membership_roles
+CREATE TRIGGER workspace_membership_roles_no_update BEFORE UPDATE ON workspace_membership_roles
 BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
-CREATE TRIGGER organization_membership_roles_update BEFORE UPDATE ON organization_membership_roles
+CREATE TRIGGER organization_membership_roles_no_update BEFORE UPDATE ON organization_membership_roles
 BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
-CREATE TRIGGER organization_segments_update BEFORE UPDATE ON organization_segments
+CREATE TRIGGER organization_segments_no_update BEFORE UPDATE ON organization_segments
 BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
-CREATE TRIGGER workspace_segments_update BEFORE UPDATE ON workspace_segments
+CREATE TRIGGER workspace_segments_no_update BEFORE UPDATE ON workspace_segments
 BEGIN SELECT RAISE(ABORT, 'links are inserted or deleted, not updated'); END;
 
 -- Workspace membership ↔ workspace role: one workspace.
-CREATE TRIGGER workspace_membership_roles_insert BEFORE INSERT ON workspace_membership_roles
+CREATE TRIGGER workspace_membership_roles_tenant BEFORE INSERT ON workspace_membership_roles
 WHEN (SELECT workspace_id FROM workspace_memberships WHERE id = NEW.workspace_membership_id)
   <> (SELECT workspace_id FROM workspace_roles WHERE id = NEW.workspace_role_id)
 BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
@@ -46,7 +46,7 @@ WHEN (SELECT deployment_id FROM workspaces WHERE id = NEW.workspace_id) <> NEW.d
 BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another deployment'); END;
 
 -- Organization membership ↔ organization role: one organization.
-CREATE TRIGGER organization_membership_roles_insert BEFORE INSERT ON organization_membership_roles
+CREATE TRIGGER organization_membership_roles_tenant BEFORE INSERT ON organization_membership_roles
 WHEN (SELECT organization_id FROM organization_memberships WHERE id = NEW.organization_membership_id)
   <> (SELECT organization_id FROM organization_roles WHERE id = NEW.organization_role_id)
 BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
