@@ -25,8 +25,9 @@ type corrupted struct{ domain.Store }
 func (c corrupted) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
 	ms, err := c.Store.Memberships(ctx, q)
 	for i := range ms {
-		o := &ms[i].Organization
+		o := *ms[i].Organization
 		o.JSON = bytes.ReplaceAll(o.JSON, []byte(`"type":"organization"`), []byte(`"type":"galaxy"`))
+		ms[i].Organization = &o
 	}
 	return ms, err
 }

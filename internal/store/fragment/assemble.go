@@ -137,7 +137,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		out = append(out, domain.Membership{
 			ID: r.id, UserID: r.userID, OrganizationID: r.orgID, OrganizationMembershipID: r.orgMembershipID,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
-			Workspace: *ws[i], Organization: *orgs[i], Roles: make([]domain.Role, len(roles)),
+			Workspace: ws[i], Organization: orgs[i], Roles: make([]domain.Role, len(roles)),
 			OrganizationPermissions: r.perms,
 		})
 		for j, role := range roles {
