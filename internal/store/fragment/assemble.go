@@ -2,6 +2,7 @@ package fragment
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -15,10 +16,12 @@ import (
 type Dialect struct {
 	// Memberships reads the caller's membership rows, newest first; its
 	// parameters are the user, the deployment and the organization or NULL.
-	// Columns: id, user_id, organization_id, organization_membership_id,
-	// public_metadata, created_at, updated_at, workspace id and version,
+	// Columns: id, organization_membership_id, public_metadata, created_at,
+	// updated_at, workspace id and version,
 	// organization id and version, the live workspace roles as
 	// "id.version,…", and the organization permissions as a JSON array.
+	// Nothing more: each column costs per row (the user is the parameter,
+	// the organization id the organization's).
 	Memberships string
 	// Workspaces, Organizations and Roles read the rows whose ids are the
 	// one parameter (bound as IDs makes it), with their versions.
@@ -65,12 +68,12 @@ type Source struct {
 // points at. Kept small (the memberships are built once, at the end): a
 // thousand rows are appended one by one.
 type row struct {
-	id, userID, orgID, orgMembershipID int64
-	created, updated                   int64
-	meta                               json.RawMessage
-	perms                              []string
-	workspace, org                     key
-	roles                              []key
+	id, orgMembershipID int64
+	created, updated    int64
+	meta                json.RawMessage
+	perms               []string
+	workspace, org      key
+	roles               []key
 }
 
 // Memberships returns the query's memberships, newest first: one statement
@@ -81,16 +84,18 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		org = *q.OrganizationID
 	}
 	rows := make([]row, 0, 16)
+	// The text columns are only decoded (into new values or cached ones), so
+	// RawBytes spare database/sql a copy; their buffers serve every row.
+	var meta, rolesText, orgPerm sql.RawBytes
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
 		rows = append(rows, row{})
 		r := &rows[len(rows)-1]
-		var meta, rolesText, orgPerm []byte
-		if err := s.Scan(&r.id, &r.userID, &r.orgID, &r.orgMembershipID, &meta, &r.created, &r.updated,
+		if err := s.Scan(&r.id, &r.orgMembershipID, &meta, &r.created, &r.updated,
 			&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm); err != nil {
 			return err
 		}
 		var err error
-		if r.meta, err = c.Metadata(meta); err != nil {
+		if r.meta, err = c.Metadata(json.RawMessage(meta)); err != nil {
 			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
 		}
 		if r.roles, err = refs(rolesText); err != nil {
@@ -135,7 +140,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 			continue
 		}
 		out = append(out, domain.Membership{
-			ID: r.id, UserID: r.userID, OrganizationID: r.orgID, OrganizationMembershipID: r.orgMembershipID,
+			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
 			Workspace: ws[i], Organization: orgs[i], Roles: make([]domain.Role, len(roles)),
 			OrganizationPermissions: r.perms,
