@@ -73,7 +73,7 @@ type row struct {
 	meta                json.RawMessage
 	perms               []string
 	workspace, org      key
-	roles               []key
+	roles               int // how many of the request's role keys are this row's, in row order
 }
 
 // Memberships returns the query's memberships, newest first: one statement
@@ -87,6 +87,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	// The text columns are only decoded (into new values or cached ones), so
 	// RawBytes spare database/sql a copy; their buffers serve every row.
 	var meta, rolesText, orgPerm sql.RawBytes
+	var rKeys []key // every row's role keys, one after the other
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
 		rows = append(rows, row{})
 		r := &rows[len(rows)-1]
@@ -98,9 +99,11 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		if r.meta, err = c.Metadata(json.RawMessage(meta)); err != nil {
 			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
 		}
-		if r.roles, err = refs(rolesText); err != nil {
+		n := len(rKeys)
+		if rKeys, err = appendRefs(rKeys, rolesText); err != nil {
 			return fmt.Errorf("membership %d roles: %w", r.id, err)
 		}
+		r.roles = len(rKeys) - n
 		if r.perms, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
@@ -111,10 +114,8 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	}
 
 	wKeys, oKeys := make([]key, len(rows)), make([]key, len(rows))
-	var rKeys []key
 	for i := range rows {
 		wKeys[i], oKeys[i] = rows[i].workspace, rows[i].org
-		rKeys = append(rKeys, rows[i].roles...)
 	}
 	ws, err := resolve(ctx, c, src, src.Workspaces, c.workspaces, wKeys, scanWorkspace)
 	if err != nil {
@@ -130,24 +131,26 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	}
 
 	out := make([]domain.Membership, 0, len(rows))
-	next := 0 // index into rs
+	allRoles := make([]domain.Role, 0, len(rs)) // one allocation for every membership's roles
+	next := 0                                   // index into rs
 	for i := range rows {
 		r := &rows[i]
-		roles := rs[next : next+len(r.roles)]
-		next += len(r.roles)
+		roles := rs[next : next+r.roles]
+		next += r.roles
 		// A row deleted outright between the two statements drops out.
 		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
 		}
+		start := len(allRoles)
+		for _, role := range roles {
+			allRoles = append(allRoles, *role)
+		}
 		out = append(out, domain.Membership{
 			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
-			Workspace: ws[i], Organization: orgs[i], Roles: make([]domain.Role, len(roles)),
+			Workspace: ws[i], Organization: orgs[i], Roles: allRoles[start:len(allRoles):len(allRoles)],
 			OrganizationPermissions: r.perms,
 		})
-		for j, role := range roles {
-			out[len(out)-1].Roles[j] = *role
-		}
 	}
 	return out, nil
 }
