@@ -84,15 +84,19 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		org = *q.OrganizationID
 	}
 	rows := make([]row, 0, 16)
-	// The text columns are only decoded (into new values or cached ones), so
-	// RawBytes spare database/sql a copy; their buffers serve every row.
-	var meta, rolesText, orgPerm sql.RawBytes
-	var rKeys []key // every row's role keys, one after the other
+	// Every row is scanned into r through one list of destinations, then
+	// appended. The text columns are only decoded (into new values or cached
+	// ones), so RawBytes spare database/sql a copy; their buffers serve
+	// every row.
+	var (
+		r                        row
+		meta, rolesText, orgPerm sql.RawBytes
+		rKeys                    []key // every row's role keys, one after the other
+	)
+	dest := []any{&r.id, &r.orgMembershipID, &meta, &r.created, &r.updated,
+		&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm}
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
-		rows = append(rows, row{})
-		r := &rows[len(rows)-1]
-		if err := s.Scan(&r.id, &r.orgMembershipID, &meta, &r.created, &r.updated,
-			&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm); err != nil {
+		if err := s.Scan(dest...); err != nil {
 			return err
 		}
 		var err error
@@ -107,6 +111,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		if r.perms, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
+		rows = append(rows, r)
 		return nil
 	})
 	if err != nil {
