@@ -26,6 +26,12 @@ var ErrInactiveSession = errors.New("session is not active")
 // received it, and the old token joins it instead (README, Security).
 const RefreshGrace = 10 * time.Second
 
+// RefreshPendingWindow bounds that joining: a successor never presented
+// still takes the old token for 2 minutes (four polls of a browser whose
+// answer was lost), not for the rest of the session, so an old token
+// replayed later — by a thief, after the victim closed the tab — is reuse.
+const RefreshPendingWindow = 2 * time.Minute
+
 // SessionStore is the part of the store authentication reads and, to refresh
 // expired tokens, writes.
 type SessionStore interface {
@@ -136,6 +142,17 @@ func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, t
 	}, Expired: expired, claims: claims, now: now}, nil
 }
 
+// Known reports whether token passed verification here and has not expired:
+// a hint, never an authentication (the request is still authenticated in
+// full), for letting a genuine session through a budget its address spent.
+func (a *Authenticator) Known(token string) bool {
+	if token == "" || len(token) > MaxTokenSize {
+		return false
+	}
+	_, ok := a.verified.Get(sha256.Sum256([]byte(token)), a.now())
+	return ok
+}
+
 // verify is Verify, remembering tokens that pass until they expire. Only the
 // signature and claims are remembered: the session is checked on every request.
 func (a *Authenticator) verify(key *ecdsa.PublicKey, issuer, token string, now time.Time) (TokenClaims, error) {
@@ -176,7 +193,7 @@ func (a *Authenticator) Refresh(ctx context.Context, d domain.Deployment, res *R
 	c := res.claims
 	r, err := a.store.Refresh(ctx, domain.RefreshRequest{
 		DeploymentID: d.ID, SessionID: c.SessionID, TokenID: c.RotatingTokenID,
-		SuccessorID: successor, Now: res.now, Grace: RefreshGrace,
+		SuccessorID: successor, Now: res.now, Grace: RefreshGrace, PendingWindow: RefreshPendingWindow,
 	})
 	if err != nil {
 		return Token{}, err
