@@ -175,10 +175,6 @@ func (s *Store) Statements() int64 { return s.count.Load() }
 // ReplicaStatements is the number of SQL statements sent to the replica.
 func (s *Store) ReplicaStatements() int64 { return s.replicaCount.Load() }
 
-// Primary is the primary's pool, for tests that must reach states the domain
-// cannot write.
-func (s *Store) Primary() *pgxpool.Pool { return s.primary }
-
 // Close stops probing the replica and closes the pools.
 func (s *Store) Close() error {
 	if s.replica != nil {

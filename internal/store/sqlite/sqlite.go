@@ -131,10 +131,6 @@ func (s *Store) Close() error {
 // the driver (BEGIN, COMMIT and ROLLBACK included).
 func (s *Store) Statements() int64 { return s.count.Load() }
 
-// DB is the underlying pool, for tests that must reach states the domain
-// cannot write.
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Ping checks the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
