@@ -80,6 +80,11 @@ func (rc *responseCheck) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if mode == "" || mode == ValidateOff {
 			return next(c)
 		}
+		if mode == ValidateEnforce {
+			// A 304 has no body to check: it would confirm an answer an
+			// instance that only logs (or an older release) let through.
+			req.Header.Del("If-None-Match")
+		}
 		res := c.Response()
 		w := &heldResponse{ResponseWriter: res.Writer}
 		res.Writer = w
@@ -96,7 +101,10 @@ func (rc *responseCheck) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			if mode == ValidateEnforce {
 				// The 500 keeps a refreshed session token (Set-Cookie,
 				// X-Development-Session): the old one is already rotated.
+				// It drops the broken answer's validator, and is not kept.
 				res.Header().Del(echo.HeaderContentType)
+				res.Header().Del("ETag")
+				res.Header().Set("Cache-Control", "no-store")
 				res.Committed = false
 				return internal(errors.New("answer breaks the contract: " + rule))
 			}

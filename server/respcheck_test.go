@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,15 +19,13 @@ import (
 )
 
 // corrupted is the real store with one field of its real answer broken: a
-// segment type outside the contract's enum.
+// membership's public metadata that is not an object.
 type corrupted struct{ domain.Store }
 
 func (c corrupted) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
 	ms, err := c.Store.Memberships(ctx, q)
 	for i := range ms {
-		for j := range ms[i].Organization.Segments {
-			ms[i].Organization.Segments[j].Type = "galaxy"
-		}
+		ms[i].PublicMetadata = json.RawMessage(`["galaxy"]`)
 	}
 	return ms, err
 }
@@ -38,6 +37,7 @@ func TestResponseValidation(t *testing.T) { eachStore(t, testResponseValidation)
 
 func testResponseValidation(t *testing.T, db string) {
 	e := newEnv(t, db, server.Config{})
+	ifNoneMatch := ""
 	serve := func(flag string, st domain.Store, token string) (*httptest.ResponseRecorder, string, float64) {
 		t.Helper()
 		modes, err := server.ParseResponseValidation(flag)
@@ -53,6 +53,9 @@ func testResponseValidation(t *testing.T, db string) {
 		req := httptest.NewRequest(http.MethodGet, "/me/workspace-memberships", nil)
 		req.Host = "prod.test"
 		req.Header.Set("Cookie", "__session="+token)
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != 200 { // a broken 200 is the point; anything else must be the contract's
@@ -80,22 +83,39 @@ func testResponseValidation(t *testing.T, db string) {
 		if broken != (tc.status == 200) {
 			t.Errorf("%s: broken answer sent: %v", tc.flag, broken)
 		}
-		if logged := strings.Contains(logs, "answer breaks the contract") && strings.Contains(logs, `rule="/data/0/organization/segments/0/type: value is not one of the allowed values`); logged != (n > 0) {
+		if logged := strings.Contains(logs, "answer breaks the contract") && strings.Contains(logs, `rule="/data/0/public_metadata: value must be an object`); logged != (n > 0) {
 			t.Errorf("%s: logged %v, want %v: %s", tc.flag, logged, n > 0, logs)
 		}
 	}
 
+	// A broken answer that an instance only logging let through is not
+	// confirmed by a 304 from one enforcing: enforce checks a whole answer.
+	logged, _, _ := serve("log", corrupted{e.store}, tok)
+	ifNoneMatch = logged.Header().Get("ETag")
+	if rec, _, _ := serve("enforce", corrupted{e.store}, tok); ifNoneMatch == "" || rec.Code != 500 {
+		t.Errorf("enforce revalidating a broken answer's ETag %q: %d, want 500", ifNoneMatch, rec.Code)
+	}
+	if rec, _, _ := serve("log", corrupted{e.store}, tok); rec.Code != 304 {
+		t.Errorf("log revalidating its own answer: %d, want 304", rec.Code)
+	}
+	ifNoneMatch = ""
+
 	// A genuine answer passes enforce byte for byte.
 	off, _, _ := serve("off", e.store, tok)
 	enforced, _, n := serve("enforce", e.store, tok)
-	if enforced.Code != 200 || n != 0 || enforced.Body.String() != off.Body.String() || enforced.Header().Get("Cache-Control") != "no-store" {
+	if enforced.Code != 200 || n != 0 || enforced.Body.String() != off.Body.String() || enforced.Header().Get("Cache-Control") != "private, no-cache" {
 		t.Errorf("a genuine answer under enforce: %d, %v violations, %d bytes vs %d", enforced.Code, n, enforced.Body.Len(), off.Body.Len())
 	}
 
 	// Refreshed, then refused: the 500 still carries the new token.
 	rec, _, _ := serve("enforce", corrupted{e.store}, e.expired("prod.test", "alice@example.com", time.Now().Add(time.Hour)))
-	if rec.Code != 500 || !strings.HasPrefix(rec.Header().Get("Set-Cookie"), "__session=") {
-		t.Errorf("refresh under enforce: %d, Set-Cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
+	delivered := false
+	for _, ck := range rec.Result().Cookies() {
+		delivered = delivered || ck.Name == "__session" && ck.Value != ""
+	}
+	if rec.Code != 500 || !delivered || rec.Header().Get("ETag") != "" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("refresh under enforce: %d, Set-Cookie %q, ETag %q, Cache-Control %q", rec.Code,
+			rec.Header().Values("Set-Cookie"), rec.Header().Get("ETag"), rec.Header().Get("Cache-Control"))
 	}
 }
 

@@ -26,6 +26,12 @@ var ErrInactiveSession = errors.New("session is not active")
 // received it, and the old token joins it instead (README, Security).
 const RefreshGrace = 10 * time.Second
 
+// RefreshPendingWindow bounds that joining: a successor never presented
+// still takes the old token for 2 minutes (four polls of a browser whose
+// answer was lost), not for the rest of the session, so an old token
+// replayed later — by a thief, after the victim closed the tab — is reuse.
+const RefreshPendingWindow = 2 * time.Minute
+
 // SessionStore is the part of the store authentication reads and, to refresh
 // expired tokens, writes.
 type SessionStore interface {
@@ -176,7 +182,7 @@ func (a *Authenticator) Refresh(ctx context.Context, d domain.Deployment, res *R
 	c := res.claims
 	r, err := a.store.Refresh(ctx, domain.RefreshRequest{
 		DeploymentID: d.ID, SessionID: c.SessionID, TokenID: c.RotatingTokenID,
-		SuccessorID: successor, Now: res.now, Grace: RefreshGrace,
+		SuccessorID: successor, Now: res.now, Grace: RefreshGrace, PendingWindow: RefreshPendingWindow,
 	})
 	if err != nil {
 		return Token{}, err

@@ -224,6 +224,10 @@ type RefreshRequest struct {
 	// successor (concurrent tabs refreshing at once) instead of counting as
 	// reuse.
 	Grace time.Duration
+	// PendingWindow is how long after a rotation the old token still joins
+	// a successor never presented since (an answer the client may not have
+	// received); past it, as past Grace, presenting the old token is reuse.
+	PendingWindow time.Duration
 }
 
 // RefreshOutcome is what a refresh did.

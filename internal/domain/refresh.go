@@ -17,8 +17,8 @@ type TokenRow struct {
 
 // Decide is what refreshing the token of row does at r.Now, the same for
 // every store: rotate a fresh token; join a successor rotated within the
-// grace window or never presented since (the client may not have received
-// it); else count reuse.
+// grace window, or within the pending window and never presented since (the
+// client may not have received it); else count reuse.
 func (r RefreshRequest) Decide(row TokenRow) RefreshResult {
 	now := r.Now.Truncate(time.Microsecond) // stored times have microseconds
 	until := row.ValidUntil
@@ -30,7 +30,8 @@ func (r RefreshRequest) Decide(row TokenRow) RefreshResult {
 		return RefreshResult{Outcome: RefreshRejected}
 	case row.Next == 0:
 		return RefreshResult{Outcome: RefreshRotated, SuccessorID: r.SuccessorID, ValidUntil: until}
-	case now.Sub(row.RotatedAt) <= r.Grace || row.Pending == row.Next:
+	case now.Sub(row.RotatedAt) <= r.Grace,
+		row.Pending == row.Next && now.Sub(row.RotatedAt) <= r.PendingWindow:
 		return RefreshResult{Outcome: RefreshJoined, SuccessorID: row.Next, ValidUntil: until}
 	default:
 		return RefreshResult{Outcome: RefreshReused}

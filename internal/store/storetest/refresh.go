@@ -31,11 +31,11 @@ func testRefresh(t *testing.T, s domain.Store) {
 		}
 		return ns
 	}
-	const grace = 10 * time.Second
+	const grace, pending = 10 * time.Second, 2 * time.Minute
 	refresh := func(ns domain.NewSession, token, successor int64, now time.Time) domain.RefreshResult {
 		t.Helper()
 		r, err := s.Refresh(ctx, domain.RefreshRequest{DeploymentID: ns.DeploymentID, SessionID: ns.SessionID,
-			TokenID: token, SuccessorID: successor, Now: now, Grace: grace})
+			TokenID: token, SuccessorID: successor, Now: now, Grace: grace, PendingWindow: pending})
 		if err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
@@ -83,6 +83,13 @@ func testRefresh(t *testing.T, s domain.Store) {
 	}
 	expect("seen successor, after grace", refresh(d, d.RotatingTokenID, ID(9833), t1.Add(time.Minute)), domain.RefreshResult{Outcome: domain.RefreshReused})
 
+	// The pending window is bounded: an old token replayed later — the
+	// client gone quiet after its rotation — is reuse, successor unseen.
+	q := session(7)
+	expect("rotation, never presented", refresh(q, q.RotatingTokenID, ID(9850), t1), domain.RefreshResult{Outcome: domain.RefreshRotated, SuccessorID: ID(9850)})
+	expect("unseen successor, at the window's end", refresh(q, q.RotatingTokenID, ID(9851), t1.Add(pending)), domain.RefreshResult{Outcome: domain.RefreshJoined, SuccessorID: ID(9850)})
+	expect("unseen successor, past the window", refresh(q, q.RotatingTokenID, ID(9852), t1.Add(pending+time.Second)), domain.RefreshResult{Outcome: domain.RefreshReused})
+
 	b := session(1)
 	expect("past valid_until", refresh(b, b.RotatingTokenID, ID(9810), created.Add(time.Hour)), domain.RefreshResult{Outcome: domain.RefreshRejected})
 	expect("another session's token", refresh(b, ID(9802), ID(9811), t1), domain.RefreshResult{Outcome: domain.RefreshRejected})
@@ -101,7 +108,7 @@ func testRefresh(t *testing.T, s domain.Store) {
 		go func() {
 			defer wg.Done()
 			results[i], errs[i] = s.Refresh(ctx, domain.RefreshRequest{DeploymentID: deployment1, SessionID: c.SessionID,
-				TokenID: c.RotatingTokenID, SuccessorID: ID(9820 + int64(i)), Now: t1, Grace: grace})
+				TokenID: c.RotatingTokenID, SuccessorID: ID(9820 + int64(i)), Now: t1, Grace: grace, PendingWindow: pending})
 		}()
 	}
 	wg.Wait()
