@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/loader"
