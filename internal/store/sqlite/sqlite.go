@@ -6,8 +6,11 @@
 // goes through busy_timeout instead of failing with "database is locked", and
 // every pooled connection gets the same pragmas from the DSN.
 //
-// It imports domain, store/load (the shared loader; load.go is this store's
-// dialect) and store/migrate; never another store or the server.
+// It imports domain, ids (id leases), store/fragment (the shared query
+// path; query.go is this store's SQL), store/load (the shared loader;
+// load.go is this store's dialect) and store/migrate; never another store
+// or the server. Tests reach the pool through export_test.go; other
+// packages' tests open their own (storetest.RawDB).
 package sqlite
 
 import (
