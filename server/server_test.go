@@ -113,28 +113,11 @@ func (e *env) db() *sql.DB {
 }
 
 // sql changes one row the domain has no write for (sign-outs, deletions) on
-// either store: the query uses ? placeholders, and time.Time arguments are
-// stored the way each store keeps times.
+// either store: the query uses ? placeholders (storetest.ExecOne).
 func (e *env) sql(query string, args ...any) {
 	e.t.Helper()
-	if store.IsPostgres(e.path) {
-		for i := 1; strings.Contains(query, "?"); i++ {
-			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
-		}
-	} else {
-		for i, a := range args {
-			if at, ok := a.(time.Time); ok {
-				args[i] = at.UnixMicro()
-			}
-		}
-	}
-	var n int64
-	res, err := e.db().Exec(query, args...)
-	if err == nil {
-		n, _ = res.RowsAffected()
-	}
-	if err != nil || n != 1 {
-		e.t.Fatalf("%s: %v (%d rows)", query, err, n)
+	if err := storetest.ExecOne(context.Background(), e.db(), e.path, query, args...); err != nil {
+		e.t.Fatalf("%s: %v", query, err)
 	}
 }
 

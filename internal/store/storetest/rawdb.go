@@ -3,7 +3,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,13 +47,13 @@ func isPostgres(url string) bool {
 // Mutable gives s, opened on url, the Execer and Mutator the suite needs,
 // in plain SQL over RawDB.
 func Mutable(t testing.TB, s domain.Store, url string) domain.Store {
-	return mutable{Store: s, db: RawDB(t, url), postgres: isPostgres(url)}
+	return mutable{Store: s, db: RawDB(t, url), url: url}
 }
 
 type mutable struct {
 	domain.Store
-	db       *sql.DB
-	postgres bool
+	db  *sql.DB
+	url string
 }
 
 // UseFragments passes on to the store (the freshness test swaps caches).
@@ -61,10 +61,17 @@ func (m mutable) UseFragments(c *fragment.Cache) {
 	m.Store.(interface{ UseFragments(*fragment.Cache) }).UseFragments(c)
 }
 
-// Exec implements Execer: ? placeholders become $1, $2, … on PostgreSQL;
-// times are stored as each store keeps them (microseconds on SQLite).
+// Exec implements Execer.
 func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
-	if m.postgres {
+	return ExecOne(ctx, m.db, m.url, query, args...)
+}
+
+// ExecOne runs query on db (RawDB of url), failing unless it changes
+// exactly one row. ? placeholders become $1, $2, … on PostgreSQL, and
+// time.Time arguments are stored as each store keeps times (microseconds
+// on SQLite).
+func ExecOne(ctx context.Context, db *sql.DB, url, query string, args ...any) error {
+	if isPostgres(url) {
 		for i := 1; strings.Contains(query, "?"); i++ {
 			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
 		}
@@ -75,16 +82,15 @@ func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
 			}
 		}
 	}
-	res, err := m.db.ExecContext(ctx, query, args...)
+	res, err := db.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return errors.New("no row changed")
+		return fmt.Errorf("%d rows changed, want 1", n)
 	}
 	return nil
 }
-
 func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
 	return m.Exec(ctx, `UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, at, id)
 }
