@@ -151,7 +151,7 @@ func (c *contract) refresh(ec echo.Context, st *requestState) error {
 		h.Set(devSessionHeader, tok.Value)
 		return nil
 	}
-	for _, ck := range sessionCookies(st.deployment, tok) {
+	for _, ck := range sessionCookies(st.deployment, hostname(ec.Request().Host), tok) {
 		h.Add("Set-Cookie", ck)
 	}
 	return nil
@@ -166,12 +166,25 @@ func (c *contract) refresh(ec echo.Context, st *requestState) error {
 // cookie_domain), which a browser would otherwise send beside the new one
 // (two different tokens: 401). The expiry comes first: a client that keys
 // cookies by name, path and domain alone then keeps the new one.
-func sessionCookies(d domain.Deployment, tok auth.Token) []string {
-	expire := &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
+func sessionCookies(d domain.Deployment, host string, tok auth.Token) []string {
 	set := &http.Cookie{Name: sessionCookie, Value: tok.Value, Path: "/", Domain: d.CookieDomain,
 		MaxAge: max(1, int(tok.ValidFor/time.Second)), Expires: tok.ValidUntil,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
+	if !domainMatches(host, d.CookieDomain) {
+		// A host of the deployment outside its cookie domain (a second
+		// domain): a browser would refuse Domain=, so the cookie is this
+		// host's own, and there is no host-only cookie to replace.
+		set.Domain = ""
+		return []string{set.String()}
+	}
+	expire := &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
 	return []string{expire.String(), set.String()}
+}
+
+// domainMatches reports whether a browser on host accepts a cookie for
+// domain (RFC 6265 §5.1.3).
+func domainMatches(host, domain string) bool {
+	return host == domain || strings.HasSuffix(host, "."+domain)
 }
 
 // authenticate implements both security schemes for the validator. The token

@@ -3,12 +3,15 @@ package server
 import (
 	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/limit"
 )
@@ -25,6 +28,13 @@ type limits struct {
 	trusted     []netip.Prefix
 	now         func() time.Time
 	m           *metrics
+	// known says a session token was verified here and is unexpired: such a
+	// request passes a failure budget its address spent (a shared NAT, an
+	// office behind one proxy), since a forger cannot present one.
+	known func(token string) bool
+	// cached is the deployment on a host if this instance holds it: a
+	// refusal grants CORS from it, asking no database.
+	cached func(host string) (domain.Deployment, bool)
 }
 
 type sessionKey struct{ deployment, session int64 }
@@ -75,6 +85,7 @@ func (l *limits) shed(next echo.HandlerFunc) echo.HandlerFunc {
 		defer l.inFlight.Add(-1)
 		if l.inFlight.Add(1) > l.maxInFlight {
 			l.m.shed.Inc()
+			l.grantRefusal(c)
 			return errOverloaded
 		}
 		return next(c)
@@ -101,8 +112,9 @@ func (l *limits) failureBudget(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		key := clientKey(eligibility.ClientIP(req.RemoteAddr, req.Header.Values("X-Forwarded-For"), l.trusted))
-		if wait := l.failures.Wait(key, l.now()); wait > 0 {
+		if wait := l.failures.Wait(key, l.now()); wait > 0 && !l.known(presentedToken(req)) {
 			l.m.limited.WithLabelValues(limitFailures).Inc()
+			l.grantRefusal(c)
 			return rateLimited(wait)
 		}
 		err := next(c)
@@ -112,6 +124,31 @@ func (l *limits) failureBudget(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		return err
+	}
+}
+
+// presentedToken is the session token a request carries, the cookie first:
+// only a hint for the failure budget; authentication reads it properly.
+func presentedToken(req *http.Request) string {
+	if ck, err := req.Cookie(sessionCookie); err == nil {
+		return ck.Value
+	}
+	return req.URL.Query().Get(devSessionParam)
+}
+
+// grantRefusal lets a listed origin read a refusal made before the
+// deployment lookup (its Retry-After above all), when this instance holds
+// the deployment; otherwise the browser reports only a failed fetch.
+func (l *limits) grantRefusal(c echo.Context) {
+	req, h := c.Request(), c.Response().Header()
+	h.Add(echo.HeaderVary, echo.HeaderOrigin)
+	origin := req.Header.Get(echo.HeaderOrigin)
+	if origin == "" || l.cached == nil {
+		return
+	}
+	if d, ok := l.cached(hostname(req.Host)); ok && slices.Contains(d.AllowedOrigins, strings.ToLower(origin)) {
+		grant(h, origin)
+		h.Set(echo.HeaderAccessControlExposeHeaders, exposedHeaders)
 	}
 }
 

@@ -24,7 +24,7 @@ func TestFailureBudget(t *testing.T) { eachStore(t, testFailureBudget) }
 
 func testFailureBudget(t *testing.T, db string) {
 	now := time.Now()
-	e := newEnv(t, db, server.Config{FailuresPerMinute: 30, Now: func() time.Time { return now }})
+	e := newEnv(t, db, server.Config{FailuresPerMinute: 30, CacheTTL: time.Hour, Now: func() time.Time { return now }})
 	genuine := e.session("prod.test", "alice@example.com", nil)
 	forged := genuine[:len(genuine)-4] + "AAAA"
 	const attacker = "198.51.100.66:4000"
@@ -54,9 +54,20 @@ func testFailureBudget(t *testing.T, db string) {
 	if limitedAt != 31 {
 		t.Fatalf("first 429 at try %d, want 31", limitedAt)
 	}
-	// Over budget, even a genuine session from that address waits (the
-	// address is refused before its token is looked at) ...
-	expectError(t, e.do(call{host: "prod.test", cookie: genuine, remote: attacker}), 429, 1400)
+	// Over budget, the address is refused before any lookup or signature
+	// check, readable by a listed page (CORS from the cached deployment) ...
+	origin := http.Header{"Origin": {"https://app.prod.test"}}
+	rec := e.do(call{host: "prod.test", cookie: forged, remote: attacker, header: origin})
+	expectError(t, rec, 429, 1400)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "https://app.prod.test" || !strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Errorf("a listed page cannot read the 429: %v", rec.Header())
+	}
+	// ... and so is a genuine token never seen here; one this instance
+	// verified passes (a user behind the attacker's NAT keeps polling).
+	expectError(t, e.do(call{host: "prod.test", cookie: e.session("prod.test", "bob@example.com", nil), remote: attacker}), 429, 1400)
+	if rec := e.do(call{host: "prod.test", cookie: genuine, remote: attacker}); rec.Code != 200 {
+		t.Errorf("a verified session behind the spent address: %d %s", rec.Code, rec.Body)
+	}
 	// ... and one IPv6 /64 is one client.
 	for i := range 30 {
 		e.do(call{host: "prod.test", cookie: forged, remote: "[2001:db8:1:2::" + strconv.Itoa(i+1) + "]:1"})

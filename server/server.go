@@ -97,6 +97,12 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
+	lim.known = ct.auth.Known
+	if c, ok := store.(interface {
+		CachedDeployment(string) (domain.Deployment, bool)
+	}); ok {
+		lim.cached = c.CachedDeployment
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -58,6 +58,13 @@ func (s *store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 	return d, err
 }
 
+// CachedDeployment is the deployment answering on host if this instance
+// holds it, without asking the database: for answers that must not cost a
+// lookup (refusals under load or abuse).
+func (s *store) CachedDeployment(host string) (domain.Deployment, bool) {
+	return s.deployments.Get(host, s.now())
+}
+
 // Session caches only sessions that may authenticate; the authenticator still
 // checks the sign-in's expiry against the clock on every request.
 func (s *store) Session(ctx context.Context, deploymentID, sessionID int64) (domain.SessionState, error) {

@@ -196,6 +196,9 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return usagef("--addr: %v", err)
 	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && c.metricsAddr == "" && !tcp.IP.IsLoopback() {
+		log.Warn("/metrics is served on --addr, to every deployment's host; set --metrics-addr to a private address")
+	}
 	servers := []*http.Server{{Handler: h}}
 	listeners := []net.Listener{ln}
 	metricsURL := "http://" + ln.Addr().String()
