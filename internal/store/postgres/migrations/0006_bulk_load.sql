@@ -1,36 +1,34 @@
 -- A bulk load in a few passes. Seeding 10,000 users × 10 memberships took
--- about 90 s; two things cost nearly all of it.
+-- about 90 s; three things cost most of it.
 --
 -- 1. Member counts were kept per row (0002): each loaded membership updated
 --    its workspace and organization, a new row version (and fragment
 --    version) of the same few rows each time. Inserts now add each count
 --    once per statement, from the transition table; deletes and updates keep
 --    the row triggers of 0002, which touch one membership at a time.
+CREATE FUNCTION members_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'workspace_memberships' THEN
+        UPDATE workspaces w SET member_count = w.member_count + n.c
+          FROM (SELECT workspace_id AS id, count(*) AS c FROM inserted WHERE deleted_at IS NULL GROUP BY 1) n
+         WHERE w.id = n.id;
+    ELSE
+        UPDATE organizations o SET member_count = o.member_count + n.c
+          FROM (SELECT organization_id AS id, count(*) AS c FROM inserted WHERE deleted_at IS NULL GROUP BY 1) n
+         WHERE o.id = n.id;
+    END IF;
+    RETURN NULL;
+END $$;
 DROP TRIGGER workspace_members_count ON workspace_memberships;
 CREATE TRIGGER workspace_members_count AFTER DELETE OR UPDATE OF workspace_id, deleted_at
     ON workspace_memberships FOR EACH ROW EXECUTE FUNCTION workspace_members_count();
-CREATE FUNCTION workspace_members_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE workspaces w SET member_count = w.member_count + n.c
-      FROM (SELECT workspace_id, count(*) AS c FROM inserted WHERE deleted_at IS NULL GROUP BY workspace_id) n
-     WHERE w.id = n.workspace_id;
-    RETURN NULL;
-END $$;
 CREATE TRIGGER workspace_members_inserted AFTER INSERT ON workspace_memberships
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION workspace_members_inserted();
-
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION members_inserted();
 DROP TRIGGER organization_members_count ON organization_memberships;
 CREATE TRIGGER organization_members_count AFTER DELETE OR UPDATE OF organization_id, deleted_at
     ON organization_memberships FOR EACH ROW EXECUTE FUNCTION organization_members_count();
-CREATE FUNCTION organization_members_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE organizations o SET member_count = o.member_count + n.c
-      FROM (SELECT organization_id, count(*) AS c FROM inserted WHERE deleted_at IS NULL GROUP BY organization_id) n
-     WHERE o.id = n.organization_id;
-    RETURN NULL;
-END $$;
 CREATE TRIGGER organization_members_inserted AFTER INSERT ON organization_memberships
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION organization_members_inserted();
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION members_inserted();
 
 -- 2. The role references and permissions (0003) were refreshed by joining
 --    an aggregate of every link matching `= ANY (ids)`. On tables a load is
