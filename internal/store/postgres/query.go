@@ -150,24 +150,27 @@ const segmentsJSON = `json_agg(json_build_object(
                  'created_at', micros(sg.created_at), 'updated_at', micros(sg.updated_at)) ORDER BY sg.id)::text`
 
 // Memberships returns the query's memberships, newest first, read where
-// request-path reads go (the replica while it answers): one statement on
-// warm fragment caches.
-func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
-	return s.fragments.Memberships(ctx, fragment.Source{Dialect: fragmentSQL, Query: s.query}, q)
-}
-
-// query runs a statement of the fragment path on the replica while it
-// answers, else on the primary (onReplica).
-func (s *Store) query(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
-	var rows pgx.Rows
-	err := s.onReplica(ctx, func(p *pgxpool.Pool) (err error) {
-		rows, err = p.Query(ctx, query, args...)
+// request-path reads go (the replica while it answers, onReplica): one
+// statement on warm fragment caches. The whole read is retried on the
+// primary when the replica goes away, whichever of its statements or rows
+// it was reading.
+func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) (out []domain.Membership, err error) {
+	err = s.onReplica(ctx, func(p *pgxpool.Pool) (err error) {
+		out, err = s.fragments.Memberships(ctx, fragment.Source{Dialect: fragmentSQL, Query: query(p)}, q)
 		return err
 	})
-	if err != nil {
-		return nil, nil, err
+	return out, err
+}
+
+// query runs the fragment path's statements on p.
+func query(p *pgxpool.Pool) func(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
+	return func(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
+		rows, err := p.Query(ctx, query, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rows, rows.Close, nil
 	}
-	return rows, rows.Close, nil
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,
