@@ -2,25 +2,26 @@ package client_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wachtbench/memberships/client"
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/demo"
-	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/storetest"
 	"github.com/wachtbench/memberships/server"
 )
 
 // serveDemo serves the demo data set on localhost and returns its URL, a
-// session token of the demo user and the store.
-func serveDemo(t *testing.T) (url, token string, st domain.Store) {
+// session token of the demo user and the database file.
+func serveDemo(t *testing.T) (url, token, db string) {
 	ctx := context.Background()
-	st, err := demo.Open(ctx, t.TempDir(), nil)
+	dir := t.TempDir()
+	st, err := demo.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func serveDemo(t *testing.T) (url, token string, st domain.Store) {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), token, st
+	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), token, filepath.Join(dir, "demo.db")
 }
 
 func TestMemberships(t *testing.T) {
@@ -123,7 +124,7 @@ func TestListOrgIsListInOrganization(t *testing.T) {
 // same answer returned; a changed one is downloaded again.
 func TestListRevalidates(t *testing.T) {
 	ctx := context.Background()
-	url, token, st := serveDemo(t)
+	url, token, path := serveDemo(t)
 	statuses := map[int]int{}
 	counting := roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		resp, err := http.DefaultTransport.RoundTrip(req)
@@ -156,7 +157,7 @@ func TestListRevalidates(t *testing.T) {
 		t.Errorf("statuses %v, want two 200 and two 304", statuses)
 	}
 
-	db := st.(interface{ DB() *sql.DB }).DB()
+	db := storetest.RawDB(t, path)
 	if _, err := db.ExecContext(ctx, `UPDATE workspaces SET name = 'Renamed' WHERE id = ?`, first.Data[0].Workspace.Id); err != nil {
 		t.Fatal(err)
 	}

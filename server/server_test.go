@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/contracttest"
@@ -28,9 +27,8 @@ import (
 	"github.com/wachtbench/memberships/internal/ids"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
-	"github.com/wachtbench/memberships/internal/store/postgres"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
-	"github.com/wachtbench/memberships/internal/store/sqlite"
+	"github.com/wachtbench/memberships/internal/store/storetest"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -49,7 +47,8 @@ type env struct {
 	t     testing.TB
 	store domain.Store
 	h     http.Handler
-	path  string // the database: a file or a URL
+	path  string  // the database: a file or a URL
+	raw   *sql.DB // db(), opened on first use
 }
 
 func newEnv(t testing.TB, db string, cfg server.Config) *env {
@@ -104,40 +103,21 @@ func (e *env) session(host, user string, mod func(*domain.NewSession)) string {
 	return e.sign(host, jwt.SigningMethodES256, e.key(host), claims(d.Host, s.SessionID, s.RotatingTokenID, now))
 }
 
-// db is the SQLite store's database, for what the domain cannot read or write.
-func (e *env) db() *sql.DB { return e.store.(*sqlite.Store).DB() }
+// db is a connection of its own to the store's database, for what the
+// domain cannot read or write.
+func (e *env) db() *sql.DB {
+	if e.raw == nil {
+		e.raw = storetest.RawDB(e.t, e.path)
+	}
+	return e.raw
+}
 
 // sql changes one row the domain has no write for (sign-outs, deletions) on
-// either store: the query uses ? placeholders, and time.Time arguments are
-// stored the way each store keeps times.
+// either store: the query uses ? placeholders (storetest.ExecOne).
 func (e *env) sql(query string, args ...any) {
 	e.t.Helper()
-	var n int64
-	var err error
-	switch st := e.store.(type) {
-	case *sqlite.Store:
-		for i, a := range args {
-			if at, ok := a.(time.Time); ok {
-				args[i] = at.UnixMicro()
-			}
-		}
-		var res sql.Result
-		if res, err = st.DB().Exec(query, args...); err == nil {
-			n, _ = res.RowsAffected()
-		}
-	case *postgres.Store:
-		for i := 1; strings.Contains(query, "?"); i++ {
-			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
-		}
-		var tag pgconn.CommandTag
-		if tag, err = st.Primary().Exec(context.Background(), query, args...); err == nil {
-			n = tag.RowsAffected()
-		}
-	default:
-		e.t.Fatalf("no SQL access to %T", e.store)
-	}
-	if err != nil || n != 1 {
-		e.t.Fatalf("%s: %v (%d rows)", query, err, n)
+	if err := storetest.ExecOne(context.Background(), e.db(), e.path, query, args...); err != nil {
+		e.t.Fatalf("%s: %v", query, err)
 	}
 }
 

@@ -1,5 +1,8 @@
 // Package auth turns a session token into a caller: ES256 signing keys,
 // session JWTs, and the session → active sign-in → user checks.
+//
+// It imports domain, ids and cache (verified tokens, parsed keys); never a
+// store or the server.
 package auth
 
 import (

@@ -3,6 +3,9 @@
 // in a child process and drives closed-loop load at them over loopback,
 // printing throughput, latency, allocations, peak RSS and statements per
 // request for each scenario, then a sweep over memberships per user.
+//
+// It imports the server, store, seed, auth, ids, domain and progress: it
+// assembles what cmd/membench runs, so nothing imports it but cmd.
 package bench
 
 import (

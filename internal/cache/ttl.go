@@ -1,6 +1,8 @@
 // Package cache holds the server's small in-memory caches: a bounded map of
 // entries that expire, and a store decorator that remembers deployments and
 // sessions for a short, configured time.
+//
+// It imports only domain.
 package cache
 
 import (

@@ -1,6 +1,9 @@
 // Package cli is the memberships command line: one testable Run over cobra
 // commands, with every flag falling back to a MEMBERSHIPS_* environment
 // variable.
+//
+// It imports the server, store, client, loader, seed and the packages they
+// need; only cmd/memberships imports it.
 package cli
 
 import (

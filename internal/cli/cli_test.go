@@ -14,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
+	"github.com/wachtbench/memberships/internal/store/storetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a server goroutine and the test.
@@ -205,14 +204,8 @@ func TestDemoLoadedOnce(t *testing.T) {
 		wg.Go(func() { startServer(t, db, "--demo") })
 	}
 	wg.Wait()
-	st, err := store.Open(context.Background(), db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	pg := st.(interface{ Primary() *pgxpool.Pool }).Primary()
 	var deployments, users int
-	if err := pg.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM deployments), (SELECT count(*) FROM users)`).Scan(&deployments, &users); err != nil {
+	if err := storetest.RawDB(t, db).QueryRow(`SELECT (SELECT count(*) FROM deployments), (SELECT count(*) FROM users)`).Scan(&deployments, &users); err != nil {
 		t.Fatal(err)
 	}
 	ds, err := loader.Parse("examples/demo.yaml", examples.Demo, time.Now())

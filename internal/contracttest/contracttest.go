@@ -1,6 +1,9 @@
 // Package contracttest checks, in tests, that every response the server gives
 // satisfies openapi.yaml: the contract is enforced on requests by the server
 // and on responses here, so it is checked both ways.
+//
+// It imports only the root package (the embedded openapi.yaml); tests
+// import it, never production code.
 package contracttest
 
 import (

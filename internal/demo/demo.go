@@ -2,6 +2,8 @@
 // SQLite store in a directory of the caller's and session tokens for its
 // users. Examples and end-to-end tests use it; the binary does the same
 // through `memberships serve` and `memberships token`.
+//
+// It imports examples, store, loader, auth and domain; never the server.
 package demo
 
 import (

@@ -1,5 +1,7 @@
 // Package domain holds the types the memberships service is about and the Store
 // interface every database implements. It knows neither HTTP nor SQL.
+//
+// It imports only ids.
 package domain
 
 import (

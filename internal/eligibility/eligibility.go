@@ -2,6 +2,8 @@
 // per-membership "eligibility restriction" of GET /me/workspace-memberships.
 // Everything here is pure and allocation-free on the request path, because it
 // runs once for every membership of every request.
+//
+// It imports only domain.
 package eligibility
 
 import (

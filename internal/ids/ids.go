@@ -9,6 +9,8 @@
 //   - A Source, for the server and the token command (sessions, sign-ins,
 //     rotating tokens), leases one in the database (lease.go), so instances on
 //     one database never mint the same id.
+//
+// It imports no other package of the module.
 package ids
 
 import (

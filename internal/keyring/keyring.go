@@ -2,6 +2,8 @@
 // sealed with AES-256-GCM under a key-encryption key that lives outside the
 // database (MEMBERSHIPS_KEY_ENCRYPTION_KEY), bound to their deployment's id so
 // a sealed key cannot be moved to another deployment's row.
+//
+// It imports no other package of the module.
 package keyring
 
 import (

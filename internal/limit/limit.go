@@ -2,6 +2,8 @@
 // bounded LRU, so a flood of distinct keys costs bounded memory: the least
 // recently seen key's bucket is forgotten first, which only ever makes the
 // limit more lenient for that key, never stricter for another.
+//
+// It imports no other package of the module.
 package limit
 
 import (

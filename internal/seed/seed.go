@@ -6,6 +6,8 @@
 // Generation is deterministic for a Config (the random choices follow Seed)
 // except for ids, which are fresh snowflakes so that seeding twice into one
 // database cannot collide.
+//
+// It imports domain, auth and ids; never a store.
 package seed
 
 import (

@@ -1,6 +1,8 @@
 // Package service answers "which workspaces may this caller use": it reads the
 // caller's memberships from the store and decides each one's eligibility.
 // It knows neither HTTP nor the generated API types.
+//
+// It imports domain and eligibility only.
 package service
 
 import (

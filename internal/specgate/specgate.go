@@ -3,6 +3,8 @@
 // break existing clients, whether info.version's major number says so, and the
 // changelog every change gets. It also checks our contract against the
 // published Wacht one, allowing only listed, reasoned differences.
+//
+// It imports no other package of the module.
 package specgate
 
 import (

@@ -4,4 +4,6 @@
 // instances behind HAProxy (scripts/install-haproxy.sh). They build only
 // with the tag "topology": `make test-topology` runs them under their own
 // cluster and fails if any skips; `make test` leaves them out.
+//
+// Its tests import the server, the stores and pgtest; it has no code of its own.
 package topology

@@ -66,11 +66,16 @@ func newOnStandby(t *testing.T, via func(standbyURL string) string) *onStandby {
 	if err := st.Load(ctx, ds); err != nil {
 		t.Fatal(err)
 	}
-	e := &onStandby{store: st, primary: st.Primary()}
-	if e.standby, err = pgxpool.New(ctx, standbyURL); err != nil {
-		t.Fatal(err)
+	e := &onStandby{store: st}
+	for _, p := range []struct {
+		pool **pgxpool.Pool
+		url  string
+	}{{&e.primary, url}, {&e.standby, standbyURL}} {
+		if *p.pool, err = pgxpool.New(ctx, p.url); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup((*p.pool).Close)
 	}
-	t.Cleanup(e.standby.Close)
 	pgtest.CaughtUp(t, e.primary, e.standby)
 	h, err := server.New(server.Config{CacheTTL: 5 * time.Second}, store.WithQueryTimeout(st, queryTimeout))
 	if err != nil {

@@ -10,6 +10,8 @@
 // change shows on the very next request.
 //
 // The stores differ only in their SQL text (Dialect) and in how they run it.
+//
+// It imports domain and gen (the answer's types); never a store.
 package fragment
 
 import (

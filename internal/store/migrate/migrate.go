@@ -1,5 +1,7 @@
 // Package migrate walks a store's embedded migrations: the files
 // migrations/NNNN_name.sql of a file system, in order.
+//
+// It imports no other package of the module.
 package migrate
 
 import (

@@ -2,8 +2,11 @@
 // deployments that outgrow one machine: several stateless servers share one
 // primary, and may send the memberships read to a replica.
 //
-// It imports domain, store/load (the shared loader; load.go is this store's
-// dialect) and store/migrate; never another store or the server.
+// It imports domain, ids (id leases), store/fragment (the shared query
+// path; query.go is this store's SQL), store/load (the shared loader;
+// load.go is this store's dialect) and store/migrate; never another store
+// or the server. Tests reach the pool through export_test.go; other
+// packages' tests open their own (storetest.RawDB).
 package postgres
 
 import (
@@ -174,10 +177,6 @@ func (s *Store) Statements() int64 { return s.count.Load() }
 
 // ReplicaStatements is the number of SQL statements sent to the replica.
 func (s *Store) ReplicaStatements() int64 { return s.replicaCount.Load() }
-
-// Primary is the primary's pool, for tests that must reach states the domain
-// cannot write.
-func (s *Store) Primary() *pgxpool.Pool { return s.primary }
 
 // Close stops probing the replica and closes the pools.
 func (s *Store) Close() error {

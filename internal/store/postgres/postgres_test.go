@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,59 +15,21 @@ import (
 // openFresh opens and migrates a store on a schema of its own.
 func openFresh(t *testing.T, opts Options) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), pgtest.URL(t), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return openAt(t, pgtest.URL(t), opts)
 }
 
-// mutable adds the storetest.Mutator hooks with plain SQL.
-type mutable struct{ *Store }
-
-func (m mutable) exec(ctx context.Context, query string, args ...any) error {
-	tag, err := m.Primary().Exec(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() != 1 {
-		return errors.New("no row changed")
-	}
-	return nil
-}
-
-// Exec implements storetest.Execer: ? placeholders become $1, $2, ….
-func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
-	for i := 1; strings.Contains(query, "?"); i++ {
-		query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
-	}
-	return m.exec(ctx, query, args...)
-}
-
-func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
-	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = $1 WHERE id = $2`, at, id)
-}
-
-func (m mutable) DeleteSession(ctx context.Context, id int64, at time.Time) error {
-	return m.exec(ctx, `UPDATE sessions SET deleted_at = $1 WHERE id = $2`, at, id)
-}
-
-func (m mutable) ClearActiveSignIn(ctx context.Context, id int64) error {
-	return m.exec(ctx, `UPDATE sessions SET active_sign_in_id = NULL WHERE id = $1`, id)
-}
-
-func (m mutable) DeleteUser(ctx context.Context, id int64, at time.Time) error {
-	return m.exec(ctx, `UPDATE users SET deleted_at = $1 WHERE id = $2`, at, id)
+// openAt opens and migrates a store on url.
+func openAt(t *testing.T, url string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, opts)
+	return storetest.Migrated(t, s, err)
 }
 
 func TestConformance(t *testing.T) {
 	pgtest.Skip(t)
 	storetest.Run(t, func(t *testing.T) domain.Store {
-		return mutable{openFresh(t, Options{})}
+		url := pgtest.URL(t)
+		return storetest.Mutable(t, openAt(t, url, Options{}), url)
 	})
 }
 

@@ -6,8 +6,11 @@
 // goes through busy_timeout instead of failing with "database is locked", and
 // every pooled connection gets the same pragmas from the DSN.
 //
-// It imports domain, store/load (the shared loader; load.go is this store's
-// dialect) and store/migrate; never another store or the server.
+// It imports domain, ids (id leases), store/fragment (the shared query
+// path; query.go is this store's SQL), store/load (the shared loader;
+// load.go is this store's dialect) and store/migrate; never another store
+// or the server. Tests reach the pool through export_test.go; other
+// packages' tests open their own (storetest.RawDB).
 package sqlite
 
 import (
@@ -130,10 +133,6 @@ func (s *Store) Close() error {
 // Statements is the number of SQL statements sent to SQLite so far, counted at
 // the driver (BEGIN, COMMIT and ROLLBACK included).
 func (s *Store) Statements() int64 { return s.count.Load() }
-
-// DB is the underlying pool, for tests that must reach states the domain
-// cannot write.
-func (s *Store) DB() *sql.DB { return s.db }
 
 // Ping checks the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -13,57 +12,17 @@ import (
 	"github.com/wachtbench/memberships/internal/store/storetest"
 )
 
+// openTemp opens and migrates a store on path.
 func openTemp(t *testing.T, path string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// mutable adds the storetest.Mutator hooks with plain SQL.
-type mutable struct{ *Store }
-
-func (m mutable) exec(ctx context.Context, query string, args ...any) error {
-	res, err := m.DB().ExecContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return errors.New("no row changed")
-	}
-	return nil
-}
-
-// Exec implements storetest.Execer.
-func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
-	return m.exec(ctx, query, args...)
-}
-
-func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
-	return m.exec(ctx, `UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, at.UnixMicro(), id)
-}
-
-func (m mutable) DeleteSession(ctx context.Context, id int64, at time.Time) error {
-	return m.exec(ctx, `UPDATE sessions SET deleted_at = ? WHERE id = ?`, at.UnixMicro(), id)
-}
-
-func (m mutable) ClearActiveSignIn(ctx context.Context, id int64) error {
-	return m.exec(ctx, `UPDATE sessions SET active_sign_in_id = NULL WHERE id = ?`, id)
-}
-
-func (m mutable) DeleteUser(ctx context.Context, id int64, at time.Time) error {
-	return m.exec(ctx, `UPDATE users SET deleted_at = ? WHERE id = ?`, at.UnixMicro(), id)
+	return storetest.Migrated(t, s, err)
 }
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) domain.Store {
-		return mutable{openTemp(t, filepath.Join(t.TempDir(), "test.db"))}
+		path := filepath.Join(t.TempDir(), "test.db")
+		return storetest.Mutable(t, openTemp(t, path), path)
 	})
 }
 

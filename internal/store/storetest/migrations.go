@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"io/fs"
 	"testing"
 	"testing/fstest"
@@ -23,4 +24,21 @@ func WithBrokenMigration(t *testing.T, real fs.FS, brokenSQL string) (fs.FS, []s
 		t.Fatal(err)
 	}
 	return fsys, applied
+}
+
+// Migrated takes a store just opened (s, err): it fails t on err, closes
+// the store when t ends and migrates it.
+func Migrated[S interface {
+	Migrate(context.Context) error
+	Close() error
+}](t testing.TB, s S, err error) S {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,6 +1,9 @@
 // Package storetest is the conformance suite every domain.Store passes, so the
 // SQLite and PostgreSQL stores answer alike, down to the bytes of the
 // memberships they return (compared with golden files under testdata).
+//
+// Tests only: it imports domain, ids, store/fragment and store/migrate, and
+// the database drivers for RawDB; never a store (whose tests import it).
 package storetest
 
 import (

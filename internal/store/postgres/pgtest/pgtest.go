@@ -2,6 +2,8 @@
 // named by MEMBERSHIPS_TEST_POSTGRES, and skips them, saying so, when it is
 // unset — except under CI=true, where a missing server fails them: a broken
 // scripts/with-postgres.sh must not turn CI green by skipping.
+//
+// Tests only: it imports no other package of the module.
 package pgtest
 
 import (
