@@ -27,10 +27,10 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 			CreatedAt: now, UpdatedAt: now,
 			Roles: []domain.Role{{ID: 30, Name: "Admin", Permissions: []string{"workspace:admin"}, CreatedAt: now, UpdatedAt: now},
 				{ID: 31, Name: "Role 1", Permissions: []string{"workspace:read"}, CreatedAt: now, UpdatedAt: now}},
-			Workspace: domain.Workspace{ID: int64(2000 + i), Name: fmt.Sprintf("Workspace %d", i), MemberCount: 50,
+			Workspace: &domain.Workspace{ID: int64(2000 + i), Name: fmt.Sprintf("Workspace %d", i), MemberCount: 50,
 				PublicMetadata: json.RawMessage(`{"seed":true,"index":3}`), WhitelistedIPs: []string{"10.0.0.0/8"},
 				CreatedAt: now, UpdatedAt: now, Segments: seg},
-			Organization: domain.Organization{ID: 20, Name: "Organization 2", MemberCount: 500,
+			Organization: &domain.Organization{ID: 20, Name: "Organization 2", MemberCount: 500,
 				PublicMetadata: json.RawMessage(`{"seed":true,"index":2}`), CreatedAt: now, UpdatedAt: now, Segments: seg},
 		}}
 		if err := fragment.Encode(entries[i].Membership); err != nil {

@@ -32,15 +32,15 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 			CreatedAt:      at, UpdatedAt: at.Add(time.Hour),
 			Roles: []domain.Role{{ID: 30, Name: "Admin <&> \u2028 tab\t nl\n \x01 bad\xff ünï", Permissions: []string{"workspace:admin"}, CreatedAt: at, UpdatedAt: at},
 				{ID: 31, Name: "", Permissions: []string{}, CreatedAt: at, UpdatedAt: at}},
-			Workspace: domain.Workspace{ID: 2000, Name: "W\\1", ImageURL: "https://x/y.png?a=1&b=2", Description: "日本語",
+			Workspace: &domain.Workspace{ID: 2000, Name: "W\\1", ImageURL: "https://x/y.png?a=1&b=2", Description: "日本語",
 				MemberCount: 50, PublicMetadata: json.RawMessage(`{"seed":true,"html":"<script>&</script> "}`), Enforce2FA: true, EnableIPRestriction: true,
 				WhitelistedIPs: []string{"10.0.0.0/8", "::1"}, CreatedAt: at, UpdatedAt: at, Segments: seg},
-			Organization: domain.Organization{ID: 20, Name: "O", MemberCount: 500, PublicMetadata: nil, EnforceMFA: true,
+			Organization: &domain.Organization{ID: 20, Name: "O", MemberCount: 500, PublicMetadata: nil, EnforceMFA: true,
 				WhitelistedIPs: []string{}, AutoAssignedWorkspaceID: &auto, CreatedAt: at, UpdatedAt: at, Segments: []domain.Segment{}},
 		}},
 		{Restriction: eligibility.None, Membership: &domain.Membership{ID: 1, PublicMetadata: json.RawMessage(`{}`),
-			Roles: []domain.Role{}, Workspace: domain.Workspace{WhitelistedIPs: []string{}, Segments: []domain.Segment{}},
-			Organization: domain.Organization{WhitelistedIPs: []string{}, Segments: []domain.Segment{}}}},
+			Roles: []domain.Role{}, Workspace: &domain.Workspace{WhitelistedIPs: []string{}, Segments: []domain.Segment{}},
+			Organization: &domain.Organization{WhitelistedIPs: []string{}, Segments: []domain.Segment{}}}},
 	}
 	session := domain.SessionSummary{ID: 9, CreatedAt: at, UpdatedAt: at}
 	oracle := make([]gen.WorkspaceMembership, len(entries))
@@ -72,8 +72,8 @@ func membership(e *service.Entry) gen.WorkspaceMembership {
 	for i := range e.Roles {
 		roles[i] = fragment.Role(&e.Roles[i])
 	}
-	w, err1 := fragment.Workspace(&e.Workspace)
-	o, err2 := fragment.Organization(&e.Organization)
+	w, err1 := fragment.Workspace(e.Workspace)
+	o, err2 := fragment.Organization(e.Organization)
 	meta := gen.Metadata{}
 	err3 := json.Unmarshal(e.PublicMetadata, &meta)
 	if err := errors.Join(err1, err2, err3); err != nil {

@@ -106,9 +106,11 @@ type Membership struct {
 	PublicMetadata           json.RawMessage // a JSON object, "{}" when empty
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
-	Workspace                Workspace
-	Organization             Organization
-	Roles                    []Role // workspace roles, ordered by ID
+	// Workspace and Organization are shared with every membership showing
+	// the same version of them (the fragment cache): never modify them.
+	Workspace    *Workspace
+	Organization *Organization
+	Roles        []Role // workspace roles, ordered by ID
 	// OrganizationPermissions are the permissions of the roles of the
 	// organization membership behind this workspace membership.
 	OrganizationPermissions []string

@@ -50,7 +50,7 @@ func Evaluate(d domain.Deployment, m *domain.Membership, clientIP netip.Addr, us
 	if IsAdmin(m) {
 		return None
 	}
-	w := &m.Workspace
+	w := m.Workspace
 	ipFails := d.IPAllowlistPerWorkspaceEnabled && w.EnableIPRestriction &&
 		len(w.WhitelistedIPs) > 0 && !Allowed(w.WhitelistedIPs, clientIP)
 	mfaFails := d.EnforceMFAPerWorkspaceEnabled && w.Enforce2FA && !userHasMFA

@@ -15,7 +15,7 @@ func restricted(ips ...string) domain.Membership {
 	if ips == nil {
 		ips = []string{"10.0.0.1"}
 	}
-	return domain.Membership{Workspace: domain.Workspace{
+	return domain.Membership{Workspace: &domain.Workspace{
 		Enforce2FA:          true,
 		EnableIPRestriction: true,
 		WhitelistedIPs:      ips,
@@ -42,7 +42,7 @@ func TestEvaluate(t *testing.T) {
 		{"ip fails, user has mfa", bothOn, restricted(), v4, true, IPNotAllowed},
 		{"mfa fails, ip allowed", bothOn, restricted("127.0.0.1"), v4, false, MFARequired},
 		{"nothing fails", bothOn, restricted("127.0.0.1"), v4, true, None},
-		{"plain workspace", bothOn, domain.Membership{}, v4, false, None},
+		{"plain workspace", bothOn, domain.Membership{Workspace: &domain.Workspace{}}, v4, false, None},
 
 		{"admin by workspace role", bothOn, with(restricted(), func(m *domain.Membership) {
 			m.Roles = []domain.Role{{Name: "viewer"}, {Name: "admin", Permissions: []string{"workspace:read", "workspace:admin"}}}
@@ -63,8 +63,8 @@ func TestEvaluate(t *testing.T) {
 		{"workspace ip switch off", bothOn, with(restricted(), func(m *domain.Membership) { m.Workspace.EnableIPRestriction = false }), v4, false, MFARequired},
 		{"workspace mfa switch off", bothOn, with(restricted(), func(m *domain.Membership) { m.Workspace.Enforce2FA = false }), v4, false, IPNotAllowed},
 		{"empty allow-list", bothOn, ipOnly([]string{}...), v4, false, None},
-		{"organization settings ignored", bothOn, with(domain.Membership{}, func(m *domain.Membership) {
-			m.Organization = domain.Organization{EnforceMFA: true, EnableIPRestriction: true, WhitelistedIPs: []string{"10.0.0.1"}}
+		{"organization settings ignored", bothOn, with(domain.Membership{Workspace: &domain.Workspace{}}, func(m *domain.Membership) {
+			m.Organization = &domain.Organization{EnforceMFA: true, EnableIPRestriction: true, WhitelistedIPs: []string{"10.0.0.1"}}
 		}), v4, false, None},
 
 		{"exact v4", bothOn, ipOnly("10.0.0.1", "127.0.0.1"), v4, false, None},

@@ -110,7 +110,7 @@ func restrictions(t *testing.T, ds *domain.Dataset, host, email string, ip netip
 		m := domain.Membership{
 			ID:                      wm.ID,
 			OrganizationPermissions: orgPerms[wm.OrganizationMembershipID],
-			Workspace: domain.Workspace{
+			Workspace: &domain.Workspace{
 				ID:                  w.ID,
 				Enforce2FA:          w.Enforce2FA,
 				EnableIPRestriction: w.EnableIPRestriction,

@@ -2,6 +2,7 @@ package fragment
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -15,10 +16,12 @@ import (
 type Dialect struct {
 	// Memberships reads the caller's membership rows, newest first; its
 	// parameters are the user, the deployment and the organization or NULL.
-	// Columns: id, user_id, organization_id, organization_membership_id,
-	// public_metadata, created_at, updated_at, workspace id and version,
+	// Columns: id, organization_membership_id, public_metadata, created_at,
+	// updated_at, workspace id and version,
 	// organization id and version, the live workspace roles as
 	// "id.version,…", and the organization permissions as a JSON array.
+	// Nothing more: each column costs per row (the user is the parameter,
+	// the organization id the organization's).
 	Memberships string
 	// Workspaces, Organizations and Roles read the rows whose ids are the
 	// one parameter (bound as IDs makes it), with their versions.
@@ -65,12 +68,12 @@ type Source struct {
 // points at. Kept small (the memberships are built once, at the end): a
 // thousand rows are appended one by one.
 type row struct {
-	id, userID, orgID, orgMembershipID int64
-	created, updated                   int64
-	meta                               json.RawMessage
-	perms                              []string
-	workspace, org                     key
-	roles                              []key
+	id, orgMembershipID int64
+	created, updated    int64
+	meta                json.RawMessage
+	perms               []string
+	workspace, org      key
+	roles               int // how many of the request's role keys are this row's, in row order
 }
 
 // Memberships returns the query's memberships, newest first: one statement
@@ -81,24 +84,34 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		org = *q.OrganizationID
 	}
 	rows := make([]row, 0, 16)
+	// Every row is scanned into r through one list of destinations, then
+	// appended. The text columns are only decoded (into new values or cached
+	// ones), so RawBytes spare database/sql a copy; their buffers serve
+	// every row.
+	var (
+		r                        row
+		meta, rolesText, orgPerm sql.RawBytes
+		rKeys                    []key // every row's role keys, one after the other
+	)
+	dest := []any{&r.id, &r.orgMembershipID, &meta, &r.created, &r.updated,
+		&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm}
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
-		rows = append(rows, row{})
-		r := &rows[len(rows)-1]
-		var meta, rolesText, orgPerm []byte
-		if err := s.Scan(&r.id, &r.userID, &r.orgID, &r.orgMembershipID, &meta, &r.created, &r.updated,
-			&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm); err != nil {
+		if err := s.Scan(dest...); err != nil {
 			return err
 		}
 		var err error
-		if r.meta, err = c.Metadata(meta); err != nil {
+		if r.meta, err = c.Metadata(json.RawMessage(meta)); err != nil {
 			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
 		}
-		if r.roles, err = refs(rolesText); err != nil {
+		n := len(rKeys)
+		if rKeys, err = appendRefs(rKeys, rolesText); err != nil {
 			return fmt.Errorf("membership %d roles: %w", r.id, err)
 		}
+		r.roles = len(rKeys) - n
 		if r.perms, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
+		rows = append(rows, r)
 		return nil
 	})
 	if err != nil {
@@ -106,10 +119,8 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	}
 
 	wKeys, oKeys := make([]key, len(rows)), make([]key, len(rows))
-	var rKeys []key
 	for i := range rows {
 		wKeys[i], oKeys[i] = rows[i].workspace, rows[i].org
-		rKeys = append(rKeys, rows[i].roles...)
 	}
 	ws, err := resolve(ctx, c, src, src.Workspaces, c.workspaces, wKeys, scanWorkspace)
 	if err != nil {
@@ -125,24 +136,26 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	}
 
 	out := make([]domain.Membership, 0, len(rows))
-	next := 0 // index into rs
+	allRoles := make([]domain.Role, 0, len(rs)) // one allocation for every membership's roles
+	next := 0                                   // index into rs
 	for i := range rows {
 		r := &rows[i]
-		roles := rs[next : next+len(r.roles)]
-		next += len(r.roles)
+		roles := rs[next : next+r.roles]
+		next += r.roles
 		// A row deleted outright between the two statements drops out.
 		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
 		}
+		start := len(allRoles)
+		for _, role := range roles {
+			allRoles = append(allRoles, *role)
+		}
 		out = append(out, domain.Membership{
-			ID: r.id, UserID: r.userID, OrganizationID: r.orgID, OrganizationMembershipID: r.orgMembershipID,
+			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
-			Workspace: *ws[i], Organization: *orgs[i], Roles: make([]domain.Role, len(roles)),
+			Workspace: ws[i], Organization: orgs[i], Roles: allRoles[start:len(allRoles):len(allRoles)],
 			OrganizationPermissions: r.perms,
 		})
-		for j, role := range roles {
-			out[len(out)-1].Roles[j] = *role
-		}
 	}
 	return out, nil
 }

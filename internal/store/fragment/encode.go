@@ -120,10 +120,10 @@ func Encode(m *domain.Membership) error {
 	if m.PublicMetadata, err = (&Cache{}).Metadata(m.PublicMetadata); err != nil {
 		return err
 	}
-	if m.Workspace.JSON, err = encodeWorkspace(&m.Workspace); err != nil {
+	if m.Workspace.JSON, err = encodeWorkspace(m.Workspace); err != nil {
 		return err
 	}
-	if m.Organization.JSON, err = encodeOrganization(&m.Organization); err != nil {
+	if m.Organization.JSON, err = encodeOrganization(m.Organization); err != nil {
 		return err
 	}
 	for i := range m.Roles {

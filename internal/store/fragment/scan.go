@@ -90,12 +90,10 @@ func scanRole(s Scanner) (*domain.Role, key, error) {
 
 var errRefs = errors.New(`malformed "id.version" list`)
 
-// refs parses "id.version,id.version" (NULL: none), ordered by id.
-func refs(b []byte) ([]key, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	out := make([]key, 0, bytes.Count(b, []byte{','})+1)
+// appendRefs appends the keys of "id.version,id.version" (NULL: none) to
+// out, ordered by id.
+func appendRefs(out []key, b []byte) ([]key, error) {
+	start := len(out)
 	for len(b) > 0 {
 		item := b
 		if i := bytes.IndexByte(b, ','); i >= 0 {
@@ -114,7 +112,7 @@ func refs(b []byte) ([]key, error) {
 		}
 		out = append(out, key{id, v})
 	}
-	slices.SortFunc(out, func(a, b key) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(out[start:], func(a, b key) int { return cmp.Compare(a.id, b.id) })
 	return out, nil
 }
 

@@ -128,7 +128,7 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 var fragmentSQL = fragment.Dialect{
 	// ?1 user, ?2 deployment, ?3 organization or NULL.
 	Memberships: `
-SELECT wm.id, wm.user_id, wm.organization_id, wm.organization_membership_id,
+SELECT wm.id, wm.organization_membership_id,
        wm.public_metadata, wm.created_at, wm.updated_at,
        w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
 FROM workspace_memberships wm

@@ -661,7 +661,9 @@ func stripFragments(t *testing.T, ms []domain.Membership) []domain.Membership {
 		if len(m.Workspace.JSON) == 0 || len(m.Organization.JSON) == 0 {
 			t.Errorf("membership %d: workspace or organization without its encoded fragment", m.ID)
 		}
-		m.Workspace.Fragment, m.Organization.Fragment = domain.Fragment{}, domain.Fragment{}
+		w, o := *m.Workspace, *m.Organization // shared with the cache: strip copies
+		w.Fragment, o.Fragment = domain.Fragment{}, domain.Fragment{}
+		m.Workspace, m.Organization = &w, &o
 		m.Roles = slices.Clone(m.Roles)
 		for j := range m.Roles {
 			if len(m.Roles[j].JSON) == 0 {
