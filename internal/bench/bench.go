@@ -251,7 +251,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 			drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration/5)
 		}
 		for r := range rounds {
-			fmt.Fprintf(c.Progress, "\r%s: sweep %d, round %d/%d", name, m, r+1, rounds)
+			fmt.Fprintf(progress.Writer(c.Progress), "\r%s: sweep %d, round %d/%d", name, m, r+1, rounds)
 			before, err := ch.stats()
 			if err != nil {
 				return err
@@ -264,7 +264,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 			statements += after.Statements - before.Statements
 			floorRes.add(drive(ctx, client, floor, c.SweepConcurrency, c.SweepDuration/time.Duration(rounds)))
 		}
-		fmt.Fprint(c.Progress, "\r\033[K")
+		fmt.Fprint(progress.Writer(c.Progress), "\r\033[K")
 		p50[m], failed = fullRes.quantile(.5), failed+fullRes.errors+floorRes.errors
 		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.2f\t%s\t%s\t%d\t%d\t%.2f\t\n", m, fullRes.rate(), floorRes.rate(), fullRes.rate()/floorRes.rate(),
 			ms3(p50[m]), ms3(fullRes.quantile(.99)), fullRes.errors+floorRes.errors,
