@@ -135,28 +135,10 @@ func TestBrowserSwitcher(t *testing.T) {
 	listed, unlisted, crossSite := pageServer(t), pageServer(t), pageServer(t)
 	onLocalhost := func(u string) string { return strings.Replace(u, "127.0.0.1", demo.Host, 1) }
 
-	st, err := demo.Open(context.Background(), t.TempDir(), func(ds *domain.Dataset) {
-		d := &ds.Deployments[0]
-		d.AllowedOrigins = append(d.AllowedOrigins, onLocalhost(listed.URL), crossSite.URL)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	token, err := demo.Token(context.Background(), st, demo.Host, demo.User)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Config{}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(h)
-	t.Cleanup(api.Close)
-	apiURL := onLocalhost(api.URL)
+	apiURL, token := demoAPI(t, onLocalhost(listed.URL), crossSite.URL)
 
 	yes := true
-	_, err = chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
+	_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
 		Name: "__session", Value: token, URL: apiURL, Path: "/",
 		HTTPOnly: &yes, SameSite: network.CookieSameSiteLax,
 	})
@@ -253,4 +235,27 @@ func TestBrowserSwitcher(t *testing.T) {
 			}
 		}
 	})
+}
+
+// demoAPI serves the demo data set, with origins also allowed, named by
+// demo.Host on loopback; it returns the API's URL and the demo user's token.
+func demoAPI(t *testing.T, origins ...string) (apiURL, token string) {
+	t.Helper()
+	st, err := demo.Open(context.Background(), t.TempDir(), func(ds *domain.Dataset) {
+		ds.Deployments[0].AllowedOrigins = append(ds.Deployments[0].AllowedOrigins, origins...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if token, err = demo.Token(context.Background(), st, demo.Host, demo.User); err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Config{}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(h)
+	t.Cleanup(api.Close)
+	return strings.Replace(api.URL, "127.0.0.1", demo.Host, 1), token
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -12,8 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/wachtbench/memberships/internal/demo"
-	"github.com/wachtbench/memberships/internal/domain"
-	"github.com/wachtbench/memberships/server"
 )
 
 // The SDK polls: the browser keeps the answer (Cache-Control: private,
@@ -24,24 +20,7 @@ func TestBrowserRevalidates(t *testing.T) {
 	ctx := browser(t)
 	page := pageServer(t)
 	origin := strings.Replace(page.URL, "127.0.0.1", demo.Host, 1)
-	st, err := demo.Open(context.Background(), t.TempDir(), func(ds *domain.Dataset) {
-		ds.Deployments[0].AllowedOrigins = append(ds.Deployments[0].AllowedOrigins, origin)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	token, err := demo.Token(context.Background(), st, demo.Host, demo.User)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Config{}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(h)
-	t.Cleanup(api.Close)
-	apiURL := strings.Replace(api.URL, "127.0.0.1", demo.Host, 1)
+	apiURL, token := demoAPI(t, origin)
 	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
 		Name: "__session", Value: token, URL: apiURL, Path: "/", SameSite: network.CookieSameSiteLax,
 	}); err != nil {
