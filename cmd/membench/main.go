@@ -41,6 +41,7 @@ func main() {
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv(bench.PostgresEnv),
 		"PostgreSQL server to benchmark too, in a fresh schema (env "+bench.PostgresEnv+", as scripts/with-postgres.sh sets it; empty: SQLite only)")
 	fs.BoolVar(&c.Markdown, "markdown", false, "print the result tables as Markdown, to paste into BENCHMARKS.md")
+	profile := fs.String("cpuprofile", "", "write the server process's CPU profile (all its scenarios) to this file; each store and sweep point has a process of its own, and the last one's profile is kept")
 	fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -51,6 +52,9 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if *profile != "" {
+		os.Setenv(bench.ProfileEnv, *profile) // the server processes inherit it
 	}
 	c.Sweep = nil
 	for _, f := range strings.Split(*sweep, ",") {

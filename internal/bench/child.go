@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,9 +40,24 @@ type stats struct {
 	LiveHeap   uint64 `json:"live_heap"` // bytes reachable after a GC (only with ?gc=1)
 }
 
+// ProfileEnv names a file the child writes its CPU profile to (all its
+// scenarios, warm-up included): membench -cpuprofile sets it.
+const ProfileEnv = "MEMBENCH_CHILD_CPUPROFILE"
+
 // RunChild serves the three scenarios over the database at dbURL until stdin
 // closes. cacheTTL is server.Config.CacheTTL.
 func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
+	if path := os.Getenv(ProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	db, err := store.Open(ctx, dbURL, store.Options{})
 	if err != nil {
 		return err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql/driver"
 	"os"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The types below wrap the driver's connections so that every statement SQLite
@@ -17,6 +19,29 @@ type countingConnector struct {
 	driver.Connector
 	n    *atomic.Int64
 	file string // the database file, whose identity connections check
+	seen *fileSeen
+}
+
+// fileSeen is what the path named at the last look, shared by the pool's
+// connections: a reused connection compares its file with it, and looks
+// again (a stat) only when the last look is older than fileLook, so a busy
+// pool does not stat the file for every statement.
+type fileSeen struct {
+	mu   sync.Mutex
+	at   time.Time
+	info os.FileInfo // nil: missing
+}
+
+const fileLook = 50 * time.Millisecond
+
+func (f *fileSeen) now(path string) os.FileInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := time.Now(); t.Sub(f.at) >= fileLook {
+		f.info, _ = os.Stat(path)
+		f.at = t
+	}
+	return f.info
 }
 
 func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -31,7 +56,7 @@ func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{Conn: conn, n: c.n, file: c.file, ident: ident}, nil
+	return &countingConn{Conn: conn, n: c.n, file: c.file, ident: ident, seen: c.seen}, nil
 }
 
 // countingConn forwards every optional interface the modernc connection
@@ -41,6 +66,7 @@ type countingConn struct {
 	n     *atomic.Int64
 	file  string
 	ident os.FileInfo
+	seen  *fileSeen
 }
 
 var (
@@ -98,11 +124,12 @@ func (c *countingConn) Ping(ctx context.Context) error {
 // ResetSession runs before a pooled connection is reused. A connection keeps
 // its file open even after the file is removed or replaced (a restore), and
 // would go on answering from the old one; so when the path no longer names
-// the file the connection opened, it is dropped. New connections then fail
-// while the file is missing, and open the restored file once it is back.
+// the file the connection opened (as of a look at most fileLook old), it is
+// dropped. New connections then fail while the file is missing, and open the
+// restored file once it is back.
 func (c *countingConn) ResetSession(ctx context.Context) error {
 	if c.file != "" {
-		if now, err := os.Stat(c.file); err != nil || !os.SameFile(now, c.ident) {
+		if now := c.seen.now(c.file); now == nil || !os.SameFile(now, c.ident) {
 			return driver.ErrBadConn
 		}
 	}

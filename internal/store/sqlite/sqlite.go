@@ -53,11 +53,18 @@ type Store struct {
 
 var _ domain.Store = (*Store)(nil)
 
-// connParams apply to every connection the pool opens.
+// connParams apply to every connection the pool opens. mmap_size lets
+// SQLite read the database file through a shared memory map instead of a
+// pread into each connection's private page cache: with more data than that
+// cache (2 MiB), the copies and system calls were a third of a request's CPU
+// (BENCHMARKS.md, step 7). The map is address space, not memory; the pages
+// it touches are the kernel's page cache, shared by all connections and
+// processes, and count in the process's RSS.
 const connParams = "_pragma=busy_timeout(5000)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)" +
+	"&_pragma=mmap_size(1073741824)" +
 	"&_txlock=immediate"
 
 // dsn turns a path, "sqlite://path" or a "file:" URI into the driver's DSN with
@@ -97,7 +104,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s := &Store{stmts: map[string]*sql.Stmt{}, fragments: fragment.NewCache(0)}
-	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file})
+	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file, seen: &fileSeen{}})
 	// Every connection a request may use stays open: a new one re-reads the
 	// schema, runs the pragmas, re-prepares statements and starts with a cold
 	// page cache, which under load costs more than the query. SQLite work is
