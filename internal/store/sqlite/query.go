@@ -124,18 +124,19 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 // with PostgreSQL's in ../postgres/query.go. The memberships statement reads
 // only each membership's own fields and the ids and versions of what it
 // points at, and the organization permissions eligibility needs; all of them
-// columns kept by triggers (migration 0003).
+// columns kept by triggers (migrations 0003 and 0007: the organization
+// membership's liveness and permissions are on the row, so SQLite looks up
+// two rows per membership, not three).
 var fragmentSQL = fragment.Dialect{
 	// ?1 user, ?2 deployment, ?3 organization or NULL.
 	Memberships: `
 SELECT wm.id, wm.organization_membership_id,
        wm.public_metadata, wm.created_at, wm.updated_at,
-       w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
+       w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
-JOIN organization_memberships om ON om.id = wm.organization_membership_id AND om.deleted_at IS NULL
-WHERE wm.user_id = ?1 AND wm.deleted_at IS NULL
+WHERE wm.user_id = ?1 AND wm.deleted_at IS NULL AND wm.organization_membership_live
   AND w.deployment_id = ?2
   AND (?3 IS NULL OR wm.organization_id = ?3)
 ORDER BY wm.created_at DESC, wm.id DESC`,

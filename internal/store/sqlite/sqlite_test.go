@@ -35,7 +35,7 @@ func TestOpenForms(t *testing.T) {
 		"file:" + filepath.Join(dir, "uri-query.db") + "?cache=private",
 	} {
 		s := openTemp(t, path)
-		var fk, busy int
+		var fk, busy, mmap int
 		var journal, sync string
 		db := s.DB()
 		// Read from one connection after several are open: the pragmas hold
@@ -56,8 +56,11 @@ func TestOpenForms(t *testing.T) {
 			Scan(&fk, &busy, &journal, &sync); err != nil {
 			t.Fatal(err)
 		}
-		if fk != 1 || busy != 5000 || journal != "wal" || sync != "1" {
-			t.Errorf("%s: foreign_keys=%d busy_timeout=%d journal_mode=%s synchronous=%s", path, fk, busy, journal, sync)
+		if err := db.QueryRow(`PRAGMA mmap_size`).Scan(&mmap); err != nil {
+			t.Fatal(err)
+		}
+		if fk != 1 || busy != 5000 || journal != "wal" || sync != "1" || mmap != 1<<30 {
+			t.Errorf("%s: foreign_keys=%d busy_timeout=%d journal_mode=%s synchronous=%s mmap_size=%d", path, fk, busy, journal, sync, mmap)
 		}
 	}
 	if _, err := Open(t.Context(), "sqlite://"); err == nil {
@@ -180,5 +183,52 @@ func TestConcurrentProcesses(t *testing.T) {
 	st, err := server.Session(ctx, q.DeploymentID, 10_000+sessions-1)
 	if err != nil || st.SignIn == nil {
 		t.Errorf("last session written by the other store: %+v, %v", st, err)
+	}
+}
+
+// Migration 0007 keeps each live workspace membership's organization
+// membership (liveness, permissions) on its row. After every kind of write
+// that can change them, made in plain SQL, no live row may disagree with
+// its organization membership.
+func TestOrganizationMembershipOnRows(t *testing.T) {
+	ctx := t.Context()
+	s := openTemp(t, filepath.Join(t.TempDir(), "rows.db"))
+	if err := s.Load(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	id := func(n int64) any { return storetest.ID(n) }
+	db := s.DB()
+	writes := []struct {
+		what string
+		sql  string
+		args []any
+	}{
+		{"role link deleted", `DELETE FROM organization_membership_roles WHERE organization_membership_id = ? AND organization_role_id = ?`, []any{id(701), id(501)}},
+		{"role link inserted", `INSERT INTO organization_membership_roles VALUES (?, ?)`, []any{id(701), id(501)}},
+		{"role permissions", `UPDATE organization_roles SET permissions = '["organization:x"]' WHERE id = ?`, []any{id(502)}},
+		{"role deleted", `UPDATE organization_roles SET deleted_at = created_at WHERE id = ?`, []any{id(501)}},
+		{"organization membership deleted", `UPDATE organization_memberships SET deleted_at = created_at WHERE id = ?`, []any{id(702)}},
+		{"workspace membership deleted", `UPDATE workspace_memberships SET deleted_at = created_at WHERE id = ?`, []any{id(801)}},
+		{"permissions while it was deleted", `UPDATE organization_roles SET permissions = '["organization:y"]' WHERE id = ?`, []any{id(502)}},
+		{"workspace membership restored", `UPDATE workspace_memberships SET deleted_at = NULL WHERE id = ?`, []any{id(801)}},
+		{"organization membership restored", `UPDATE organization_memberships SET deleted_at = NULL WHERE id = ?`, []any{id(702)}},
+		{"workspace membership inserted", `INSERT INTO workspace_memberships (id, workspace_id, organization_id, organization_membership_id, user_id, public_metadata, created_at, updated_at)
+			SELECT ?, workspace_id, organization_id, ?, ?, '{}', 1, 1 FROM workspace_memberships WHERE id = ?`, []any{id(899), id(704), id(102), id(808)}},
+	}
+	const disagreeing = `SELECT count(*) FROM workspace_memberships wm
+		JOIN organization_memberships om ON om.id = wm.organization_membership_id
+		WHERE wm.deleted_at IS NULL AND (wm.organization_membership_live IS NOT (om.deleted_at IS NULL)
+		   OR wm.organization_permissions IS NOT om.permissions)`
+	for _, w := range writes {
+		if _, err := db.ExecContext(ctx, w.sql, w.args...); err != nil {
+			t.Fatalf("%s: %v", w.what, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, disagreeing).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("after %s: %d live workspace memberships disagree with their organization membership", w.what, n)
+		}
 	}
 }

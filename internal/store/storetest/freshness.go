@@ -35,6 +35,11 @@ var freshnessWrites = []struct{ what, sql string }{
 	{"organization member count", `UPDATE organization_memberships SET deleted_at = created_at WHERE id = {704}`},
 	{"organization role link", `DELETE FROM organization_membership_roles WHERE organization_membership_id = {701} AND organization_role_id = {501}`},
 	{"organization role permissions", `UPDATE organization_roles SET permissions = (SELECT permissions FROM organization_roles WHERE id = {504}) WHERE id = {502}`},
+	{"organization membership deleted", `UPDATE organization_memberships SET deleted_at = created_at WHERE id = {702}`},
+	{"organization membership restored", `UPDATE organization_memberships SET deleted_at = NULL WHERE id = {702}`},
+	{"workspace membership deleted", `UPDATE workspace_memberships SET deleted_at = created_at WHERE id = {802}`},
+	{"organization role linked", `INSERT INTO organization_membership_roles (organization_membership_id, organization_role_id) VALUES ({701}, {501})`},
+	{"workspace membership restored", `UPDATE workspace_memberships SET deleted_at = NULL WHERE id = {802}`},
 	{"workspace deleted", `UPDATE workspaces SET deleted_at = created_at WHERE id = {wsLabs}`},
 }
 
