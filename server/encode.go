@@ -69,6 +69,10 @@ func release(buf *[]byte) {
 // encodeAnswer writes the 200 body for entries read under session.
 func encodeAnswer(entries []service.Entry, session domain.SessionSummary) *[]byte {
 	bp := buffers.Get().(*[]byte)
+	// Sized once: growing a megabyte answer by doubling copied it twice over.
+	if need := answerSize(entries); cap(*bp) < need {
+		*bp = make([]byte, 0, need)
+	}
 	b := append((*bp)[:0], `{"data":[`...)
 	for i := range entries {
 		if i > 0 {
@@ -85,6 +89,21 @@ func encodeAnswer(entries []service.Entry, session domain.SessionSummary) *[]byt
 	b = append(b, "},\"status\":200}\n"...)
 	*bp = b
 	return bp
+}
+
+// answerSize is the room encodeAnswer's answer needs: the fragments and
+// metadata, and a bound on the rest (about 400 bytes a membership).
+func answerSize(entries []service.Entry) int {
+	const session, perMembership = 128, 512 // the fixed text, times, ids and restriction, with room
+	n := session
+	for i := range entries {
+		e := &entries[i]
+		n += perMembership + len(e.Workspace.JSON) + len(e.Organization.JSON) + len(e.PublicMetadata)
+		for _, r := range e.Roles {
+			n += len(r.JSON) + 1
+		}
+	}
+	return n
 }
 
 func appendMembership(b []byte, e *service.Entry) []byte {
