@@ -30,6 +30,27 @@ type Dialect interface {
 	Strings([]string) any
 }
 
+// Deriver is a Dialect whose schema keeps columns derived from other rows
+// (PostgreSQL): a link's scope, a workspace membership's role references, an
+// organization membership's permissions. The walker writes them, so that its
+// triggers, which keep them for every other writer, find them right and
+// leave them alone.
+type Deriver interface {
+	Dialect
+	// LiveRoles reads, within tx, the roles among ids of table
+	// (workspace_roles or organization_roles) that are not deleted.
+	LiveRoles(ctx context.Context, tx Tx, table string, ids []int64) (map[int64]Role, error)
+	// Permissions spells a sorted list of distinct permissions as the
+	// triggers do; nil for none.
+	Permissions([]string) any
+}
+
+// Role is what a membership's derived columns show of a live role.
+type Role struct {
+	Version     int64
+	Permissions []string
+}
+
 // Tx is the load's transaction. SQL the walker writes itself (SAVEPOINT,
 // UPDATE, SELECT EXISTS) reads the same in every dialect, with $N placeholders.
 type Tx interface {
@@ -115,6 +136,8 @@ type batch struct {
 	update  string // when set, run for each row instead of inserting
 	rows    [][]any
 	recs    []record
+	// before completes the rows once the batches before are written.
+	before func(ctx context.Context, tx Tx) error
 }
 
 func (b *batch) send(ctx context.Context, tx Tx, rows [][]any) error {
@@ -132,6 +155,11 @@ func (b *batch) send(ctx context.Context, tx Tx, rows [][]any) error {
 func (b *batch) write(ctx context.Context, tx Tx) error {
 	if len(b.rows) == 0 {
 		return nil
+	}
+	if b.before != nil {
+		if err := b.before(ctx, tx); err != nil {
+			return fmt.Errorf("%s: %w", b.table, err)
+		}
 	}
 	if err := tx.Exec(ctx, "SAVEPOINT batch"); err != nil {
 		return err

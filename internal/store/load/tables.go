@@ -20,6 +20,7 @@ type col struct {
 // before anything is sent.
 type planner struct {
 	d       Dialect
+	derive  Deriver // nil: the store derives columns itself
 	batches []*batch
 	err     error
 }
@@ -83,6 +84,7 @@ func idTaken(id int64) map[string]string {
 // plan lays out ds as batches, in the order the foreign keys need.
 func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	p := &planner{d: d}
+	p.derive, _ = d.(Deriver)
 	deployments := p.table("deployments")
 	hosts := p.table("deployment_hosts")
 	keys := p.table("deployment_key_pairs")
@@ -165,7 +167,8 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
 				x.EnableIPRestriction, x.WhitelistedIPs),
 				col{"enforce_mfa", x.EnforceMFA})...)
-		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
+		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
+			p.scope("deployment_id", x.DeploymentID)...)
 		if id := x.AutoAssignedWorkspaceID; id != nil {
 			p.add(autoAssigned, record{
 				path:     x.Path,
@@ -188,7 +191,8 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 				col{"organization_id", x.OrganizationID},
 				col{"deployment_id", x.DeploymentID},
 				col{"enforce_2fa", x.Enforce2FA})...)
-		p.links(workspaceSegments, x.Path, "workspace_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
+		p.links(workspaceSegments, x.Path, "workspace_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
+			p.scope("deployment_id", x.DeploymentID)...)
 	}
 
 	p.roles(organizationRoles, "organization_id", ds.OrganizationRoles, func(x domain.RoleRecord) record {
@@ -210,7 +214,9 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 		}
 	})
 
-	for _, x := range ds.OrganizationMemberships {
+	organizationRoleIDs := make([][]int64, len(ds.OrganizationMemberships))
+	for i, x := range ds.OrganizationMemberships {
+		organizationRoleIDs[i] = x.RoleIDs
 		p.add(organizationMemberships, record{
 			path: x.Path,
 			unique: map[string]string{
@@ -227,10 +233,14 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			col{"organization_id", x.OrganizationID},
 			col{"user_id", x.UserID})
 		p.links(organizationMembershipRoles, x.Path, "organization_membership_id", x.ID,
-			"organization_role_id", "organization_roles", "role", x.RoleIDs)
+			"organization_role_id", "organization_roles", "role", x.RoleIDs,
+			p.scope("organization_id", x.OrganizationID)...)
 	}
+	p.derived(organizationMemberships, "permissions", "organization_roles", organizationRoleIDs, p.permissions)
 
-	for _, x := range ds.WorkspaceMemberships {
+	workspaceRoleIDs := make([][]int64, len(ds.WorkspaceMemberships))
+	for i, x := range ds.WorkspaceMemberships {
+		workspaceRoleIDs[i] = x.RoleIDs
 		p.add(workspaceMemberships, record{
 			path: x.Path,
 			unique: map[string]string{
@@ -253,8 +263,10 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			col{"user_id", x.UserID},
 			col{"public_metadata", p.json(x.Path, "public_metadata", x.PublicMetadata)})
 		p.links(workspaceMembershipRoles, x.Path, "workspace_membership_id", x.ID,
-			"workspace_role_id", "workspace_roles", "role", x.RoleIDs)
+			"workspace_role_id", "workspace_roles", "role", x.RoleIDs,
+			p.scope("workspace_id", x.WorkspaceID)...)
 	}
+	p.derived(workspaceMemberships, "role_refs", "workspace_roles", workspaceRoleIDs, roleRefs)
 	return p.batches, p.err
 }
 
@@ -292,13 +304,15 @@ func (p *planner) roles(b *batch, scope string, roles []domain.RoleRecord, rec f
 
 // links adds the rows linking an owner to each of ids, its segments or
 // roles (kind), listed in the entry's field kind+"_ids"; a link table's key
-// starts with the owner's column.
-func (p *planner) links(b *batch, path, owner string, ownerID int64, column, table, kind string, ids []int64) {
+// starts with the owner's column. scope is the link's scope column, if
+// written (see scope).
+func (p *planner) links(b *batch, path, owner string, ownerID int64, column, table, kind string, ids []int64,
+	scope ...col) {
 	for _, id := range ids {
 		p.add(b, record{
 			path:   path,
 			unique: map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
 			refs:   []ref{{kind + "_ids", table, id}},
-		}, nil, col{owner, ownerID}, col{column, id})
+		}, nil, append([]col{{owner, ownerID}, {column, id}}, scope...)...)
 	}
 }
