@@ -10,15 +10,6 @@ import (
 // The columns a Deriver's triggers derive from other rows, written by the
 // walker the way the triggers would write them (PostgreSQL's 0005 and 0008).
 
-// scope is a link's scope column, the owner's deployment, organization or
-// workspace: the link's composite foreign keys check it against both ends.
-func (p *planner) scope(column string, id int64) []col {
-	if p.derive == nil {
-		return nil
-	}
-	return []col{{column, id}}
-}
-
 // derived adds column to b's rows, the i-th computed by value from the live
 // roles roleIDs[i] names; the roles are read once the batches before b, the
 // roles among them, are written.

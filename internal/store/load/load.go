@@ -12,6 +12,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -118,7 +119,7 @@ type record struct {
 	unique map[string]string
 	refs   []ref
 	// mismatch explains a foreign-key failure whose references all exist:
-	// a composite key whose parts disagree.
+	// a composite key whose parts disagree; a leading "." continues the path.
 	mismatch string
 }
 
@@ -235,7 +236,7 @@ func explain(ctx context.Context, tx Tx, r record, err error) error {
 			}
 		}
 		if r.mismatch != "" {
-			return fmt.Errorf("%s: %s", r.path, r.mismatch)
+			return errors.New(joinPath(r.path, r.mismatch))
 		}
 	case Check:
 		return fmt.Errorf("%s: invalid %s", r.path, v.Name)

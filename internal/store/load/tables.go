@@ -168,7 +168,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 				x.EnableIPRestriction, x.WhitelistedIPs),
 				col{"enforce_mfa", x.EnforceMFA})...)
 		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
-			p.scope("deployment_id", x.DeploymentID)...)
+			col{"deployment_id", x.DeploymentID})
 		if id := x.AutoAssignedWorkspaceID; id != nil {
 			p.add(autoAssigned, record{
 				path:     x.Path,
@@ -192,7 +192,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 				col{"deployment_id", x.DeploymentID},
 				col{"enforce_2fa", x.Enforce2FA})...)
 		p.links(workspaceSegments, x.Path, "workspace_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
-			p.scope("deployment_id", x.DeploymentID)...)
+			col{"deployment_id", x.DeploymentID})
 	}
 
 	p.roles(organizationRoles, "organization_id", ds.OrganizationRoles, func(x domain.RoleRecord) record {
@@ -211,6 +211,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 				{"deployment_id", "deployments", x.DeploymentID},
 				{"workspace_id", "workspaces", x.ScopeID},
 			},
+			mismatch: fmt.Sprintf("workspace %d is not in deployment %d", x.ScopeID, x.DeploymentID),
 		}
 	})
 
@@ -234,7 +235,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			col{"user_id", x.UserID})
 		p.links(organizationMembershipRoles, x.Path, "organization_membership_id", x.ID,
 			"organization_role_id", "organization_roles", "role", x.RoleIDs,
-			p.scope("organization_id", x.OrganizationID)...)
+			col{"organization_id", x.OrganizationID})
 	}
 	p.derived(organizationMemberships, "permissions", "organization_roles", organizationRoleIDs, p.permissions)
 
@@ -264,7 +265,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			col{"public_metadata", p.json(x.Path, "public_metadata", x.PublicMetadata)})
 		p.links(workspaceMembershipRoles, x.Path, "workspace_membership_id", x.ID,
 			"workspace_role_id", "workspace_roles", "role", x.RoleIDs,
-			p.scope("workspace_id", x.WorkspaceID)...)
+			col{"workspace_id", x.WorkspaceID})
 	}
 	p.derived(workspaceMemberships, "role_refs", "workspace_roles", workspaceRoleIDs, roleRefs)
 	return p.batches, p.err
@@ -304,15 +305,22 @@ func (p *planner) roles(b *batch, scope string, roles []domain.RoleRecord, rec f
 
 // links adds the rows linking an owner to each of ids, its segments or
 // roles (kind), listed in the entry's field kind+"_ids"; a link table's key
-// starts with the owner's column. scope is the link's scope column, if
-// written (see scope).
+// starts with the owner's column. Both ends must share scope, the owner's
+// deployment, organization or workspace: a Deriver's link tables carry it as
+// a column, which their composite foreign keys check against both ends.
 func (p *planner) links(b *batch, path, owner string, ownerID int64, column, table, kind string, ids []int64,
-	scope ...col) {
+	scope col) {
+	cols := []col{{owner, ownerID}, {column, 0}}
+	if p.derive != nil {
+		cols = append(cols, scope)
+	}
 	for _, id := range ids {
+		cols[1].value = id
 		p.add(b, record{
-			path:   path,
-			unique: map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
-			refs:   []ref{{kind + "_ids", table, id}},
-		}, nil, append([]col{{owner, ownerID}, {column, id}}, scope...)...)
+			path:     path,
+			unique:   map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
+			refs:     []ref{{kind + "_ids", table, id}},
+			mismatch: fmt.Sprintf(".%s_ids: %s %d belongs to another %s", kind, kind, id, strings.TrimSuffix(scope.name, "_id")),
+		}, nil, cols...)
 	}
 }
