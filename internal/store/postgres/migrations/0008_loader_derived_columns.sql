@@ -9,27 +9,21 @@
 --    foreign keys check it against both ends, so a wrong one is refused, not
 --    corrected. Only a link inserted without it has it copied from the owner;
 --    updates copy it as before.
-DROP TRIGGER workspace_membership_roles_scope ON workspace_membership_roles;
-DROP TRIGGER organization_membership_roles_scope ON organization_membership_roles;
-DROP TRIGGER organization_segments_scope ON organization_segments;
-DROP TRIGGER workspace_segments_scope ON workspace_segments;
-
-CREATE TRIGGER workspace_membership_roles_scope BEFORE UPDATE ON workspace_membership_roles
-    FOR EACH ROW EXECUTE FUNCTION link_scope();
-CREATE TRIGGER workspace_membership_roles_scope_insert BEFORE INSERT ON workspace_membership_roles
-    FOR EACH ROW WHEN (NEW.workspace_id IS NULL) EXECUTE FUNCTION link_scope();
-CREATE TRIGGER organization_membership_roles_scope BEFORE UPDATE ON organization_membership_roles
-    FOR EACH ROW EXECUTE FUNCTION link_scope();
-CREATE TRIGGER organization_membership_roles_scope_insert BEFORE INSERT ON organization_membership_roles
-    FOR EACH ROW WHEN (NEW.organization_id IS NULL) EXECUTE FUNCTION link_scope();
-CREATE TRIGGER organization_segments_scope BEFORE UPDATE ON organization_segments
-    FOR EACH ROW EXECUTE FUNCTION link_scope();
-CREATE TRIGGER organization_segments_scope_insert BEFORE INSERT ON organization_segments
-    FOR EACH ROW WHEN (NEW.deployment_id IS NULL) EXECUTE FUNCTION link_scope();
-CREATE TRIGGER workspace_segments_scope BEFORE UPDATE ON workspace_segments
-    FOR EACH ROW EXECUTE FUNCTION link_scope();
-CREATE TRIGGER workspace_segments_scope_insert BEFORE INSERT ON workspace_segments
-    FOR EACH ROW WHEN (NEW.deployment_id IS NULL) EXECUTE FUNCTION link_scope();
+DO $$
+DECLARE
+    l record;
+BEGIN
+    FOR l IN SELECT * FROM (VALUES ('workspace_membership_roles', 'workspace_id'),
+                                   ('organization_membership_roles', 'organization_id'),
+                                   ('organization_segments', 'deployment_id'),
+                                   ('workspace_segments', 'deployment_id')) AS t (link, scope) LOOP
+        EXECUTE format('DROP TRIGGER %I ON %I', l.link || '_scope', l.link);
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION link_scope()',
+                       l.link || '_scope', l.link);
+        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW WHEN (NEW.%I IS NULL) EXECUTE FUNCTION link_scope()',
+                       l.link || '_scope_insert', l.link, l.scope);
+    END LOOP;
+END $$;
 
 -- 2. Role references and permissions (0003, 0006) are rewritten only where
 --    they change, so a membership loaded with the right values is read, not
@@ -41,25 +35,25 @@ CREATE FUNCTION role_refs_of(membership bigint) RETURNS text LANGUAGE sql STABLE
                         WHERE r.id = wr.workspace_role_id AND r.deleted_at IS NULL), ',' ORDER BY wr.workspace_role_id)
       FROM workspace_membership_roles wr
      WHERE wr.workspace_membership_id = membership $$;
-CREATE OR REPLACE FUNCTION refresh_role_refs(ids bigint[]) RETURNS void LANGUAGE plpgsql SET jit = off AS $$
-BEGIN
-    UPDATE workspace_memberships wm SET role_refs = role_refs_of(wm.id)
-      FROM (SELECT DISTINCT id FROM unnest(ids) id) m
-     WHERE wm.id = m.id AND wm.role_refs IS DISTINCT FROM role_refs_of(wm.id);
-END $$;
-
 CREATE FUNCTION permissions_of(membership bigint) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT json_agg(DISTINCT p COLLATE "C")::text
       FROM organization_membership_roles orl,
            unnest((SELECT r.permissions FROM organization_roles r
                     WHERE r.id = orl.organization_role_id AND r.deleted_at IS NULL)) p
      WHERE orl.organization_membership_id = membership $$;
-CREATE OR REPLACE FUNCTION refresh_permissions(ids bigint[]) RETURNS void LANGUAGE plpgsql SET jit = off AS $$
+
+-- refresh_derived sets column of the rows of tbl among ids to derive(id)
+-- where it differs.
+CREATE FUNCTION refresh_derived(tbl regclass, col name, derive regproc, ids bigint[]) RETURNS void
+LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
-    UPDATE organization_memberships om SET permissions = permissions_of(om.id)
-      FROM (SELECT DISTINCT id FROM unnest(ids) id) m
-     WHERE om.id = m.id AND om.permissions IS DISTINCT FROM permissions_of(om.id);
+    EXECUTE format('UPDATE %1$s t SET %2$I = %3$s(t.id) FROM (SELECT DISTINCT id FROM unnest($1) id) m
+                     WHERE t.id = m.id AND t.%2$I IS DISTINCT FROM %3$s(t.id)', tbl, col, derive) USING ids;
 END $$;
+CREATE OR REPLACE FUNCTION refresh_role_refs(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+    SELECT refresh_derived('workspace_memberships', 'role_refs', 'role_refs_of', ids) $$;
+CREATE OR REPLACE FUNCTION refresh_permissions(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+    SELECT refresh_derived('organization_memberships', 'permissions', 'permissions_of', ids) $$;
 
 SELECT refresh_role_refs(array_agg(id)) FROM workspace_memberships;
 SELECT refresh_permissions(array_agg(id)) FROM organization_memberships;
