@@ -136,7 +136,7 @@ type batch struct {
 	columns []string
 	update  string // when set, run for each row instead of inserting
 	rows    [][]any
-	recs    []record
+	recs    []func() record
 	// before completes the rows once the batches before are written.
 	before func(ctx context.Context, tx Tx) error
 }
@@ -176,7 +176,7 @@ func (b *batch) write(ctx context.Context, tx Tx) error {
 	if i < 0 {
 		return fmt.Errorf("%s: %w", b.table, err) // did not fail again: report the first error
 	}
-	return explain(ctx, tx, b.recs[i], cause)
+	return explain(ctx, tx, b.recs[i](), cause)
 }
 
 // culprit finds the first row whose write fails after the rows before it,

@@ -37,8 +37,9 @@ func (p *planner) update(query string) *batch {
 	return b
 }
 
-// add appends a row; the first row's columns name the table's.
-func (p *planner) add(b *batch, r record, t *domain.Times, cols ...col) {
+// add appends a row; the first row's columns name the table's. r describes
+// the row's entry for error messages, made only when one is needed.
+func (p *planner) add(b *batch, r func() record, t *domain.Times, cols ...col) {
 	if t != nil {
 		var deleted any
 		if t.DeletedAt != nil {
@@ -108,7 +109,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 		if len(x.Hosts) == 0 {
 			return nil, fmt.Errorf("%s.hosts: a deployment needs a host", x.Path)
 		}
-		p.add(deployments, record{path: x.Path, unique: idTaken(x.ID)}, &x.Times,
+		p.add(deployments, func() record { return record{path: x.Path, unique: idTaken(x.ID)} }, &x.Times,
 			col{"id", x.ID},
 			col{"host", x.Hosts[0]},
 			col{"mode", string(x.Mode)},
@@ -123,11 +124,11 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 					what = fmt.Sprintf(".hosts: host %q listed twice", h)
 				}
 			}
-			p.add(hosts, record{path: x.Path, unique: map[string]string{"host": what}}, nil,
+			p.add(hosts, func() record { return record{path: x.Path, unique: map[string]string{"host": what}} }, nil,
 				col{"host", h},
 				col{"deployment_id", x.ID})
 		}
-		p.add(keys, record{path: x.Path}, nil,
+		p.add(keys, func() record { return record{path: x.Path} }, nil,
 			col{"deployment_id", x.ID},
 			col{"private_key_pem", string(x.PrivateKeyPEM)},
 			col{"public_key_pem", string(x.PublicKeyPEM)},
@@ -135,13 +136,15 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	}
 
 	for _, x := range ds.Users {
-		p.add(users, record{
-			path: x.Path,
-			unique: map[string]string{
-				"id":            fmt.Sprintf("id %d already exists", x.ID),
-				"deployment_id": fmt.Sprintf(".email: %q already used in this deployment", x.Email),
-			},
-			refs: []ref{{"deployment_id", "deployments", x.DeploymentID}},
+		p.add(users, func() record {
+			return record{
+				path: x.Path,
+				unique: map[string]string{
+					"id":            fmt.Sprintf("id %d already exists", x.ID),
+					"deployment_id": fmt.Sprintf(".email: %q already used in this deployment", x.Email),
+				},
+				refs: []ref{{"deployment_id", "deployments", x.DeploymentID}},
+			}
 		}, &x.Times,
 			col{"id", x.ID},
 			col{"deployment_id", x.DeploymentID},
@@ -170,20 +173,24 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
 			col{"deployment_id", x.DeploymentID})
 		if id := x.AutoAssignedWorkspaceID; id != nil {
-			p.add(autoAssigned, record{
-				path:     x.Path,
-				refs:     []ref{{"auto_assigned_workspace_id", "workspaces", *id}},
-				mismatch: fmt.Sprintf("auto_assigned_workspace_id: workspace %d is not in this organization", *id),
+			p.add(autoAssigned, func() record {
+				return record{
+					path:     x.Path,
+					refs:     []ref{{"auto_assigned_workspace_id", "workspaces", *id}},
+					mismatch: fmt.Sprintf("auto_assigned_workspace_id: workspace %d is not in this organization", *id),
+				}
 			}, nil, col{"auto_assigned_workspace_id", *id}, col{"id", x.ID})
 		}
 	}
 
 	for _, x := range ds.Workspaces {
-		p.add(workspaces, record{
-			path:     x.Path,
-			unique:   idTaken(x.ID),
-			refs:     []ref{{"organization_id", "organizations", x.OrganizationID}},
-			mismatch: fmt.Sprintf("organization %d is not in deployment %d", x.OrganizationID, x.DeploymentID),
+		p.add(workspaces, func() record {
+			return record{
+				path:     x.Path,
+				unique:   idTaken(x.ID),
+				refs:     []ref{{"organization_id", "organizations", x.OrganizationID}},
+				mismatch: fmt.Sprintf("organization %d is not in deployment %d", x.OrganizationID, x.DeploymentID),
+			}
 		}, &x.Times,
 			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
 				x.EnableIPRestriction, x.WhitelistedIPs),
@@ -218,17 +225,19 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	organizationRoleIDs := make([][]int64, len(ds.OrganizationMemberships))
 	for i, x := range ds.OrganizationMemberships {
 		organizationRoleIDs[i] = x.RoleIDs
-		p.add(organizationMemberships, record{
-			path: x.Path,
-			unique: map[string]string{
-				"id": fmt.Sprintf("id %d already exists", x.ID),
-				"organization_id": fmt.Sprintf("user %d already has a membership in organization %d",
-					x.UserID, x.OrganizationID),
-			},
-			refs: []ref{
-				{"organization_id", "organizations", x.OrganizationID},
-				{"user_id", "users", x.UserID},
-			},
+		p.add(organizationMemberships, func() record {
+			return record{
+				path: x.Path,
+				unique: map[string]string{
+					"id": fmt.Sprintf("id %d already exists", x.ID),
+					"organization_id": fmt.Sprintf("user %d already has a membership in organization %d",
+						x.UserID, x.OrganizationID),
+				},
+				refs: []ref{
+					{"organization_id", "organizations", x.OrganizationID},
+					{"user_id", "users", x.UserID},
+				},
+			}
 		}, &x.Times,
 			col{"id", x.ID},
 			col{"organization_id", x.OrganizationID},
@@ -242,20 +251,22 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	workspaceRoleIDs := make([][]int64, len(ds.WorkspaceMemberships))
 	for i, x := range ds.WorkspaceMemberships {
 		workspaceRoleIDs[i] = x.RoleIDs
-		p.add(workspaceMemberships, record{
-			path: x.Path,
-			unique: map[string]string{
-				"id":           fmt.Sprintf("id %d already exists", x.ID),
-				"workspace_id": fmt.Sprintf("user %d already has a membership in workspace %d", x.UserID, x.WorkspaceID),
-			},
-			refs: []ref{
-				{"workspace_id", "workspaces", x.WorkspaceID},
-				{"organization_id", "organizations", x.OrganizationID},
-				{"organization_membership_id", "organization_memberships", x.OrganizationMembershipID},
-				{"user_id", "users", x.UserID},
-			},
-			mismatch: fmt.Sprintf("workspace %d, organization %d, organization membership %d and user %d do not belong together",
-				x.WorkspaceID, x.OrganizationID, x.OrganizationMembershipID, x.UserID),
+		p.add(workspaceMemberships, func() record {
+			return record{
+				path: x.Path,
+				unique: map[string]string{
+					"id":           fmt.Sprintf("id %d already exists", x.ID),
+					"workspace_id": fmt.Sprintf("user %d already has a membership in workspace %d", x.UserID, x.WorkspaceID),
+				},
+				refs: []ref{
+					{"workspace_id", "workspaces", x.WorkspaceID},
+					{"organization_id", "organizations", x.OrganizationID},
+					{"organization_membership_id", "organization_memberships", x.OrganizationMembershipID},
+					{"user_id", "users", x.UserID},
+				},
+				mismatch: fmt.Sprintf("workspace %d, organization %d, organization membership %d and user %d do not belong together",
+					x.WorkspaceID, x.OrganizationID, x.OrganizationMembershipID, x.UserID),
+			}
 		}, &x.Times,
 			col{"id", x.ID},
 			col{"workspace_id", x.WorkspaceID},
@@ -273,7 +284,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 
 // child adds a row with an id and one parent, its only foreign key.
 func (p *planner) child(b *batch, path string, id int64, t *domain.Times, parent ref, cols ...col) {
-	p.add(b, record{path: path, unique: idTaken(id), refs: []ref{parent}}, t,
+	p.add(b, func() record { return record{path: path, unique: idTaken(id), refs: []ref{parent}} }, t,
 		append([]col{{"id", id}, {parent.field, parent.id}}, cols...)...)
 }
 
@@ -294,7 +305,7 @@ func (p *planner) group(path, name, imageURL, description string, public, privat
 // roles adds organization or workspace roles, whose scope is in column scope.
 func (p *planner) roles(b *batch, scope string, roles []domain.RoleRecord, rec func(domain.RoleRecord) record) {
 	for _, x := range roles {
-		p.add(b, rec(x), &x.Times,
+		p.add(b, func() record { return rec(x) }, &x.Times,
 			col{"id", x.ID},
 			col{"deployment_id", x.DeploymentID},
 			col{scope, x.ScopeID},
@@ -316,11 +327,13 @@ func (p *planner) links(b *batch, path, owner string, ownerID int64, column, tab
 	}
 	for _, id := range ids {
 		cols[1].value = id
-		p.add(b, record{
-			path:     path,
-			unique:   map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
-			refs:     []ref{{kind + "_ids", table, id}},
-			mismatch: fmt.Sprintf(".%s_ids: %s %d belongs to another %s", kind, kind, id, strings.TrimSuffix(scope.name, "_id")),
+		p.add(b, func() record {
+			return record{
+				path:     path,
+				unique:   map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
+				refs:     []ref{{kind + "_ids", table, id}},
+				mismatch: fmt.Sprintf(".%s_ids: %s %d belongs to another %s", kind, kind, id, strings.TrimSuffix(scope.name, "_id")),
+			}
 		}, nil, cols...)
 	}
 }
