@@ -11,9 +11,9 @@ import (
 // walker the way the triggers would write them (PostgreSQL's 0005 and 0008).
 
 // derived adds column to b's rows, the i-th computed by value from the live
-// roles roleIDs[i] names; the roles are read once the batches before b, the
+// roles among roleIDs(i); the roles are read once the batches before b, the
 // roles among them, are written.
-func (p *planner) derived(b *batch, column, table string, roleIDs [][]int64,
+func (p *planner) derived(b *batch, column, table string, roleIDs func(i int) []int64,
 	value func(ids []int64, roles map[int64]Role) any) {
 	if p.derive == nil || len(b.rows) == 0 {
 		return
@@ -21,16 +21,16 @@ func (p *planner) derived(b *batch, column, table string, roleIDs [][]int64,
 	b.columns = append(b.columns, column)
 	b.before = func(ctx context.Context, tx Tx) error {
 		var all []int64
-		for _, ids := range roleIDs {
-			all = append(all, ids...)
+		for i := range b.rows {
+			all = append(all, roleIDs(i)...)
 		}
 		slices.Sort(all)
 		roles, err := p.derive.LiveRoles(ctx, tx, table, slices.Compact(all))
 		if err != nil {
 			return err
 		}
-		for i, ids := range roleIDs {
-			b.rows[i] = append(b.rows[i][:len(b.columns)-1], value(ids, roles))
+		for i, row := range b.rows {
+			b.rows[i] = append(row[:len(b.columns)-1], value(roleIDs(i), roles))
 		}
 		return nil
 	}

@@ -222,9 +222,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 		}
 	})
 
-	organizationRoleIDs := make([][]int64, len(ds.OrganizationMemberships))
-	for i, x := range ds.OrganizationMemberships {
-		organizationRoleIDs[i] = x.RoleIDs
+	for _, x := range ds.OrganizationMemberships {
 		p.add(organizationMemberships, func() record {
 			return record{
 				path: x.Path,
@@ -246,11 +244,10 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			"organization_role_id", "organization_roles", "role", x.RoleIDs,
 			col{"organization_id", x.OrganizationID})
 	}
-	p.derived(organizationMemberships, "permissions", "organization_roles", organizationRoleIDs, p.permissions)
+	p.derived(organizationMemberships, "permissions", "organization_roles",
+		func(i int) []int64 { return ds.OrganizationMemberships[i].RoleIDs }, p.permissions)
 
-	workspaceRoleIDs := make([][]int64, len(ds.WorkspaceMemberships))
-	for i, x := range ds.WorkspaceMemberships {
-		workspaceRoleIDs[i] = x.RoleIDs
+	for _, x := range ds.WorkspaceMemberships {
 		p.add(workspaceMemberships, func() record {
 			return record{
 				path: x.Path,
@@ -278,7 +275,8 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			"workspace_role_id", "workspace_roles", "role", x.RoleIDs,
 			col{"workspace_id", x.WorkspaceID})
 	}
-	p.derived(workspaceMemberships, "role_refs", "workspace_roles", workspaceRoleIDs, roleRefs)
+	p.derived(workspaceMemberships, "role_refs", "workspace_roles",
+		func(i int) []int64 { return ds.WorkspaceMemberships[i].RoleIDs }, roleRefs)
 	return p.batches, p.err
 }
 
