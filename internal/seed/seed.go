@@ -84,7 +84,7 @@ func Email(c Config, i int) string { return fmt.Sprintf("user%d@%s", i, c.Host) 
 // the users with their memberships, ChunkUsers at a time. A chunk refers only
 // to itself and earlier chunks, so loading them in order works; users is how
 // many users the chunks so far hold. Generate stops at the first error of
-// emit or ctx.
+// emit or ctx. The next chunk is made while emit takes the one before.
 func Generate(ctx context.Context, c Config, emit func(ds *domain.Dataset, users int) error) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -100,16 +100,37 @@ func Generate(ctx context.Context, c Config, emit func(ds *domain.Dataset, users
 	if err := emit(base, 0); err != nil {
 		return err
 	}
-	for from := 0; from < c.Users; from += c.ChunkUsers {
+	type chunk struct {
+		ds    *domain.Dataset
+		users int
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	chunks := make(chan chunk, 1)
+	defer func() { // when emit fails: stop the generating goroutine, wait for it
+		cancel()
+		for range chunks {
+		}
+	}()
+	go func() {
+		defer close(chunks)
+		for from := 0; from < c.Users; from += c.ChunkUsers {
+			to := min(from+c.ChunkUsers, c.Users)
+			select {
+			case chunks <- chunk{g.users(from, to), to}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for ch := range chunks {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		to := min(from+c.ChunkUsers, c.Users)
-		if err := emit(g.users(from, to), to); err != nil {
+		if err := emit(ch.ds, ch.users); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 // workspace is what user chunks need to know of a generated workspace.

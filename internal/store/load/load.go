@@ -12,6 +12,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,6 +29,27 @@ type Dialect interface {
 	Time(time.Time) any
 	JSON([]byte) any
 	Strings([]string) any
+}
+
+// Deriver is a Dialect whose schema keeps columns derived from other rows
+// (PostgreSQL): a link's scope, a workspace membership's role references, an
+// organization membership's permissions. The walker writes them, so that its
+// triggers, which keep them for every other writer, find them right and
+// leave them alone.
+type Deriver interface {
+	Dialect
+	// LiveRoles reads, within tx, the roles among ids of table
+	// (workspace_roles or organization_roles) that are not deleted.
+	LiveRoles(ctx context.Context, tx Tx, table string, ids []int64) (map[int64]Role, error)
+	// Permissions spells a sorted list of distinct permissions as the
+	// triggers do; nil for none.
+	Permissions([]string) any
+}
+
+// Role is what a membership's derived columns show of a live role.
+type Role struct {
+	Version     int64
+	Permissions []string
 }
 
 // Tx is the load's transaction. SQL the walker writes itself (SAVEPOINT,
@@ -97,7 +119,7 @@ type record struct {
 	unique map[string]string
 	refs   []ref
 	// mismatch explains a foreign-key failure whose references all exist:
-	// a composite key whose parts disagree.
+	// a composite key whose parts disagree; a leading "." continues the path.
 	mismatch string
 }
 
@@ -114,7 +136,9 @@ type batch struct {
 	columns []string
 	update  string // when set, run for each row instead of inserting
 	rows    [][]any
-	recs    []record
+	recs    []func() record
+	// before completes the rows once the batches before are written.
+	before func(ctx context.Context, tx Tx) error
 }
 
 func (b *batch) send(ctx context.Context, tx Tx, rows [][]any) error {
@@ -133,6 +157,11 @@ func (b *batch) write(ctx context.Context, tx Tx) error {
 	if len(b.rows) == 0 {
 		return nil
 	}
+	if b.before != nil {
+		if err := b.before(ctx, tx); err != nil {
+			return fmt.Errorf("%s: %w", b.table, err)
+		}
+	}
 	if err := tx.Exec(ctx, "SAVEPOINT batch"); err != nil {
 		return err
 	}
@@ -147,7 +176,7 @@ func (b *batch) write(ctx context.Context, tx Tx) error {
 	if i < 0 {
 		return fmt.Errorf("%s: %w", b.table, err) // did not fail again: report the first error
 	}
-	return explain(ctx, tx, b.recs[i], cause)
+	return explain(ctx, tx, b.recs[i](), cause)
 }
 
 // culprit finds the first row whose write fails after the rows before it,
@@ -207,7 +236,7 @@ func explain(ctx context.Context, tx Tx, r record, err error) error {
 			}
 		}
 		if r.mismatch != "" {
-			return fmt.Errorf("%s: %s", r.path, r.mismatch)
+			return errors.New(joinPath(r.path, r.mismatch))
 		}
 	case Check:
 		return fmt.Errorf("%s: invalid %s", r.path, v.Name)

@@ -20,6 +20,7 @@ type col struct {
 // before anything is sent.
 type planner struct {
 	d       Dialect
+	derive  Deriver // nil: the store derives columns itself
 	batches []*batch
 	err     error
 }
@@ -36,8 +37,9 @@ func (p *planner) update(query string) *batch {
 	return b
 }
 
-// add appends a row; the first row's columns name the table's.
-func (p *planner) add(b *batch, r record, t *domain.Times, cols ...col) {
+// add appends a row; the first row's columns name the table's. r describes
+// the row's entry for error messages, made only when one is needed.
+func (p *planner) add(b *batch, r func() record, t *domain.Times, cols ...col) {
 	if t != nil {
 		var deleted any
 		if t.DeletedAt != nil {
@@ -83,6 +85,7 @@ func idTaken(id int64) map[string]string {
 // plan lays out ds as batches, in the order the foreign keys need.
 func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	p := &planner{d: d}
+	p.derive, _ = d.(Deriver)
 	deployments := p.table("deployments")
 	hosts := p.table("deployment_hosts")
 	keys := p.table("deployment_key_pairs")
@@ -106,7 +109,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 		if len(x.Hosts) == 0 {
 			return nil, fmt.Errorf("%s.hosts: a deployment needs a host", x.Path)
 		}
-		p.add(deployments, record{path: x.Path, unique: idTaken(x.ID)}, &x.Times,
+		p.add(deployments, func() record { return record{path: x.Path, unique: idTaken(x.ID)} }, &x.Times,
 			col{"id", x.ID},
 			col{"host", x.Hosts[0]},
 			col{"mode", string(x.Mode)},
@@ -121,11 +124,11 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 					what = fmt.Sprintf(".hosts: host %q listed twice", h)
 				}
 			}
-			p.add(hosts, record{path: x.Path, unique: map[string]string{"host": what}}, nil,
+			p.add(hosts, func() record { return record{path: x.Path, unique: map[string]string{"host": what}} }, nil,
 				col{"host", h},
 				col{"deployment_id", x.ID})
 		}
-		p.add(keys, record{path: x.Path}, nil,
+		p.add(keys, func() record { return record{path: x.Path} }, nil,
 			col{"deployment_id", x.ID},
 			col{"private_key_pem", string(x.PrivateKeyPEM)},
 			col{"public_key_pem", string(x.PublicKeyPEM)},
@@ -133,13 +136,15 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	}
 
 	for _, x := range ds.Users {
-		p.add(users, record{
-			path: x.Path,
-			unique: map[string]string{
-				"id":            fmt.Sprintf("id %d already exists", x.ID),
-				"deployment_id": fmt.Sprintf(".email: %q already used in this deployment", x.Email),
-			},
-			refs: []ref{{"deployment_id", "deployments", x.DeploymentID}},
+		p.add(users, func() record {
+			return record{
+				path: x.Path,
+				unique: map[string]string{
+					"id":            fmt.Sprintf("id %d already exists", x.ID),
+					"deployment_id": fmt.Sprintf(".email: %q already used in this deployment", x.Email),
+				},
+				refs: []ref{{"deployment_id", "deployments", x.DeploymentID}},
+			}
 		}, &x.Times,
 			col{"id", x.ID},
 			col{"deployment_id", x.DeploymentID},
@@ -165,22 +170,27 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
 				x.EnableIPRestriction, x.WhitelistedIPs),
 				col{"enforce_mfa", x.EnforceMFA})...)
-		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
+		p.links(organizationSegments, x.Path, "organization_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
+			col{"deployment_id", x.DeploymentID})
 		if id := x.AutoAssignedWorkspaceID; id != nil {
-			p.add(autoAssigned, record{
-				path:     x.Path,
-				refs:     []ref{{"auto_assigned_workspace_id", "workspaces", *id}},
-				mismatch: fmt.Sprintf("auto_assigned_workspace_id: workspace %d is not in this organization", *id),
+			p.add(autoAssigned, func() record {
+				return record{
+					path:     x.Path,
+					refs:     []ref{{"auto_assigned_workspace_id", "workspaces", *id}},
+					mismatch: fmt.Sprintf("auto_assigned_workspace_id: workspace %d is not in this organization", *id),
+				}
 			}, nil, col{"auto_assigned_workspace_id", *id}, col{"id", x.ID})
 		}
 	}
 
 	for _, x := range ds.Workspaces {
-		p.add(workspaces, record{
-			path:     x.Path,
-			unique:   idTaken(x.ID),
-			refs:     []ref{{"organization_id", "organizations", x.OrganizationID}},
-			mismatch: fmt.Sprintf("organization %d is not in deployment %d", x.OrganizationID, x.DeploymentID),
+		p.add(workspaces, func() record {
+			return record{
+				path:     x.Path,
+				unique:   idTaken(x.ID),
+				refs:     []ref{{"organization_id", "organizations", x.OrganizationID}},
+				mismatch: fmt.Sprintf("organization %d is not in deployment %d", x.OrganizationID, x.DeploymentID),
+			}
 		}, &x.Times,
 			append(p.group(x.Path, x.Name, x.ImageURL, x.Description, x.PublicMetadata, x.PrivateMetadata,
 				x.EnableIPRestriction, x.WhitelistedIPs),
@@ -188,7 +198,8 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 				col{"organization_id", x.OrganizationID},
 				col{"deployment_id", x.DeploymentID},
 				col{"enforce_2fa", x.Enforce2FA})...)
-		p.links(workspaceSegments, x.Path, "workspace_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs)
+		p.links(workspaceSegments, x.Path, "workspace_id", x.ID, "segment_id", "segments", "segment", x.SegmentIDs,
+			col{"deployment_id", x.DeploymentID})
 	}
 
 	p.roles(organizationRoles, "organization_id", ds.OrganizationRoles, func(x domain.RoleRecord) record {
@@ -207,44 +218,52 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 				{"deployment_id", "deployments", x.DeploymentID},
 				{"workspace_id", "workspaces", x.ScopeID},
 			},
+			mismatch: fmt.Sprintf("workspace %d is not in deployment %d", x.ScopeID, x.DeploymentID),
 		}
 	})
 
 	for _, x := range ds.OrganizationMemberships {
-		p.add(organizationMemberships, record{
-			path: x.Path,
-			unique: map[string]string{
-				"id": fmt.Sprintf("id %d already exists", x.ID),
-				"organization_id": fmt.Sprintf("user %d already has a membership in organization %d",
-					x.UserID, x.OrganizationID),
-			},
-			refs: []ref{
-				{"organization_id", "organizations", x.OrganizationID},
-				{"user_id", "users", x.UserID},
-			},
+		p.add(organizationMemberships, func() record {
+			return record{
+				path: x.Path,
+				unique: map[string]string{
+					"id": fmt.Sprintf("id %d already exists", x.ID),
+					"organization_id": fmt.Sprintf("user %d already has a membership in organization %d",
+						x.UserID, x.OrganizationID),
+				},
+				refs: []ref{
+					{"organization_id", "organizations", x.OrganizationID},
+					{"user_id", "users", x.UserID},
+				},
+			}
 		}, &x.Times,
 			col{"id", x.ID},
 			col{"organization_id", x.OrganizationID},
 			col{"user_id", x.UserID})
 		p.links(organizationMembershipRoles, x.Path, "organization_membership_id", x.ID,
-			"organization_role_id", "organization_roles", "role", x.RoleIDs)
+			"organization_role_id", "organization_roles", "role", x.RoleIDs,
+			col{"organization_id", x.OrganizationID})
 	}
+	p.derived(organizationMemberships, "permissions", "organization_roles",
+		func(i int) []int64 { return ds.OrganizationMemberships[i].RoleIDs }, p.permissions)
 
 	for _, x := range ds.WorkspaceMemberships {
-		p.add(workspaceMemberships, record{
-			path: x.Path,
-			unique: map[string]string{
-				"id":           fmt.Sprintf("id %d already exists", x.ID),
-				"workspace_id": fmt.Sprintf("user %d already has a membership in workspace %d", x.UserID, x.WorkspaceID),
-			},
-			refs: []ref{
-				{"workspace_id", "workspaces", x.WorkspaceID},
-				{"organization_id", "organizations", x.OrganizationID},
-				{"organization_membership_id", "organization_memberships", x.OrganizationMembershipID},
-				{"user_id", "users", x.UserID},
-			},
-			mismatch: fmt.Sprintf("workspace %d, organization %d, organization membership %d and user %d do not belong together",
-				x.WorkspaceID, x.OrganizationID, x.OrganizationMembershipID, x.UserID),
+		p.add(workspaceMemberships, func() record {
+			return record{
+				path: x.Path,
+				unique: map[string]string{
+					"id":           fmt.Sprintf("id %d already exists", x.ID),
+					"workspace_id": fmt.Sprintf("user %d already has a membership in workspace %d", x.UserID, x.WorkspaceID),
+				},
+				refs: []ref{
+					{"workspace_id", "workspaces", x.WorkspaceID},
+					{"organization_id", "organizations", x.OrganizationID},
+					{"organization_membership_id", "organization_memberships", x.OrganizationMembershipID},
+					{"user_id", "users", x.UserID},
+				},
+				mismatch: fmt.Sprintf("workspace %d, organization %d, organization membership %d and user %d do not belong together",
+					x.WorkspaceID, x.OrganizationID, x.OrganizationMembershipID, x.UserID),
+			}
 		}, &x.Times,
 			col{"id", x.ID},
 			col{"workspace_id", x.WorkspaceID},
@@ -253,14 +272,17 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 			col{"user_id", x.UserID},
 			col{"public_metadata", p.json(x.Path, "public_metadata", x.PublicMetadata)})
 		p.links(workspaceMembershipRoles, x.Path, "workspace_membership_id", x.ID,
-			"workspace_role_id", "workspace_roles", "role", x.RoleIDs)
+			"workspace_role_id", "workspace_roles", "role", x.RoleIDs,
+			col{"workspace_id", x.WorkspaceID})
 	}
+	p.derived(workspaceMemberships, "role_refs", "workspace_roles",
+		func(i int) []int64 { return ds.WorkspaceMemberships[i].RoleIDs }, roleRefs)
 	return p.batches, p.err
 }
 
 // child adds a row with an id and one parent, its only foreign key.
 func (p *planner) child(b *batch, path string, id int64, t *domain.Times, parent ref, cols ...col) {
-	p.add(b, record{path: path, unique: idTaken(id), refs: []ref{parent}}, t,
+	p.add(b, func() record { return record{path: path, unique: idTaken(id), refs: []ref{parent}} }, t,
 		append([]col{{"id", id}, {parent.field, parent.id}}, cols...)...)
 }
 
@@ -281,7 +303,7 @@ func (p *planner) group(path, name, imageURL, description string, public, privat
 // roles adds organization or workspace roles, whose scope is in column scope.
 func (p *planner) roles(b *batch, scope string, roles []domain.RoleRecord, rec func(domain.RoleRecord) record) {
 	for _, x := range roles {
-		p.add(b, rec(x), &x.Times,
+		p.add(b, func() record { return rec(x) }, &x.Times,
 			col{"id", x.ID},
 			col{"deployment_id", x.DeploymentID},
 			col{scope, x.ScopeID},
@@ -292,13 +314,24 @@ func (p *planner) roles(b *batch, scope string, roles []domain.RoleRecord, rec f
 
 // links adds the rows linking an owner to each of ids, its segments or
 // roles (kind), listed in the entry's field kind+"_ids"; a link table's key
-// starts with the owner's column.
-func (p *planner) links(b *batch, path, owner string, ownerID int64, column, table, kind string, ids []int64) {
+// starts with the owner's column. Both ends must share scope, the owner's
+// deployment, organization or workspace: a Deriver's link tables carry it as
+// a column, which their composite foreign keys check against both ends.
+func (p *planner) links(b *batch, path, owner string, ownerID int64, column, table, kind string, ids []int64,
+	scope col) {
+	cols := []col{{owner, ownerID}, {column, 0}}
+	if p.derive != nil {
+		cols = append(cols, scope)
+	}
 	for _, id := range ids {
-		p.add(b, record{
-			path:   path,
-			unique: map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
-			refs:   []ref{{kind + "_ids", table, id}},
-		}, nil, col{owner, ownerID}, col{column, id})
+		cols[1].value = id
+		p.add(b, func() record {
+			return record{
+				path:     path,
+				unique:   map[string]string{owner: fmt.Sprintf(".%s_ids: %s %d listed twice", kind, kind, id)},
+				refs:     []ref{{kind + "_ids", table, id}},
+				mismatch: fmt.Sprintf(".%s_ids: %s %d belongs to another %s", kind, kind, id, strings.TrimSuffix(scope.name, "_id")),
+			}
+		}, nil, cols...)
 	}
 }

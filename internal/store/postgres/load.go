@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,17 +23,89 @@ func (s *Store) Load(ctx context.Context, ds *domain.Dataset) error {
 }
 
 // dialect is PostgreSQL's side of package load: timestamptz, json (kept as
-// given, so compacted first), text[].
+// given, so compacted first), text[]. It is a load.Deriver: the loader
+// writes the columns triggers derive (migration 0008).
 type dialect struct{ s *Store }
 
+var _ load.Deriver = dialect{}
+
+// Begin starts a transaction that writes the derived columns itself: the
+// link triggers that would compute them again skip it (0008).
 func (d dialect) Begin(ctx context.Context) (load.Tx, error) {
 	tx, err := d.s.primary.Begin(ctx)
-	return loadTx{tx}, err
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('memberships.load', 'on', true)`); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, err
+	}
+	return loadTx{tx}, nil
 }
 
 func (dialect) Time(t time.Time) any   { return t }
 func (dialect) JSON(b []byte) any      { return json.RawMessage(b) }
 func (dialect) Strings(v []string) any { return nonNil(v) }
+
+// liveRolesSQL reads live roles by id; organization roles carry no version.
+var liveRolesSQL = map[string]string{
+	"workspace_roles":    `SELECT id, version, permissions FROM workspace_roles WHERE id = ANY ($1) AND deleted_at IS NULL`,
+	"organization_roles": `SELECT id, 0, permissions FROM organization_roles WHERE id = ANY ($1) AND deleted_at IS NULL`,
+}
+
+func (dialect) LiveRoles(ctx context.Context, tx load.Tx, table string, ids []int64) (map[int64]load.Role, error) {
+	rows, err := tx.(loadTx).tx.Query(ctx, liveRolesSQL[table], ids)
+	if err != nil {
+		return nil, err
+	}
+	roles := make(map[int64]load.Role)
+	var id, version int64
+	var perms []string
+	_, err = pgx.ForEachRow(rows, []any{&id, &version, &perms}, func() error {
+		roles[id] = load.Role{Version: version, Permissions: slices.Clone(perms)}
+		return nil
+	})
+	return roles, err
+}
+
+// Permissions spells the list as json_agg does: ["a", "b"], strings escaped
+// as escape_json does (a control character as \uXXXX, any other byte as is).
+func (dialect) Permissions(perms []string) any {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, p := range perms {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('"')
+		for j := 0; j < len(p); j++ {
+			switch c := p[j]; c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\b':
+				b.WriteString(`\b`)
+			case '\f':
+				b.WriteString(`\f`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				if c < ' ' {
+					fmt.Fprintf(&b, `\u%04x`, c)
+				} else {
+					b.WriteByte(c)
+				}
+			}
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
 
 type loadTx struct{ tx pgx.Tx }
 

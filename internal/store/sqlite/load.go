@@ -97,7 +97,8 @@ func (t loadTx) Rollback(context.Context) error { return t.tx.Rollback() }
 
 // Violation reads SQLite's message: "UNIQUE constraint failed: users.deployment_id,
 // users.email", "CHECK constraint failed: public_metadata"; a foreign-key
-// failure names nothing.
+// failure names nothing. A trigger's refusal is a link across tenants (0005),
+// what PostgreSQL's composite foreign keys refuse.
 func (loadTx) Violation(_ context.Context, err error) load.Violation {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
@@ -109,7 +110,7 @@ func (loadTx) Violation(_ context.Context, err error) load.Violation {
 		first, _, _ := strings.Cut(what, ", ")
 		_, column, _ := strings.Cut(first, ".")
 		return load.Violation{Kind: load.Unique, Column: column, Name: what}
-	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_TRIGGER:
 		return load.Violation{Kind: load.ForeignKey}
 	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
 		return load.Violation{Kind: load.Check, Name: what}

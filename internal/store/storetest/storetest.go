@@ -180,6 +180,44 @@ func testLoadErrors(t *testing.T, open func(t *testing.T) domain.Store) {
 			},
 			want: []string{"auto_assigned_workspace_id"},
 		},
+		// Links across tenants, refused whoever writes the link's scope
+		// (PostgreSQL's loader writes it, its foreign keys check it).
+		{
+			name: "workspace role of another workspace",
+			edit: func(ds *domain.Dataset) string {
+				m := &ds.WorkspaceMemberships[1] // in Labs; 601 is Main's admin role
+				m.RoleIDs = append(m.RoleIDs, ID(601))
+				return m.Path + ".role_ids"
+			},
+			want: []string{"role " + strconv.FormatInt(ID(601), 10), "another workspace"},
+		},
+		{
+			name: "organization role of another deployment",
+			edit: func(ds *domain.Dataset) string {
+				m := &ds.OrganizationMemberships[0] // in Acme; 505 is Initech's
+				m.RoleIDs = append(m.RoleIDs, ID(505))
+				return m.Path + ".role_ids"
+			},
+			want: []string{"role " + strconv.FormatInt(ID(505), 10), "another organization"},
+		},
+		{
+			name: "segment of another deployment",
+			edit: func(ds *domain.Dataset) string {
+				w := &ds.Workspaces[0]
+				w.SegmentIDs = append(w.SegmentIDs, ID(206))
+				return w.Path + ".segment_ids"
+			},
+			want: []string{"segment " + strconv.FormatInt(ID(206), 10), "another deployment"},
+		},
+		{
+			name: "workspace role in another deployment than its workspace",
+			edit: func(ds *domain.Dataset) string {
+				r := &ds.WorkspaceRoles[len(ds.WorkspaceRoles)-1] // Initech's workspace
+				r.DeploymentID = deployment1
+				return r.Path
+			},
+			want: []string{"not in deployment"},
+		},
 		{
 			name: "public metadata not an object",
 			edit: func(ds *domain.Dataset) string {
