@@ -101,18 +101,18 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 // fragmentSQL is the fragment path's SQL (internal/store/fragment), side by side
 // with SQLite's in ../sqlite/query.go: the same columns, times as unix
 // microseconds (micros, migration 0003) and lists as JSON text, so one
-// decoder reads both.
+// decoder reads both. The organization membership's liveness and
+// permissions are on the membership row (0009), as on SQLite.
 var fragmentSQL = fragment.Dialect{
 	// $1 user, $2 deployment, $3 organization or NULL.
 	Memberships: `
 SELECT wm.id, wm.organization_membership_id,
        wm.public_metadata::text, micros(wm.created_at), micros(wm.updated_at),
-       w.id, w.version, o.id, o.version, wm.role_refs, om.permissions
+       w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
-JOIN organization_memberships om ON om.id = wm.organization_membership_id AND om.deleted_at IS NULL
-WHERE wm.user_id = $1 AND wm.deleted_at IS NULL
+WHERE wm.user_id = $1 AND wm.deleted_at IS NULL AND wm.organization_membership_live
   AND w.deployment_id = $2
   AND ($3::bigint IS NULL OR wm.organization_id = $3)
 ORDER BY wm.created_at DESC, wm.id DESC`,

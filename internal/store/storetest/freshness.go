@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -43,7 +44,18 @@ var freshnessWrites = []struct{ what, sql string }{
 	{"workspace deleted", `UPDATE workspaces SET deleted_at = created_at WHERE id = {wsLabs}`},
 }
 
-var fixtureID = regexp.MustCompile(`\{[0-9]+\}`)
+var (
+	fixtureID   = regexp.MustCompile(`\{[0-9]+\}`)
+	fixtureName = strings.NewReplacer("{wsMain}", fmt.Sprint(wsMain), "{wsLabs}", fmt.Sprint(wsLabs), "{acme}", fmt.Sprint(acme))
+)
+
+// fixtureSQL spells out the fixture ids a statement names.
+func fixtureSQL(stmt string) string {
+	return fixtureID.ReplaceAllStringFunc(fixtureName.Replace(stmt), func(n string) string {
+		v, _ := strconv.ParseInt(n[1:len(n)-1], 10, 64)
+		return strconv.FormatInt(ID(v), 10)
+	})
+}
 
 // testFreshness writes through plain SQL, behind the store's back, to
 // everything alice's answer shows, and checks each write shows on the very
@@ -59,7 +71,6 @@ func testFreshness(t *testing.T, s domain.Store) {
 		t.Fatal("the store has no UseFragments")
 	}
 	ctx := t.Context()
-	ids := strings.NewReplacer("{wsMain}", fmt.Sprint(wsMain), "{wsLabs}", fmt.Sprint(wsLabs), "{acme}", fmt.Sprint(acme))
 	answer := func() []byte {
 		ms, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: deployment1, UserID: alice})
 		if err != nil {
@@ -69,10 +80,7 @@ func testFreshness(t *testing.T, s domain.Store) {
 	}
 	before := answer()
 	for _, w := range freshnessWrites {
-		stmt := fixtureID.ReplaceAllStringFunc(ids.Replace(w.sql), func(n string) string {
-			v, _ := strconv.ParseInt(n[1:len(n)-1], 10, 64)
-			return strconv.FormatInt(ID(v), 10)
-		})
+		stmt := fixtureSQL(w.sql)
 		answer() // the fragments are cached
 		if err := ex.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %s: %v", w.what, stmt, err)
@@ -104,4 +112,52 @@ func snapshot(t *testing.T, ms []domain.Membership) []byte {
 		}
 	}
 	return b
+}
+
+// Querier counts rows in plain SQL, behind the store's back.
+type Querier interface {
+	Count(ctx context.Context, query string) (int, error)
+}
+
+// testOrganizationMembershipOnRows checks the organization membership each
+// live workspace membership hangs on, kept on its row by triggers (SQLite's
+// 0007, PostgreSQL's 0009): after every kind of plain-SQL write that can
+// change its liveness or permissions, no live row disagrees with it.
+func testOrganizationMembershipOnRows(t *testing.T, s domain.Store) {
+	ex, okEx := s.(Execer)
+	q, okQ := s.(Querier)
+	if !okEx || !okQ {
+		t.Fatal("the store's test must implement storetest.Execer and storetest.Querier")
+	}
+	ctx := t.Context()
+	if err := s.Load(ctx, Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	writes := []struct{ what, sql string }{
+		{"role link deleted", `DELETE FROM organization_membership_roles WHERE organization_membership_id = {701} AND organization_role_id = {501}`},
+		{"role link inserted", `INSERT INTO organization_membership_roles (organization_membership_id, organization_role_id) VALUES ({701}, {501})`},
+		{"role permissions", `UPDATE organization_roles SET permissions = (SELECT permissions FROM organization_roles WHERE id = {504}) WHERE id = {502}`},
+		{"role deleted", `UPDATE organization_roles SET deleted_at = created_at WHERE id = {501}`},
+		{"organization membership deleted", `UPDATE organization_memberships SET deleted_at = created_at WHERE id = {702}`},
+		{"workspace membership deleted", `UPDATE workspace_memberships SET deleted_at = created_at WHERE id = {801}`},
+		{"permissions while it was deleted", `UPDATE organization_roles SET permissions = (SELECT permissions FROM organization_roles WHERE id = {503}) WHERE id = {502}`},
+		{"workspace membership restored", `UPDATE workspace_memberships SET deleted_at = NULL WHERE id = {801}`},
+		{"organization membership restored", `UPDATE organization_memberships SET deleted_at = NULL WHERE id = {702}`},
+		{"workspace membership inserted", `INSERT INTO workspace_memberships (id, workspace_id, organization_id, organization_membership_id, user_id, public_metadata, created_at, updated_at)
+			SELECT {899}, workspace_id, organization_id, {704}, {102}, public_metadata, created_at, updated_at FROM workspace_memberships WHERE id = {808}`},
+	}
+	const disagreeing = `SELECT count(*) FROM workspace_memberships wm
+		JOIN organization_memberships om ON om.id = wm.organization_membership_id
+		WHERE wm.deleted_at IS NULL AND (wm.organization_membership_live IS DISTINCT FROM (om.deleted_at IS NULL)
+		   OR wm.organization_permissions IS DISTINCT FROM om.permissions)`
+	for _, w := range writes {
+		if err := ex.Exec(ctx, fixtureSQL(w.sql)); err != nil {
+			t.Fatalf("%s: %v", w.what, err)
+		}
+		if n, err := q.Count(ctx, disagreeing); err != nil {
+			t.Fatal(err)
+		} else if n != 0 {
+			t.Errorf("after %s: %d live workspace memberships disagree with their organization membership", w.what, n)
+		}
+	}
 }

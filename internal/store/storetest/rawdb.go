@@ -66,6 +66,12 @@ func (m mutable) Exec(ctx context.Context, query string, args ...any) error {
 	return ExecOne(ctx, m.db, m.url, query, args...)
 }
 
+// Count implements Querier.
+func (m mutable) Count(ctx context.Context, query string) (n int, err error) {
+	err = m.db.QueryRowContext(ctx, query).Scan(&n)
+	return n, err
+}
+
 // ExecOne runs query on db (RawDB of url), failing unless it changes
 // exactly one row. ? placeholders become $1, $2, … on PostgreSQL, and
 // time.Time arguments are stored as each store keeps times (microseconds
