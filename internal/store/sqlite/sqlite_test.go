@@ -313,25 +313,12 @@ func TestOrganizationMembershipHardDeleted(t *testing.T) {
 	if err := s.Load(ctx, storetest.Fixture()); err != nil {
 		t.Fatal(err)
 	}
-	q := domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(101)}
 	om := storetest.ID(702)
-	count := func() (n int) {
-		ms, err := s.Memberships(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			if m.OrganizationMembershipID == om {
-				n++
-			}
-		}
-		return n
-	}
-	if count() == 0 {
+	if listedOn(t, s, om) == 0 {
 		t.Fatal("the fixture has no membership of alice's on organization membership 702")
 	}
 	deleteOutright(t, path, om)
-	if n := count(); n != 0 {
+	if n := listedOn(t, s, om); n != 0 {
 		t.Errorf("%d memberships on a deleted organization membership still listed", n)
 	}
 }
@@ -353,14 +340,8 @@ func TestOrganizationMembershipReplaced(t *testing.T) {
 		  FROM organization_memberships WHERE id = ?`, om); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(101)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.OrganizationMembershipID == om {
-			t.Errorf("membership %d listed: its organization membership was deleted", m.ID)
-		}
+	if n := listedOn(t, s, om); n != 0 {
+		t.Errorf("%d memberships listed on a deleted organization membership", n)
 	}
 }
 
@@ -398,14 +379,8 @@ func TestOrganizationMembershipBackfillOrphans(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrating a database with orphaned workspace memberships: %v", err)
 	}
-	ms, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(101)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.OrganizationMembershipID == om {
-			t.Errorf("membership %d listed: its organization membership is gone", m.ID)
-		}
+	if n := listedOn(t, s, om); n != 0 {
+		t.Errorf("%d memberships listed on an organization membership that is gone", n)
 	}
 }
 
@@ -428,4 +403,19 @@ func deleteOutright(t *testing.T, path string, om int64) {
 			t.Fatal(stmt, err)
 		}
 	}
+}
+
+// listedOn counts alice's memberships listed on organization membership om.
+func listedOn(t *testing.T, s *Store, om int64) (n int) {
+	t.Helper()
+	ms, err := s.Memberships(t.Context(), domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(101)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.OrganizationMembershipID == om {
+			n++
+		}
+	}
+	return n
 }
