@@ -54,12 +54,14 @@ type Store struct {
 var _ domain.Store = (*Store)(nil)
 
 // connParams apply to every connection the pool opens. mmap_size lets
-// SQLite read the database file through a shared memory map instead of a
+// SQLite read the database file through a memory map instead of a
 // pread into each connection's private page cache: with more data than that
 // cache (2 MiB), the copies and system calls were a third of a request's CPU
 // (BENCHMARKS.md, step 7). The map is address space, not memory; the pages
-// it touches are the kernel's page cache, shared by all connections and
-// processes, and count in the process's RSS.
+// it touches are the kernel's page cache, held once for all connections and
+// processes, but each connection maps them itself, so RSS counts them once
+// per connection. Another program truncating the file in place makes a read
+// of a mapped page past its end a SIGBUS, fatal to the process (README).
 const connParams = "_pragma=busy_timeout(5000)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_pragma=journal_mode(WAL)" +

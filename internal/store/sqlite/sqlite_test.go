@@ -1,14 +1,19 @@
 package sqlite
 
 import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/store/migrate"
 	"github.com/wachtbench/memberships/internal/store/storetest"
 )
 
@@ -186,3 +191,184 @@ func TestConcurrentProcesses(t *testing.T) {
 	}
 }
 
+// Migration 0007 on a database that already holds memberships, some deleted
+// and some hanging on deleted organization memberships: the rows it fills in
+// agree with their organization memberships, and the answers are those of a
+// database that had 0007 before anything was loaded.
+func TestOrganizationMembershipBackfill(t *testing.T) {
+	ctx := t.Context()
+	before := migrationsBefore(t, "0007")
+	writes := []string{
+		`UPDATE organization_memberships SET deleted_at = created_at WHERE id = ?`,       // globex: alice's 702
+		`UPDATE workspace_memberships SET deleted_at = created_at WHERE id = ?`,          // a membership deleted
+		`DELETE FROM organization_membership_roles WHERE organization_membership_id = ?`, // acme: alice's 701 loses its roles
+	}
+	args := []int64{702, 801, 701}
+	populated := func(t *testing.T) *Store {
+		s := openTemp(t, filepath.Join(t.TempDir(), "db.db"))
+		if err := s.Load(ctx, storetest.Fixture()); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range writes {
+			if _, err := s.DB().ExecContext(ctx, w, storetest.ID(args[i])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	answers := func(s *Store) []byte {
+		var all []domain.Membership
+		for _, user := range []int64{101, 102, 103, 104, 105, 106} {
+			ms, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(user)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ms...)
+		}
+		b, err := json.Marshal(all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	want := answers(populated(t))
+	migrations = before
+	old := populated(t)
+	migrations = migrationFiles
+	t.Cleanup(func() { migrations = migrationFiles })
+	if err := old.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := old.DB().QueryRowContext(ctx, `SELECT count(*) FROM workspace_memberships wm
+		JOIN organization_memberships om ON om.id = wm.organization_membership_id
+		WHERE wm.deleted_at IS NULL AND (wm.organization_membership_live IS NOT (om.deleted_at IS NULL)
+		   OR wm.organization_permissions IS NOT om.permissions)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("after 0007 on a populated database: %d live workspace memberships disagree with their organization membership", n)
+	}
+	if got := answers(old); !bytes.Equal(got, want) {
+		t.Errorf("answers after 0007 on a populated database:\n got %s\nwant %s", got, want)
+	}
+}
+
+// Another program deleting an organization membership outright, with foreign
+// keys off (the sqlite3 shell's default), used to hide the workspace
+// memberships hanging on it (the statement joined it); they must stay hidden
+// now that its liveness is kept on their rows.
+func TestOrganizationMembershipHardDeleted(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hard.db")
+	s := openTemp(t, path)
+	if err := s.Load(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	om := storetest.ID(702)
+	if listedOn(t, s, om) == 0 {
+		t.Fatal("the fixture has no membership of alice's on organization membership 702")
+	}
+	deleteOutright(t, path, om)
+	if n := listedOn(t, s, om); n != 0 {
+		t.Errorf("%d memberships on a deleted organization membership still listed", n)
+	}
+}
+
+// INSERT OR REPLACE rewrites a row as a delete and an insert, firing no
+// update trigger: a program soft-deleting an organization membership that way
+// (foreign keys on) must hide the workspace memberships hanging on it, as
+// the statement's join on it did before 0007.
+func TestOrganizationMembershipReplaced(t *testing.T) {
+	ctx := t.Context()
+	s := openTemp(t, filepath.Join(t.TempDir(), "replace.db"))
+	if err := s.Load(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	om := storetest.ID(702)
+	if _, err := s.DB().ExecContext(ctx, `INSERT OR REPLACE INTO organization_memberships
+		(id, organization_id, user_id, created_at, updated_at, deleted_at, permissions)
+		SELECT id, organization_id, user_id, created_at, updated_at, updated_at, permissions
+		  FROM organization_memberships WHERE id = ?`, om); err != nil {
+		t.Fatal(err)
+	}
+	if n := listedOn(t, s, om); n != 0 {
+		t.Errorf("%d memberships listed on a deleted organization membership", n)
+	}
+}
+
+// migrationsBefore is the embedded migrations older than version.
+func migrationsBefore(t *testing.T, version string) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	if err := migrate.Each(migrationFiles, func(v string, body []byte) error {
+		if v < version {
+			fsys["migrations/"+v+".sql"] = &fstest.MapFile{Data: body}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
+// A database where a program with foreign keys off deleted an organization
+// membership outright, leaving workspace memberships that point at nothing:
+// the statement's join hid them before 0007, and migrating must neither fail
+// nor show them.
+func TestOrganizationMembershipBackfillOrphans(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "orphans.db")
+	migrations = migrationsBefore(t, "0007")
+	t.Cleanup(func() { migrations = migrationFiles })
+	s := openTemp(t, path)
+	if err := s.Load(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	om := storetest.ID(702)
+	deleteOutright(t, path, om)
+	migrations = migrationFiles
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrating a database with orphaned workspace memberships: %v", err)
+	}
+	if n := listedOn(t, s, om); n != 0 {
+		t.Errorf("%d memberships listed on an organization membership that is gone", n)
+	}
+}
+
+// deleteOutright deletes organization membership om and its role links as a
+// program with foreign keys off does.
+func deleteOutright(t *testing.T, path string, om int64) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1) // the pragma is the connection's
+	for _, stmt := range []string{
+		`PRAGMA foreign_keys = OFF`,
+		`DELETE FROM organization_membership_roles WHERE organization_membership_id = ?`,
+		`DELETE FROM organization_memberships WHERE id = ?`,
+	} {
+		if _, err := raw.ExecContext(t.Context(), stmt, om); err != nil {
+			t.Fatal(stmt, err)
+		}
+	}
+}
+
+// listedOn counts alice's memberships listed on organization membership om.
+func listedOn(t *testing.T, s *Store, om int64) (n int) {
+	t.Helper()
+	ms, err := s.Memberships(t.Context(), domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(101)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.OrganizationMembershipID == om {
+			n++
+		}
+	}
+	return n
+}

@@ -42,6 +42,10 @@ var freshnessWrites = []struct{ what, sql string }{
 	{"organization role linked", `INSERT INTO organization_membership_roles (organization_membership_id, organization_role_id) VALUES ({701}, {501})`},
 	{"workspace membership restored", `UPDATE workspace_memberships SET deleted_at = NULL WHERE id = {802}`},
 	{"workspace deleted", `UPDATE workspaces SET deleted_at = created_at WHERE id = {wsLabs}`},
+	{"organization allow-list", `UPDATE organizations SET whitelisted_ips = (SELECT whitelisted_ips FROM workspaces WHERE id = {wsLabs}) WHERE id = {acme}`},
+	{"organization MFA switch", `UPDATE organizations SET enforce_mfa = NOT enforce_mfa WHERE id = {acme}`},
+	{"organization segment linked", `INSERT INTO organization_segments (organization_id, segment_id) VALUES ({acme}, {202})`},
+	{"organization deleted", `UPDATE organizations SET deleted_at = created_at WHERE id = {acme}`},
 }
 
 var (

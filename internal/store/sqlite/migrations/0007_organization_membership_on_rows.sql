@@ -40,10 +40,12 @@ CREATE TRIGGER organization_memberships_on_rows AFTER UPDATE OF permissions, del
      WHERE user_id = NEW.user_id AND deleted_at IS NULL AND organization_membership_id = NEW.id;
 END;
 
+-- A row whose organization membership is gone (deleted by a program with
+-- foreign keys off) is left to 0009.
 UPDATE workspace_memberships SET (organization_membership_live, organization_permissions) = (
     SELECT om.deleted_at IS NULL, om.permissions FROM organization_memberships om
      WHERE om.id = workspace_memberships.organization_membership_id)
- WHERE deleted_at IS NULL;
+ WHERE deleted_at IS NULL AND organization_membership_id IN (SELECT id FROM organization_memberships);
 
 -- The memberships statement's index holds every column it reads of the
 -- membership, so SQLite reads the rows from the index alone instead of
