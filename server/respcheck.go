@@ -103,6 +103,7 @@ func (rc *responseCheck) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				// X-Development-Session): the old one is already rotated.
 				// It drops the broken answer's validator, and is not kept.
 				res.Header().Del(echo.HeaderContentType)
+				res.Header().Del(echo.HeaderContentLength)
 				res.Header().Del("ETag")
 				res.Header().Set("Cache-Control", "no-store")
 				res.Committed = false

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,10 @@ func testResponseValidation(t *testing.T, db string) {
 	if rec.Code != 500 || !delivered || rec.Header().Get("ETag") != "" || rec.Header().Get("Cache-Control") != "no-store" {
 		t.Errorf("refresh under enforce: %d, Set-Cookie %q, ETag %q, Cache-Control %q", rec.Code,
 			rec.Header().Values("Set-Cookie"), rec.Header().Get("ETag"), rec.Header().Get("Cache-Control"))
+	}
+	// The broken answer's length is not the envelope's.
+	if cl := rec.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("500 envelope of %d bytes with Content-Length %q", rec.Body.Len(), cl)
 	}
 }
 

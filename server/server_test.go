@@ -292,6 +292,9 @@ func testAnswer(t *testing.T, db string) {
 	if cc := rec.Header().Get("Cache-Control"); cc != "private, no-cache" {
 		t.Errorf("Cache-Control %q", cc)
 	}
+	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("Content-Length %q for a body of %d bytes", cl, rec.Body.Len())
+	}
 	a := decode[answer](t, rec)
 	if a.Status != 200 || a.Message != "" || a.Session.ID == "" {
 		t.Errorf("envelope fields: %+v", a)

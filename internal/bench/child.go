@@ -78,7 +78,9 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "private, no-cache")
-		w.Write(*floor.Load())
+		b := *floor.Load()
+		h.Set("Content-Length", strconv.Itoa(len(b))) // as the server's answer
+		w.Write(b)
 	})
 	control := http.NewServeMux()
 	control.HandleFunc("POST /floor", func(w http.ResponseWriter, r *http.Request) {
