@@ -97,6 +97,9 @@ const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
 // serve fills with demo data unasked.
 const defaultDB = "memberships.db"
 
+// defaultMMap is --db-mmap's default, store.DefaultMMapSize as a size.
+const defaultMMap = "1GiB"
+
 // dbConfig is the database settings of every command that opens the store.
 type dbConfig struct {
 	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck, mmap string
@@ -120,7 +123,7 @@ func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 		"PostgreSQL: how long opening a connection may take")
 	e.stringFlag(fs, &c.statementTimeout, "db-statement-timeout", "MEMBERSHIPS_DB_STATEMENT_TIMEOUT", store.DefaultStatementTimeout.String(),
 		"PostgreSQL: statement_timeout of every statement")
-	e.stringFlag(fs, &c.mmap, "db-mmap", "MEMBERSHIPS_DB_MMAP", "1GiB",
+	e.stringFlag(fs, &c.mmap, "db-mmap", "MEMBERSHIPS_DB_MMAP", defaultMMap,
 		"SQLite: the most of the file each connection reads through a memory map, up to 2047MiB; faster reads, but another program truncating or overwriting the file in place crashes the process (SIGBUS); 0: no map")
 }
 

@@ -316,7 +316,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestMMapSize(t *testing.T) {
 	for in, want := range map[string]int64{
-		"0": store.NoMMap, "0GiB": store.NoMMap, "1GiB": 1 << 30, "256MiB": 256 << 20, "64KiB": 64 << 10,
+		defaultMMap: store.DefaultMMapSize, "0": store.NoMMap, "0GiB": store.NoMMap, "256MiB": 256 << 20, "64KiB": 64 << 10,
 		"4096": 4096, "2047MiB": 2047 << 20, "2147418112": store.MaxMMapSize,
 	} {
 		if got, err := mmapSize(in); err != nil || got != want {

@@ -16,8 +16,8 @@ import (
 	"github.com/wachtbench/memberships/internal/store/sqlite"
 )
 
-// Options tune a store; SQLite has one file, no pool to tune and only its
-// memory map. Zero values take the store's defaults.
+// Options tune a store; SQLite (one file, no pool to tune) takes only
+// MMapSize. Zero values take the store's defaults.
 type Options struct {
 	// ReadURL is an optional read replica (PostgreSQL only) serving the
 	// request path's reads; sessions always use the primary.
@@ -92,10 +92,10 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 			return nil, errors.New("a read replica needs a PostgreSQL database (postgres://…)")
 		}
 		mmap := opts.MMapSize
-		switch {
-		case mmap == 0:
+		switch mmap {
+		case 0:
 			mmap = DefaultMMapSize
-		case mmap == NoMMap:
+		case NoMMap:
 			mmap = 0
 		}
 		lite, err := sqlite.OpenMapped(ctx, url, mmap)
