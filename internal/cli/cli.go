@@ -97,12 +97,15 @@ const keyEncryptionKeyEnv = "MEMBERSHIPS_KEY_ENCRYPTION_KEY"
 // serve fills with demo data unasked.
 const defaultDB = "memberships.db"
 
+// defaultMMap is --db-mmap's default, store.DefaultMMapSize as a size.
+const defaultMMap = "1GiB"
+
 // dbConfig is the database settings of every command that opens the store.
 type dbConfig struct {
-	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck string
-	keyEncryptionKey                                                    string       // from the environment only
-	log                                                                 *slog.Logger // serve's, for replica failover
-	fragments                                                           *fragment.Cache
+	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck, mmap string
+	keyEncryptionKey                                                          string       // from the environment only
+	log                                                                       *slog.Logger // serve's, for replica failover
+	fragments                                                                 *fragment.Cache
 }
 
 // dbFlags declares the database flags.
@@ -120,6 +123,8 @@ func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 		"PostgreSQL: how long opening a connection may take")
 	e.stringFlag(fs, &c.statementTimeout, "db-statement-timeout", "MEMBERSHIPS_DB_STATEMENT_TIMEOUT", store.DefaultStatementTimeout.String(),
 		"PostgreSQL: statement_timeout of every statement")
+	e.stringFlag(fs, &c.mmap, "db-mmap", "MEMBERSHIPS_DB_MMAP", defaultMMap,
+		"SQLite: the most of the file each connection reads through a memory map, up to 2047MiB; faster reads, but another program truncating or overwriting the file in place crashes the process (SIGBUS); 0: no map")
 }
 
 // open checks the settings (a bad one is a usage error) and opens the store.
@@ -129,6 +134,9 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 		return nil, usagef("--db-max-conns: %q is not a positive number", c.maxConns)
 	}
 	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n), Logger: c.log, Fragments: c.fragments}
+	if opts.MMapSize, err = mmapSize(c.mmap); err != nil {
+		return nil, err
+	}
 	for _, d := range []struct {
 		flag, value string
 		p           *time.Duration
@@ -166,6 +174,29 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 		return nil, fmt.Errorf("sealing stored signing keys: %w", err)
 	}
 	return store.WithSealedKeys(st, ring), nil
+}
+
+// mmapSize parses --db-mmap into store.Options.MMapSize: a number of bytes
+// with an optional KiB, MiB or GiB; 0 is store.NoMMap.
+func mmapSize(v string) (int64, error) {
+	num, unit := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if s, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, unit = s, u.n
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n > uint64(store.MaxMMapSize/unit) {
+		return 0, usagef("--db-mmap: %q is not a size like 256MiB, 1GiB or 0 (no map), at most %d bytes", v, store.MaxMMapSize)
+	}
+	if n == 0 {
+		return store.NoMMap, nil
+	}
+	return int64(n) * unit, nil
 }
 
 // sealed reports whether signing keys are sealed at rest.

@@ -287,6 +287,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"migrate", "--db", db, "--db-read-check", "0s"}, 2, "--db-read-check"},
 		{[]string{"serve", "--db", db, "--db-read", "postgres://replica.invalid/db"}, 2, "needs a PostgreSQL --db"},
 		{[]string{"serve", "--db", "postgres://primary.invalid/db", "--db-read", "replica.db"}, 2, "--db-read"},
+		{[]string{"migrate", "--db", db, "--db-mmap", "1GB"}, 2, "--db-mmap"},
+		{[]string{"migrate", "--db", db, "--db-mmap", "2GiB"}, 2, "--db-mmap"},
+		{[]string{"serve", "--db", db, "--db-mmap", "-1"}, 2, "--db-mmap"},
+		{[]string{"token", "--db", db, "--user", "x@y", "--db-mmap", "lots"}, 2, "--db-mmap"},
+		{[]string{"migrate", "--db", "postgres://primary.invalid/db", "--db-mmap", "1.5GiB"}, 2, "--db-mmap"},
 		{[]string{"nope"}, 2, "unknown command"},
 		{[]string{"serve", "--bogus"}, 2, "bogus"},
 		{[]string{"serve", "--db", db, "--max-inflight", "-1"}, 2, "--max-inflight"},
@@ -309,6 +314,61 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+func TestMMapSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		defaultMMap: store.DefaultMMapSize, "0": store.NoMMap, "0GiB": store.NoMMap, "256MiB": 256 << 20, "64KiB": 64 << 10,
+		"4096": 4096, "2047MiB": 2047 << 20, "2147418112": store.MaxMMapSize,
+	} {
+		if got, err := mmapSize(in); err != nil || got != want {
+			t.Errorf("mmapSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "GiB", "1GB", "1G", "1 GiB", "1gib", "1.5GiB", "-1", "+1MiB", "2GiB", "2147418113", "99999999999999999999"} {
+		if got, err := mmapSize(in); err == nil {
+			t.Errorf("mmapSize(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
+// With --db-mmap 0 the server maps no page of its file, so another program
+// truncating it in place costs an error or the answer a connection had
+// cached, not the process (with the map: a SIGBUS). The test checks the file
+// is not mapped before truncating it, so a map it did not ask for fails it
+// instead of crashing the test binary.
+func TestServeWithoutMMapSurvivesTruncation(t *testing.T) {
+	transport = contracttest.Transport(t, nil)
+	db := filepath.Join(t.TempDir(), "demo.db")
+	url := strings.Replace(startServer(t, db, "--demo", "--db-mmap", "0"), "127.0.0.1", "localhost", 1)
+	code, tok, stderr := run(t, "token", "--db", db, "--db-mmap", "0", "--user", "demo@example.com")
+	if code != 0 {
+		t.Fatalf("token: %d %s", code, stderr)
+	}
+	list := func() (int, string) {
+		code, _, stderr := run(t, "list", "--url", url, "--session", strings.TrimSpace(tok))
+		return code, stderr
+	}
+	// The pages into the database file, then read from there.
+	if _, err := storetest.RawDB(t, db).Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := list(); code != 0 {
+		t.Fatalf("list: %d %s", code, stderr)
+	}
+	if storetest.Mapped(t, db) {
+		t.Fatal("serve --db-mmap 0 maps the database file")
+	}
+	if err := os.Truncate(db, 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if code, stderr := list(); code != 0 && !strings.Contains(stderr, "1900") {
+			t.Errorf("list after truncation: %d %q; want the cached answer or an internal error", code, stderr)
+		} else {
+			t.Logf("list after truncation: exit %d %s", code, strings.TrimSpace(stderr))
+		}
+	}
+}
+
 func TestEnvironmentFallback(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "env.db")
 	getenv := func(k string) string {
@@ -325,10 +385,20 @@ func TestEnvironmentFallback(t *testing.T) {
 	Run(context.Background(), []string{"serve", "--help"}, getenv, &out, &errOut)
 	for _, want := range []string{"MEMBERSHIPS_ADDR", "MEMBERSHIPS_DB", "MEMBERSHIPS_TRUSTED_PROXIES", "MEMBERSHIPS_DEMO", "127.0.0.1:8080", db,
 		"MEMBERSHIPS_MAX_INFLIGHT", "MEMBERSHIPS_LIMIT_FAILURES", "MEMBERSHIPS_LIMIT_SESSION",
-		"MEMBERSHIPS_METRICS_ADDR", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log"} {
+		"MEMBERSHIPS_METRICS_ADDR", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log", "MEMBERSHIPS_DB_MMAP", `"1GiB"`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve --help lacks %q", want)
 		}
+	}
+	errOut.Reset()
+	badMMap := func(k string) string {
+		if k == "MEMBERSHIPS_DB_MMAP" {
+			return "lots"
+		}
+		return getenv(k)
+	}
+	if code := Run(context.Background(), []string{"migrate"}, badMMap, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `--db-mmap: "lots"`) {
+		t.Errorf("MEMBERSHIPS_DB_MMAP=lots: %d %q", code, errOut.String())
 	}
 }
 

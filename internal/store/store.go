@@ -16,8 +16,8 @@ import (
 	"github.com/wachtbench/memberships/internal/store/sqlite"
 )
 
-// Options tune a store; SQLite has one file and no pool to tune. Zero values
-// take the store's defaults.
+// Options tune a store; SQLite (one file, no pool to tune) takes only
+// MMapSize. Zero values take the store's defaults.
 type Options struct {
 	// ReadURL is an optional read replica (PostgreSQL only) serving the
 	// request path's reads; sessions always use the primary.
@@ -36,7 +36,19 @@ type Options struct {
 	// Fragments is the cache of encoded answer fragments the store fills
 	// (fragment.NewCache); when nil, the store has one of the default size.
 	Fragments *fragment.Cache
+	// MMapSize is the most of a SQLite file each connection reads through a
+	// memory map: 0 takes DefaultMMapSize, NoMMap turns the map off.
+	// PostgreSQL ignores it.
+	MMapSize int64
 }
+
+// Memory map settings of Options (SQLite only).
+const (
+	DefaultMMapSize = sqlite.DefaultMMapSize
+	MaxMMapSize     = sqlite.MaxMMapSize
+	// NoMMap is the MMapSize without a map: 0 already means the default.
+	NoMMap int64 = -1
+)
 
 // Defaults of Options for PostgreSQL.
 const (
@@ -79,7 +91,14 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 		if opts.ReadURL != "" {
 			return nil, errors.New("a read replica needs a PostgreSQL database (postgres://…)")
 		}
-		lite, err := sqlite.Open(ctx, url)
+		mmap := opts.MMapSize
+		switch mmap {
+		case 0:
+			mmap = DefaultMMapSize
+		case NoMMap:
+			mmap = 0
+		}
+		lite, err := sqlite.OpenMapped(ctx, url, mmap)
 		if err != nil {
 			return nil, err
 		}

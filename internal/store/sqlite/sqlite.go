@@ -53,47 +53,69 @@ type Store struct {
 
 var _ domain.Store = (*Store)(nil)
 
-// connParams apply to every connection the pool opens. mmap_size lets
-// SQLite read the database file through a memory map instead of a
-// pread into each connection's private page cache: with more data than that
-// cache (2 MiB), the copies and system calls were a third of a request's CPU
-// (BENCHMARKS.md, step 7). The map is address space, not memory; the pages
-// it touches are the kernel's page cache, held once for all connections and
-// processes, but each connection maps them itself, so RSS counts them once
-// per connection. Another program truncating the file in place makes a read
-// of a mapped page past its end a SIGBUS, fatal to the process (README).
+// connParams apply to every connection the pool opens, before the memory
+// map's mmap_size (mmapParam).
 const connParams = "_pragma=busy_timeout(5000)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)" +
-	"&_pragma=mmap_size(1073741824)" +
 	"&_txlock=immediate"
+
+// The memory map (mmap_size): SQLite reads up to that much of the file
+// through a map instead of a pread into each connection's private page
+// cache: with more data than that cache (2 MiB), the copies and system calls
+// were a third of a request's CPU (BENCHMARKS.md, step 7). The map is
+// address space, not memory; the pages it touches are the kernel's page
+// cache, held once for all connections and processes, but each connection
+// maps them itself, so RSS counts them once per connection. Another program
+// truncating the file in place makes a read of a mapped page past its end a
+// SIGBUS, fatal to the process (README); without the map (0) SQLite reads
+// what is there, and a damaged file is an error.
+const (
+	// DefaultMMapSize is Open's map: 1 GiB per connection.
+	DefaultMMapSize = 1 << 30
+	// MaxMMapSize is the largest map SQLite makes (SQLITE_MAX_MMAP_SIZE);
+	// it would silently lower a larger mmap_size to it.
+	MaxMMapSize = 0x7fff0000
+)
+
+func mmapParam(size int64) string { return fmt.Sprintf("&_pragma=mmap_size(%d)", size) }
 
 // dsn turns a path, "sqlite://path" or a "file:" URI into the driver's DSN with
 // the connection parameters the store relies on, and names the file to watch
 // ("" for a URI, whose file the caller manages). A plain path becomes a URI
 // in mode=rw: once the file exists, a connection never creates an empty one
 // in its place (see countingConn.ResetSession).
-func dsn(path string) (dsn, file string) {
+func dsn(path string, mmapSize int64) (dsn, file string) {
+	params := connParams + mmapParam(mmapSize)
 	path = strings.TrimPrefix(path, "sqlite://")
 	if strings.HasPrefix(path, "file:") {
 		sep := "?"
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		return path + sep + connParams, ""
+		return path + sep + params, ""
 	}
 	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + escaped + "?mode=rw&" + connParams, path
+	return "file:" + escaped + "?mode=rw&" + params, path
 }
 
-// Open opens (creating it if needed) the database at path. It does not
-// migrate; call Migrate.
+// Open opens (creating it if needed) the database at path with the default
+// memory map. It does not migrate; call Migrate.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenMapped(ctx, path, DefaultMMapSize)
+}
+
+// OpenMapped is Open with each connection reading at most mmapSize bytes of
+// the file through a memory map; 0 turns the map off.
+func OpenMapped(ctx context.Context, path string, mmapSize int64) (*Store, error) {
 	if strings.TrimPrefix(path, "sqlite://") == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	dsn, file := dsn(path)
+	if mmapSize < 0 || mmapSize > MaxMMapSize {
+		return nil, fmt.Errorf("sqlite: a memory map of %d bytes is not between 0 and %d", mmapSize, MaxMMapSize)
+	}
+	dsn, file := dsn(path, mmapSize)
 	if file != "" {
 		f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -32,40 +33,64 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOpenForms(t *testing.T) {
-	dir := t.TempDir()
-	for _, path := range []string{
-		filepath.Join(dir, "plain.db"),
-		"sqlite://" + filepath.Join(dir, "url.db"),
-		"file:" + filepath.Join(dir, "uri.db"),
-		"file:" + filepath.Join(dir, "uri-query.db") + "?cache=private",
-	} {
-		s := openTemp(t, path)
-		var fk, busy, mmap int
-		var journal, sync string
-		db := s.DB()
-		// Read from one connection after several are open: the pragmas hold
-		// for every pooled connection.
-		conns := make([]interface{ Close() error }, 3)
-		for i := range conns {
-			c, err := db.Conn(t.Context())
-			if err != nil {
+	for _, mmap := range []int64{DefaultMMapSize, 0, 256 << 20} {
+		dir := t.TempDir()
+		plain := filepath.Join(dir, "plain.db")
+		for _, path := range []string{
+			plain,
+			"sqlite://" + filepath.Join(dir, "url.db"),
+			"file:" + filepath.Join(dir, "uri.db"),
+			"file:" + filepath.Join(dir, "uri-query.db") + "?cache=private",
+		} {
+			s, err := OpenMapped(t.Context(), path, mmap)
+			s = storetest.Migrated(t, s, err)
+			var fk, busy int
+			var size int64
+			var journal, sync string
+			db := s.DB()
+			// Read from one connection after several are open: the pragmas hold
+			// for every pooled connection.
+			conns := make([]interface{ Close() error }, 3)
+			for i := range conns {
+				c, err := db.Conn(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns[i] = c
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			if err := db.QueryRow(`SELECT foreign_keys, timeout, journal_mode, synchronous
+				FROM pragma_foreign_keys, pragma_busy_timeout, pragma_journal_mode, pragma_synchronous`).
+				Scan(&fk, &busy, &journal, &sync); err != nil {
 				t.Fatal(err)
 			}
-			conns[i] = c
+			if err := db.QueryRow(`PRAGMA mmap_size`).Scan(&size); err != nil {
+				t.Fatal(err)
+			}
+			if fk != 1 || busy != 5000 || journal != "wal" || sync != "1" || size != mmap {
+				t.Errorf("%s: foreign_keys=%d busy_timeout=%d journal_mode=%s synchronous=%s mmap_size=%d, want mmap_size=%d",
+					path, fk, busy, journal, sync, size, mmap)
+			}
+			// The pragma is what SQLite does: the file is mapped only with a map.
+			if path == plain && storetest.Mapped(t, path) != (mmap > 0) {
+				t.Errorf("mmap_size %d: mapped = %v", mmap, !(mmap > 0))
+			}
 		}
-		for _, c := range conns {
-			c.Close()
+	}
+	if s, err := Open(t.Context(), filepath.Join(t.TempDir(), "default.db")); err != nil {
+		t.Fatal(err)
+	} else {
+		var size int64
+		if err := s.DB().QueryRow(`PRAGMA mmap_size`).Scan(&size); err != nil || size != DefaultMMapSize {
+			t.Errorf("Open: mmap_size %d, %v; want the default %d", size, err, DefaultMMapSize)
 		}
-		if err := db.QueryRow(`SELECT foreign_keys, timeout, journal_mode, synchronous
-			FROM pragma_foreign_keys, pragma_busy_timeout, pragma_journal_mode, pragma_synchronous`).
-			Scan(&fk, &busy, &journal, &sync); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.QueryRow(`PRAGMA mmap_size`).Scan(&mmap); err != nil {
-			t.Fatal(err)
-		}
-		if fk != 1 || busy != 5000 || journal != "wal" || sync != "1" || mmap != 1<<30 {
-			t.Errorf("%s: foreign_keys=%d busy_timeout=%d journal_mode=%s synchronous=%s mmap_size=%d", path, fk, busy, journal, sync, mmap)
+		s.Close()
+	}
+	for _, mmap := range []int64{-1, MaxMMapSize + 1} {
+		if _, err := OpenMapped(t.Context(), filepath.Join(t.TempDir(), "bad.db"), mmap); err == nil {
+			t.Errorf("OpenMapped with a map of %d succeeded", mmap)
 		}
 	}
 	if _, err := Open(t.Context(), "sqlite://"); err == nil {
@@ -371,4 +396,49 @@ func listedOn(t *testing.T, s *Store, om int64) (n int) {
 		}
 	}
 	return n
+}
+
+// Without the memory map, another program truncating the file in place
+// (`cp backup.db memberships.db` begins so) gives a connection that had the
+// pages cached its old answer and a new one an error; with the map it is a
+// SIGBUS that ends the process (README). The test first checks the file is
+// not mapped, so a map it did not ask for fails it instead of crashing the
+// test binary.
+func TestTruncatedWithoutMap(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "truncated.db")
+	s, err := OpenMapped(ctx, path, 0)
+	s = storetest.Migrated(t, s, err)
+	if err := s.Load(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	db := s.DB()
+	// Everything into the database file, none left in the WAL.
+	if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int, err error) {
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM workspace_memberships WHERE length(public_metadata) >= 0`).Scan(&n)
+		return n, err
+	}
+	want, err := count()
+	if err != nil || want == 0 {
+		t.Fatalf("before: %d memberships, %v", want, err)
+	}
+	if storetest.Mapped(t, path) {
+		t.Fatal("the database file is memory-mapped with mmap_size 0")
+	}
+	if err := os.Truncate(path, 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	n, err := count()
+	if err == nil && n != want {
+		t.Errorf("cached connection: %d memberships, want the old %d or an error", n, want)
+	}
+	t.Logf("cached connection: %d memberships, %v", n, err)
+	db.SetMaxIdleConns(0) // the next query opens a new connection, with no cached pages
+	if n, err = count(); err == nil {
+		t.Errorf("new connection: %d memberships and no error from a truncated file", n)
+	}
+	t.Logf("new connection: %v", err)
 }
