@@ -1,0 +1,128 @@
+-- INSERT OR REPLACE rewrites a row as a delete and an insert: with
+-- recursive_triggers off (the default, and other programs' connections are
+-- theirs) the delete fires no delete trigger, and the insert no update
+-- trigger. The triggers of 0002 and 0003 that work on update or delete then
+-- missed it: emptying an organization role's permissions that way left
+-- organization:admin (the admin bypass) on its members, and rewriting a
+-- workspace membership dropped its roles and counted it twice. After this
+-- migration a replaced row leaves every derived column and version stamp as
+-- the equivalent UPDATE does. (PostgreSQL has no REPLACE; its ON CONFLICT DO
+-- UPDATE fires the update triggers.)
+--
+-- What hangs on a row by its id (role and segment links, memberships) outlives
+-- the delete, so an insert trigger finds it and redoes the update's work; a
+-- fresh row has nothing hanging on it, and the trigger's WHEN is one index
+-- probe. These indexes find links by their role or segment (the update
+-- triggers of 0003 scanned the link tables for them).
+CREATE INDEX workspace_membership_roles_role ON workspace_membership_roles (workspace_role_id);
+CREATE INDEX organization_membership_roles_role ON organization_membership_roles (organization_role_id);
+CREATE INDEX workspace_segments_segment ON workspace_segments (segment_id);
+CREATE INDEX organization_segments_segment ON organization_segments (segment_id);
+
+-- Organization roles: what 0003's update trigger does to the memberships
+-- holding them. (A workspace role, a workspace and an organization need no
+-- such trigger: 0003's insert trigger stamps the version with an UPDATE,
+-- which fires their update trigger.)
+CREATE TRIGGER organization_roles_replaced AFTER INSERT ON organization_roles
+WHEN EXISTS (SELECT 1 FROM organization_membership_roles WHERE organization_role_id = NEW.id) BEGIN
+    UPDATE organization_memberships SET permissions = NULL
+     WHERE id IN (SELECT organization_membership_id FROM organization_membership_roles WHERE organization_role_id = NEW.id);
+END;
+
+-- Segments: the workspaces and organizations showing them take a new version.
+CREATE TRIGGER segments_replaced AFTER INSERT ON segments
+WHEN EXISTS (SELECT 1 FROM workspace_segments WHERE segment_id = NEW.id)
+  OR EXISTS (SELECT 1 FROM organization_segments WHERE segment_id = NEW.id) BEGIN
+    UPDATE workspaces SET version = version
+     WHERE id IN (SELECT workspace_id FROM workspace_segments WHERE segment_id = NEW.id);
+    UPDATE organizations SET version = version
+     WHERE id IN (SELECT organization_id FROM organization_segments WHERE segment_id = NEW.id);
+END;
+
+-- Memberships: a writer names the columns it knows, so the derived ones come
+-- in as their defaults (or as copied); setting them recomputes them (0003),
+-- and an organization membership's permissions reach its workspace
+-- memberships' rows (0007).
+CREATE TRIGGER workspace_memberships_replaced AFTER INSERT ON workspace_memberships
+WHEN NEW.role_refs IS NOT NULL
+  OR EXISTS (SELECT 1 FROM workspace_membership_roles WHERE workspace_membership_id = NEW.id) BEGIN
+    UPDATE workspace_memberships SET role_refs = NULL WHERE id = NEW.id;
+END;
+CREATE TRIGGER organization_memberships_replaced AFTER INSERT ON organization_memberships
+WHEN NEW.permissions IS NOT NULL
+  OR EXISTS (SELECT 1 FROM organization_membership_roles WHERE organization_membership_id = NEW.id) BEGIN
+    UPDATE organization_memberships SET permissions = NULL WHERE id = NEW.id;
+END;
+
+-- Workspaces and organizations: the member count is counted, not taken from
+-- the writer (a fresh row has no members: one index probe).
+CREATE TRIGGER workspaces_replaced AFTER INSERT ON workspaces
+WHEN NEW.member_count <> (SELECT count(*) FROM workspace_memberships c
+                           WHERE c.workspace_id = NEW.id AND c.deleted_at IS NULL) BEGIN
+    UPDATE workspaces SET member_count = (SELECT count(*) FROM workspace_memberships c
+                                           WHERE c.workspace_id = NEW.id AND c.deleted_at IS NULL)
+     WHERE id = NEW.id;
+END;
+CREATE TRIGGER organizations_replaced AFTER INSERT ON organizations
+WHEN NEW.member_count <> (SELECT count(*) FROM organization_memberships c
+                           WHERE c.organization_id = NEW.id AND c.deleted_at IS NULL) BEGIN
+    UPDATE organizations SET member_count = (SELECT count(*) FROM organization_memberships c
+                                              WHERE c.organization_id = NEW.id AND c.deleted_at IS NULL)
+     WHERE id = NEW.id;
+END;
+
+-- Member counts need the row that went (its workspace or organization, and
+-- whether it was live), which only a BEFORE INSERT trigger sees. Its work
+-- also outlives an insert that then does not happen (INSERT OR IGNORE,
+-- ON CONFLICT DO NOTHING or DO UPDATE), so it only notes what to recount:
+-- the rows a replace would delete, by id or by the one-live-membership
+-- index. 0002's insert trigger adds the new member, then recounts what is
+-- noted; a note left by an insert that did not happen costs a recount.
+CREATE TABLE member_recounts (
+    workspace_id    INTEGER,
+    organization_id INTEGER
+) STRICT;
+
+CREATE TRIGGER workspace_members_replacing BEFORE INSERT ON workspace_memberships BEGIN
+    INSERT INTO member_recounts (workspace_id)
+    SELECT workspace_id FROM workspace_memberships WHERE id = NEW.id AND deleted_at IS NULL;
+    INSERT INTO member_recounts (workspace_id)
+    SELECT workspace_id FROM workspace_memberships
+     WHERE workspace_id = NEW.workspace_id AND user_id = NEW.user_id AND deleted_at IS NULL
+       AND NEW.deleted_at IS NULL;
+END;
+DROP TRIGGER workspace_members_insert;
+CREATE TRIGGER workspace_members_insert AFTER INSERT ON workspace_memberships
+WHEN NEW.deleted_at IS NULL OR EXISTS (SELECT 1 FROM member_recounts) BEGIN
+    UPDATE workspaces SET member_count = member_count + 1 WHERE id = NEW.workspace_id AND NEW.deleted_at IS NULL;
+    UPDATE workspaces SET member_count = (SELECT count(*) FROM workspace_memberships c
+                                           WHERE c.workspace_id = workspaces.id AND c.deleted_at IS NULL)
+     WHERE id IN (SELECT workspace_id FROM member_recounts);
+    DELETE FROM member_recounts WHERE workspace_id IS NOT NULL;
+END;
+
+CREATE TRIGGER organization_members_replacing BEFORE INSERT ON organization_memberships BEGIN
+    INSERT INTO member_recounts (organization_id)
+    SELECT organization_id FROM organization_memberships WHERE id = NEW.id AND deleted_at IS NULL;
+    INSERT INTO member_recounts (organization_id)
+    SELECT organization_id FROM organization_memberships
+     WHERE organization_id = NEW.organization_id AND user_id = NEW.user_id AND deleted_at IS NULL
+       AND NEW.deleted_at IS NULL;
+END;
+DROP TRIGGER organization_members_insert;
+CREATE TRIGGER organization_members_insert AFTER INSERT ON organization_memberships
+WHEN NEW.deleted_at IS NULL OR EXISTS (SELECT 1 FROM member_recounts) BEGIN
+    UPDATE organizations SET member_count = member_count + 1 WHERE id = NEW.organization_id AND NEW.deleted_at IS NULL;
+    UPDATE organizations SET member_count = (SELECT count(*) FROM organization_memberships c
+                                              WHERE c.organization_id = organizations.id AND c.deleted_at IS NULL)
+     WHERE id IN (SELECT organization_id FROM member_recounts);
+    DELETE FROM member_recounts WHERE organization_id IS NOT NULL;
+END;
+
+-- Rows a replace already left wrong.
+UPDATE workspaces SET member_count = (SELECT count(*) FROM workspace_memberships c
+    WHERE c.workspace_id = workspaces.id AND c.deleted_at IS NULL);
+UPDATE organizations SET member_count = (SELECT count(*) FROM organization_memberships c
+    WHERE c.organization_id = organizations.id AND c.deleted_at IS NULL);
+UPDATE workspace_memberships SET role_refs = NULL;
+UPDATE organization_memberships SET permissions = NULL;
