@@ -39,7 +39,7 @@ type rewrite struct {
 // a delete and an insert that fire no delete and no update trigger. Each
 // rewrite must leave the answers, through the store's warm fragment cache,
 // those of the equivalent UPDATE on a copy, and every derived column what
-// recomputing it gives; the writer names either the columns it knows or all
+// recomputing it gives, also after a new membership; the writer names either the columns it knows or all
 // of them (copying the derived ones as they were).
 func TestReplacedRows(t *testing.T) {
 	id := func(n int64) string { return fmt.Sprint(storetest.ID(n)) }
@@ -85,7 +85,7 @@ func TestReplacedRows(t *testing.T) {
 			where: "organization_id = ? AND segment_id = ?", args: []int64{301, 202}},
 		// Inserts that do not happen, or update: the recount noted before
 		// the insert must not count the row twice, or lose it.
-		"workspace membership ignored": {table: "workspace_memberships", where: "id = ?", args: []int64{801},
+		"workspace membership ignored": {table: "workspace_memberships", where: "id = ?", args: []int64{802},
 			verb: "INSERT OR IGNORE"},
 		"organization membership ignored": {table: "organization_memberships", where: "id = ?", args: []int64{701},
 			verb: "INSERT OR IGNORE"},
@@ -101,6 +101,13 @@ func TestReplacedRows(t *testing.T) {
 				exec(t, replaced, rw.insertSQL(t, replaced, all), rw.args)
 				if len(rw.set) > 0 && !rw.ignored() {
 					exec(t, updated, rw.updateSQL(), rw.args)
+				}
+				// Then a new member of Labs: whatever the rewrite noted to
+				// recount must not count it twice.
+				for _, s := range []*Store{replaced, updated} {
+					exec(t, s, `INSERT INTO workspace_memberships (id, workspace_id, organization_id,
+						organization_membership_id, user_id, public_metadata, created_at, updated_at)
+						VALUES (?, ?, ?, ?, ?, '{}', 0, 0)`, []int64{898, 402, 301, 704, 102})
 				}
 				checkDerived(t, replaced)
 				if got, want := answers(t, replaced), answers(t, updated); !bytes.Equal(got, want) {

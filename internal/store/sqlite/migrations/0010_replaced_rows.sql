@@ -11,18 +11,15 @@
 --
 -- What hangs on a row by its id (role and segment links, memberships) outlives
 -- the delete, so an insert trigger finds it and redoes the update's work; a
--- fresh row has nothing hanging on it, and the trigger's WHEN is one index
--- probe. These indexes find links by their role or segment (the update
--- triggers of 0003 scanned the link tables for them).
-CREATE INDEX workspace_membership_roles_role ON workspace_membership_roles (workspace_role_id);
-CREATE INDEX organization_membership_roles_role ON organization_membership_roles (organization_role_id);
-CREATE INDEX workspace_segments_segment ON workspace_segments (segment_id);
-CREATE INDEX organization_segments_segment ON organization_segments (segment_id);
+-- fresh row has nothing hanging on it, and the trigger's WHEN finds nothing.
+-- Finding the links of an organization role or a segment scans their link
+-- table, as 0003's triggers do for a workspace role; an index on the role or
+-- segment would cost every link written (seeding: ~20% slower), and the
+-- bulk loader writes roles and segments before their links.
 
 -- Organization roles: what 0003's update trigger does to the memberships
--- holding them. (A workspace role, a workspace and an organization need no
--- such trigger: 0003's insert trigger stamps the version with an UPDATE,
--- which fires their update trigger.)
+-- holding them. (A workspace role needs none: 0003's insert trigger stamps
+-- its version with an UPDATE, which fires its update trigger.)
 CREATE TRIGGER organization_roles_replaced AFTER INSERT ON organization_roles
 WHEN EXISTS (SELECT 1 FROM organization_membership_roles WHERE organization_role_id = NEW.id) BEGIN
     UPDATE organization_memberships SET permissions = NULL
@@ -72,51 +69,68 @@ WHEN NEW.member_count <> (SELECT count(*) FROM organization_memberships c
 END;
 
 -- Member counts need the row that went (its workspace or organization, and
--- whether it was live), which only a BEFORE INSERT trigger sees. Its work
--- also outlives an insert that then does not happen (INSERT OR IGNORE,
--- ON CONFLICT DO NOTHING or DO UPDATE), so it only notes what to recount:
--- the rows a replace would delete, by id or by the one-live-membership
--- index. 0002's insert trigger adds the new member, then recounts what is
--- noted; a note left by an insert that did not happen costs a recount.
-CREATE TABLE member_recounts (
-    workspace_id    INTEGER,
-    organization_id INTEGER
-) STRICT;
+-- whether it was live), which only a BEFORE INSERT trigger sees; and what it
+-- does outlives an insert that then does not happen (INSERT OR IGNORE,
+-- ON CONFLICT DO NOTHING or DO UPDATE). So it only notes what a replace
+-- would make wrong: the workspaces (organizations) of the rows that go, by
+-- id or by the one-live-membership index. Then either 0002's insert trigger
+-- adds the new member or, when its workspace is noted, the recount counts it:
+-- neither writes the notes, so the order they fire in does not matter. Notes
+-- stay until the next insert clears them; one left by an insert that did not
+-- happen costs a recount. A fresh insert costs three index probes.
+CREATE TABLE workspace_recounts (workspace_id INTEGER NOT NULL) STRICT;
+CREATE TABLE organization_recounts (organization_id INTEGER NOT NULL) STRICT;
 
-CREATE TRIGGER workspace_members_replacing BEFORE INSERT ON workspace_memberships BEGIN
-    INSERT INTO member_recounts (workspace_id)
-    SELECT workspace_id FROM workspace_memberships WHERE id = NEW.id AND deleted_at IS NULL;
-    INSERT INTO member_recounts (workspace_id)
+CREATE TRIGGER workspace_members_replacing BEFORE INSERT ON workspace_memberships
+WHEN EXISTS (SELECT 1 FROM workspace_recounts)
+  OR EXISTS (SELECT 1 FROM workspace_memberships WHERE id = NEW.id AND deleted_at IS NULL)
+  OR (NEW.deleted_at IS NULL AND EXISTS (SELECT 1 FROM workspace_memberships
+      WHERE workspace_id = NEW.workspace_id AND user_id = NEW.user_id AND deleted_at IS NULL)) BEGIN
+    DELETE FROM workspace_recounts;
+    INSERT INTO workspace_recounts
+    SELECT workspace_id FROM workspace_memberships WHERE id = NEW.id AND deleted_at IS NULL
+    UNION
     SELECT workspace_id FROM workspace_memberships
      WHERE workspace_id = NEW.workspace_id AND user_id = NEW.user_id AND deleted_at IS NULL
        AND NEW.deleted_at IS NULL;
 END;
 DROP TRIGGER workspace_members_insert;
 CREATE TRIGGER workspace_members_insert AFTER INSERT ON workspace_memberships
-WHEN NEW.deleted_at IS NULL OR EXISTS (SELECT 1 FROM member_recounts) BEGIN
-    UPDATE workspaces SET member_count = member_count + 1 WHERE id = NEW.workspace_id AND NEW.deleted_at IS NULL;
+WHEN NEW.deleted_at IS NULL
+ AND NOT EXISTS (SELECT 1 FROM workspace_recounts WHERE workspace_id = NEW.workspace_id) BEGIN
+    UPDATE workspaces SET member_count = member_count + 1 WHERE id = NEW.workspace_id;
+END;
+CREATE TRIGGER workspace_members_recount AFTER INSERT ON workspace_memberships
+WHEN EXISTS (SELECT 1 FROM workspace_recounts) BEGIN
     UPDATE workspaces SET member_count = (SELECT count(*) FROM workspace_memberships c
                                            WHERE c.workspace_id = workspaces.id AND c.deleted_at IS NULL)
-     WHERE id IN (SELECT workspace_id FROM member_recounts);
-    DELETE FROM member_recounts WHERE workspace_id IS NOT NULL;
+     WHERE id IN (SELECT workspace_id FROM workspace_recounts);
 END;
 
-CREATE TRIGGER organization_members_replacing BEFORE INSERT ON organization_memberships BEGIN
-    INSERT INTO member_recounts (organization_id)
-    SELECT organization_id FROM organization_memberships WHERE id = NEW.id AND deleted_at IS NULL;
-    INSERT INTO member_recounts (organization_id)
+CREATE TRIGGER organization_members_replacing BEFORE INSERT ON organization_memberships
+WHEN EXISTS (SELECT 1 FROM organization_recounts)
+  OR EXISTS (SELECT 1 FROM organization_memberships WHERE id = NEW.id AND deleted_at IS NULL)
+  OR (NEW.deleted_at IS NULL AND EXISTS (SELECT 1 FROM organization_memberships
+      WHERE organization_id = NEW.organization_id AND user_id = NEW.user_id AND deleted_at IS NULL)) BEGIN
+    DELETE FROM organization_recounts;
+    INSERT INTO organization_recounts
+    SELECT organization_id FROM organization_memberships WHERE id = NEW.id AND deleted_at IS NULL
+    UNION
     SELECT organization_id FROM organization_memberships
      WHERE organization_id = NEW.organization_id AND user_id = NEW.user_id AND deleted_at IS NULL
        AND NEW.deleted_at IS NULL;
 END;
 DROP TRIGGER organization_members_insert;
 CREATE TRIGGER organization_members_insert AFTER INSERT ON organization_memberships
-WHEN NEW.deleted_at IS NULL OR EXISTS (SELECT 1 FROM member_recounts) BEGIN
-    UPDATE organizations SET member_count = member_count + 1 WHERE id = NEW.organization_id AND NEW.deleted_at IS NULL;
+WHEN NEW.deleted_at IS NULL
+ AND NOT EXISTS (SELECT 1 FROM organization_recounts WHERE organization_id = NEW.organization_id) BEGIN
+    UPDATE organizations SET member_count = member_count + 1 WHERE id = NEW.organization_id;
+END;
+CREATE TRIGGER organization_members_recount AFTER INSERT ON organization_memberships
+WHEN EXISTS (SELECT 1 FROM organization_recounts) BEGIN
     UPDATE organizations SET member_count = (SELECT count(*) FROM organization_memberships c
                                               WHERE c.organization_id = organizations.id AND c.deleted_at IS NULL)
-     WHERE id IN (SELECT organization_id FROM member_recounts);
-    DELETE FROM member_recounts WHERE organization_id IS NOT NULL;
+     WHERE id IN (SELECT organization_id FROM organization_recounts);
 END;
 
 -- Rows a replace already left wrong.
