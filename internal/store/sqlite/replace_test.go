@@ -227,3 +227,32 @@ func checkDerived(t *testing.T, s *Store) {
 		}
 	}
 }
+
+// TestReplacedRowsStayInTheirTenant: a replace moving a membership or a
+// role away from its links' other end is refused, as 0005 refuses the
+// update, and leaves the answers as they were.
+func TestReplacedRowsStayInTheirTenant(t *testing.T) {
+	labs, globex := fmt.Sprint(storetest.ID(402)), fmt.Sprint(storetest.ID(302))
+	want := answers(t, fixtureStore(t))
+	for name, rw := range map[string]rewrite{
+		"workspace membership": {table: "workspace_memberships", where: "id = ?", args: []int64{806},
+			set: map[string]string{"workspace_id": labs}},
+		"workspace role": {table: "workspace_roles", where: "id = ?", args: []int64{602},
+			set: map[string]string{"workspace_id": labs}},
+		"organization membership": {table: "organization_memberships", where: "id = ?", args: []int64{704},
+			set: map[string]string{"organization_id": globex}},
+		"organization role": {table: "organization_roles", where: "id = ?", args: []int64{502},
+			set: map[string]string{"organization_id": globex}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := fixtureStore(t)
+			_, err := s.DB().ExecContext(t.Context(), rw.insertSQL(t, s, false), storetest.ID(rw.args[0]))
+			if err == nil || !strings.Contains(err.Error(), "tenant:") {
+				t.Errorf("replace moving %s: %v, want a tenant error", name, err)
+			}
+			if got := answers(t, s); !bytes.Equal(got, want) {
+				t.Errorf("answers after a refused replace:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}

@@ -133,6 +133,27 @@ WHEN EXISTS (SELECT 1 FROM organization_recounts) BEGIN
      WHERE id IN (SELECT organization_id FROM organization_recounts);
 END;
 
+-- 0005 refuses an update moving a membership or a role away from its
+-- links' other end; a replace moves it without an update, and would hand one
+-- workspace's roles (workspace:admin, the admin bypass) to a member of
+-- another. The same checks, on insert: a fresh row has no links.
+CREATE TRIGGER tenant_workspace_memberships_replaced AFTER INSERT ON workspace_memberships
+WHEN EXISTS (SELECT 1 FROM workspace_membership_roles l JOIN workspace_roles r ON r.id = l.workspace_role_id
+             WHERE l.workspace_membership_id = NEW.id AND r.workspace_id <> NEW.workspace_id)
+BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
+CREATE TRIGGER tenant_workspace_roles_replaced AFTER INSERT ON workspace_roles
+WHEN EXISTS (SELECT 1 FROM workspace_membership_roles l JOIN workspace_memberships m ON m.id = l.workspace_membership_id
+             WHERE l.workspace_role_id = NEW.id AND m.workspace_id <> NEW.workspace_id)
+BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
+CREATE TRIGGER tenant_organization_memberships_replaced AFTER INSERT ON organization_memberships
+WHEN EXISTS (SELECT 1 FROM organization_membership_roles l JOIN organization_roles r ON r.id = l.organization_role_id
+             WHERE l.organization_membership_id = NEW.id AND r.organization_id <> NEW.organization_id)
+BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
+CREATE TRIGGER tenant_organization_roles_replaced AFTER INSERT ON organization_roles
+WHEN EXISTS (SELECT 1 FROM organization_membership_roles l JOIN organization_memberships m ON m.id = l.organization_membership_id
+             WHERE l.organization_role_id = NEW.id AND m.organization_id <> NEW.organization_id)
+BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
+
 -- Rows a replace already left wrong.
 UPDATE workspaces SET member_count = (SELECT count(*) FROM workspace_memberships c
     WHERE c.workspace_id = workspaces.id AND c.deleted_at IS NULL);
