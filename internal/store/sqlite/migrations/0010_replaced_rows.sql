@@ -12,19 +12,33 @@
 -- What hangs on a row by its id (role and segment links, memberships) outlives
 -- the delete, so an insert trigger finds it and redoes the update's work; a
 -- fresh row has nothing hanging on it, and the trigger's WHEN finds nothing.
--- Finding the links of an organization role or a segment scans their link
--- table, as 0003's triggers do for a workspace role; an index on the role or
--- segment would cost every link written (seeding: ~20% slower), and the
--- bulk loader writes roles and segments before their links.
+-- Finding the links of a role or a segment scans their link table, as 0003's
+-- triggers already did for a workspace role: an index on the role or segment
+-- costs every link written (membench's seeding took 27% more CPU with four),
+-- and the loader writes roles and segments before their links.
+
+-- 0005 refuses an update moving a membership or a role away from its links'
+-- other end; a replace moves it without one, and handed one workspace's
+-- roles (workspace:admin, the admin bypass) to a member of another. The
+-- triggers below that find a membership's or a role's links refuse it too.
 
 -- Organization roles: what 0003's update trigger does to the memberships
--- holding them. (A workspace role needs none: 0003's insert trigger stamps
--- its version with an UPDATE, which fires its update trigger.)
+-- holding them. A workspace role needs only the tenant check: 0003's insert
+-- trigger stamps its version with an UPDATE, which fires its update trigger.
 CREATE TRIGGER organization_roles_replaced AFTER INSERT ON organization_roles
 WHEN EXISTS (SELECT 1 FROM organization_membership_roles WHERE organization_role_id = NEW.id) BEGIN
+    SELECT RAISE(ABORT, 'tenant: organization role of another organization')
+     WHERE EXISTS (SELECT 1 FROM organization_membership_roles l
+                     JOIN organization_memberships m ON m.id = l.organization_membership_id
+                    WHERE l.organization_role_id = NEW.id AND m.organization_id <> NEW.organization_id);
     UPDATE organization_memberships SET permissions = NULL
      WHERE id IN (SELECT organization_membership_id FROM organization_membership_roles WHERE organization_role_id = NEW.id);
 END;
+
+CREATE TRIGGER workspace_roles_replaced AFTER INSERT ON workspace_roles
+WHEN EXISTS (SELECT 1 FROM workspace_membership_roles l JOIN workspace_memberships m ON m.id = l.workspace_membership_id
+             WHERE l.workspace_role_id = NEW.id AND m.workspace_id <> NEW.workspace_id)
+BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
 
 -- Segments: the workspaces and organizations showing them take a new version.
 CREATE TRIGGER segments_replaced AFTER INSERT ON segments
@@ -43,11 +57,17 @@ END;
 CREATE TRIGGER workspace_memberships_replaced AFTER INSERT ON workspace_memberships
 WHEN NEW.role_refs IS NOT NULL
   OR EXISTS (SELECT 1 FROM workspace_membership_roles WHERE workspace_membership_id = NEW.id) BEGIN
+    SELECT RAISE(ABORT, 'tenant: workspace role of another workspace')
+     WHERE EXISTS (SELECT 1 FROM workspace_membership_roles l JOIN workspace_roles r ON r.id = l.workspace_role_id
+                    WHERE l.workspace_membership_id = NEW.id AND r.workspace_id <> NEW.workspace_id);
     UPDATE workspace_memberships SET role_refs = NULL WHERE id = NEW.id;
 END;
 CREATE TRIGGER organization_memberships_replaced AFTER INSERT ON organization_memberships
 WHEN NEW.permissions IS NOT NULL
   OR EXISTS (SELECT 1 FROM organization_membership_roles WHERE organization_membership_id = NEW.id) BEGIN
+    SELECT RAISE(ABORT, 'tenant: organization role of another organization')
+     WHERE EXISTS (SELECT 1 FROM organization_membership_roles l JOIN organization_roles r ON r.id = l.organization_role_id
+                    WHERE l.organization_membership_id = NEW.id AND r.organization_id <> NEW.organization_id);
     UPDATE organization_memberships SET permissions = NULL WHERE id = NEW.id;
 END;
 
@@ -77,7 +97,7 @@ END;
 -- adds the new member or, when its workspace is noted, the recount counts it:
 -- neither writes the notes, so the order they fire in does not matter. Notes
 -- stay until the next insert clears them; one left by an insert that did not
--- happen costs a recount. A fresh insert costs three index probes.
+-- happen costs a recount. A fresh insert costs four index probes.
 CREATE TABLE workspace_recounts (workspace_id INTEGER NOT NULL) STRICT;
 CREATE TABLE organization_recounts (organization_id INTEGER NOT NULL) STRICT;
 
@@ -132,27 +152,6 @@ WHEN EXISTS (SELECT 1 FROM organization_recounts) BEGIN
                                               WHERE c.organization_id = organizations.id AND c.deleted_at IS NULL)
      WHERE id IN (SELECT organization_id FROM organization_recounts);
 END;
-
--- 0005 refuses an update moving a membership or a role away from its
--- links' other end; a replace moves it without an update, and would hand one
--- workspace's roles (workspace:admin, the admin bypass) to a member of
--- another. The same checks, on insert: a fresh row has no links.
-CREATE TRIGGER tenant_workspace_memberships_replaced AFTER INSERT ON workspace_memberships
-WHEN EXISTS (SELECT 1 FROM workspace_membership_roles l JOIN workspace_roles r ON r.id = l.workspace_role_id
-             WHERE l.workspace_membership_id = NEW.id AND r.workspace_id <> NEW.workspace_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
-CREATE TRIGGER tenant_workspace_roles_replaced AFTER INSERT ON workspace_roles
-WHEN EXISTS (SELECT 1 FROM workspace_membership_roles l JOIN workspace_memberships m ON m.id = l.workspace_membership_id
-             WHERE l.workspace_role_id = NEW.id AND m.workspace_id <> NEW.workspace_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: workspace role of another workspace'); END;
-CREATE TRIGGER tenant_organization_memberships_replaced AFTER INSERT ON organization_memberships
-WHEN EXISTS (SELECT 1 FROM organization_membership_roles l JOIN organization_roles r ON r.id = l.organization_role_id
-             WHERE l.organization_membership_id = NEW.id AND r.organization_id <> NEW.organization_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
-CREATE TRIGGER tenant_organization_roles_replaced AFTER INSERT ON organization_roles
-WHEN EXISTS (SELECT 1 FROM organization_membership_roles l JOIN organization_memberships m ON m.id = l.organization_membership_id
-             WHERE l.organization_role_id = NEW.id AND m.organization_id <> NEW.organization_id)
-BEGIN SELECT RAISE(ABORT, 'tenant: organization role of another organization'); END;
 
 -- Rows a replace already left wrong.
 UPDATE workspaces SET member_count = (SELECT count(*) FROM workspace_memberships c
