@@ -39,8 +39,8 @@ type rewrite struct {
 // a delete and an insert that fire no delete and no update trigger. Each
 // rewrite must leave the answers, through the store's warm fragment cache,
 // those of the equivalent UPDATE on a copy, and every derived column what
-// recomputing it gives, also after a new membership; the writer names either the columns it knows or all
-// of them (copying the derived ones as they were).
+// recomputing it gives, also after a new membership. The writer names either
+// the columns it knows or all of them (copying the derived ones as they were).
 func TestReplacedRows(t *testing.T) {
 	id := func(n int64) string { return fmt.Sprint(storetest.ID(n)) }
 	rewrites := map[string]rewrite{
