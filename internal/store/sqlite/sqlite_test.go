@@ -241,23 +241,7 @@ func TestOrganizationMembershipBackfill(t *testing.T) {
 		}
 		return s
 	}
-	answers := func(s *Store) []byte {
-		var all []domain.Membership
-		for _, user := range []int64{101, 102, 103, 104, 105, 106} {
-			ms, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: storetest.ID(1), UserID: storetest.ID(user)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, ms...)
-		}
-		b, err := json.Marshal(all)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-
-	want := answers(populated(t))
+	want := answers(t, populated(t))
 	migrations = before
 	old := populated(t)
 	migrations = migrationFiles
@@ -275,7 +259,7 @@ func TestOrganizationMembershipBackfill(t *testing.T) {
 	if n != 0 {
 		t.Errorf("after 0007 on a populated database: %d live workspace memberships disagree with their organization membership", n)
 	}
-	if got := answers(old); !bytes.Equal(got, want) {
+	if got := answers(t, old); !bytes.Equal(got, want) {
 		t.Errorf("answers after 0007 on a populated database:\n got %s\nwant %s", got, want)
 	}
 }
@@ -321,6 +305,27 @@ func TestOrganizationMembershipReplaced(t *testing.T) {
 	if n := listedOn(t, s, om); n != 0 {
 		t.Errorf("%d memberships listed on a deleted organization membership", n)
 	}
+}
+
+// answers is every fixture user's answer, as JSON.
+func answers(t *testing.T, s *Store) []byte {
+	t.Helper()
+	var all []domain.Membership
+	for _, q := range []struct{ deployment, user int64 }{
+		{1, 101}, {1, 102}, {1, 103}, {1, 104}, {1, 106}, {2, 105},
+	} {
+		ms, err := s.Memberships(t.Context(), domain.MembershipQuery{
+			DeploymentID: storetest.ID(q.deployment), UserID: storetest.ID(q.user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ms...)
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // migrationsBefore is the embedded migrations older than version.
