@@ -117,8 +117,8 @@ func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary)")
 	e.stringFlag(fs, &c.readCheck, "db-read-check", "MEMBERSHIPS_DB_READ_CHECK", store.DefaultReadCheckInterval.String(),
 		"how often the read replica is probed (each probe may take as long); while it does not answer, reads go to the primary")
-	e.stringFlag(fs, &c.maxConns, "db-max-conns", "MEMBERSHIPS_DB_MAX_CONNS", strconv.Itoa(store.DefaultMaxConns),
-		"PostgreSQL: connections per pool (primary, replica)")
+	e.stringFlag(fs, &c.maxConns, "db-max-conns", "MEMBERSHIPS_DB_MAX_CONNS", strconv.Itoa(int(store.DefaultMaxConns)),
+		"PostgreSQL: connections per pool (primary, replica); the default is the cores, at least 4")
 	e.stringFlag(fs, &c.connectTimeout, "db-connect-timeout", "MEMBERSHIPS_DB_CONNECT_TIMEOUT", store.DefaultConnectTimeout.String(),
 		"PostgreSQL: how long opening a connection may take")
 	e.stringFlag(fs, &c.statementTimeout, "db-statement-timeout", "MEMBERSHIPS_DB_STATEMENT_TIMEOUT", store.DefaultStatementTimeout.String(),

@@ -50,9 +50,12 @@ const (
 	NoMMap int64 = -1
 )
 
-// Defaults of Options for PostgreSQL.
+// DefaultMaxConns is the default pool size for PostgreSQL: the instance's
+// cores, at least 4.
+var DefaultMaxConns = postgres.DefaultMaxConns
+
+// Other defaults of Options for PostgreSQL.
 const (
-	DefaultMaxConns          = postgres.DefaultMaxConns
 	DefaultConnectTimeout    = postgres.DefaultConnectTimeout
 	DefaultStatementTimeout  = postgres.DefaultStatementTimeout
 	DefaultReadCheckInterval = postgres.DefaultReadCheckInterval
