@@ -146,6 +146,7 @@ func (s *Store) pool(ctx context.Context, url string, opts Options, also *atomic
 	timeout := orDefault(opts.StatementTimeout, DefaultStatementTimeout)
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
 	cfg.ConnConfig.Tracer = counter{&s.count, also}
+	cfg.AfterConnect = registerMicros
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -99,15 +99,16 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 }
 
 // fragmentSQL is the fragment path's SQL (internal/store/fragment), side by side
-// with SQLite's in ../sqlite/query.go: the same columns, times as unix
-// microseconds (micros, migration 0003) and lists as JSON text, so one
+// with SQLite's in ../sqlite/query.go: the same columns, lists as JSON
+// text, times as timestamptz that each connection scans into unix
+// microseconds (micros.go; inside JSON, micros() of migration 0003), so one
 // decoder reads both. The organization membership's liveness and
 // permissions are on the membership row (0009), as on SQLite.
 var fragmentSQL = fragment.Dialect{
 	// $1 user, $2 deployment, $3 organization or NULL.
 	Memberships: `
 SELECT wm.id, wm.organization_membership_id,
-       wm.public_metadata::text, micros(wm.created_at), micros(wm.updated_at),
+       wm.public_metadata::text, wm.created_at, wm.updated_at,
        w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
@@ -120,7 +121,7 @@ ORDER BY wm.created_at DESC, wm.id DESC`,
 	Workspaces: `
 SELECT w.id, w.version, w.organization_id, w.name, w.image_url, w.description, w.public_metadata::text,
        w.enforce_2fa, w.enable_ip_restriction, to_json(w.whitelisted_ips)::text,
-       micros(w.created_at), micros(w.updated_at), w.member_count,
+       w.created_at, w.updated_at, w.member_count,
        (SELECT ` + segmentsJSON + `
           FROM workspace_segments ws JOIN segments sg ON sg.id = ws.segment_id
          WHERE ws.workspace_id = w.id AND sg.deleted_at IS NULL)
@@ -129,14 +130,14 @@ FROM workspaces w WHERE w.id = ANY($1)`,
 	Organizations: `
 SELECT o.id, o.version, o.name, o.image_url, o.description, o.public_metadata::text,
        o.enforce_mfa, o.enable_ip_restriction, to_json(o.whitelisted_ips)::text, o.auto_assigned_workspace_id,
-       micros(o.created_at), micros(o.updated_at), o.member_count,
+       o.created_at, o.updated_at, o.member_count,
        (SELECT ` + segmentsJSON + `
           FROM organization_segments os JOIN segments sg ON sg.id = os.segment_id
          WHERE os.organization_id = o.id AND sg.deleted_at IS NULL)
 FROM organizations o WHERE o.id = ANY($1)`,
 
 	Roles: `
-SELECT r.id, r.version, r.name, to_json(r.permissions)::text, micros(r.created_at), micros(r.updated_at)
+SELECT r.id, r.version, r.name, to_json(r.permissions)::text, r.created_at, r.updated_at
 FROM workspace_roles r WHERE r.id = ANY($1)`,
 
 	// A bigint[]: one parameter, whatever the number of ids.
