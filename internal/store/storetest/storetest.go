@@ -2,7 +2,7 @@
 // SQLite and PostgreSQL stores answer alike, down to the bytes of the
 // memberships they return (compared with golden files under testdata).
 //
-// Tests only: it imports domain, ids, store/fragment and store/migrate, and
+// Tests only: it imports domain, ids, seed, store/fragment and store/migrate, and
 // the database drivers for RawDB; never a store (whose tests import it).
 package storetest
 
