@@ -11,8 +11,9 @@ import (
 )
 
 // Dialect is a store's SQL for the fragment path. Both stores return the same
-// columns with the same types: ids, versions and times (unix microseconds)
-// as integers, JSON as text, so one decoder reads both.
+// columns, scanned alike: ids, versions and times (unix microseconds; on
+// PostgreSQL a timestamptz its connections scan so) into int64s, JSON as
+// text, so one decoder reads both.
 type Dialect struct {
 	// Memberships reads the caller's membership rows, newest first; its
 	// parameters are the user, the deployment and the organization or NULL.
