@@ -25,7 +25,7 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 		entries[i] = service.Entry{Restriction: eligibility.MFARequired, Membership: &domain.Membership{
 			ID: int64(1000 + i), UserID: 7, OrganizationID: 20, PublicMetadata: json.RawMessage(`{"seed":true}`),
 			CreatedAt: now, UpdatedAt: now,
-			Roles: []domain.Role{{ID: 30, Name: "Admin", Permissions: []string{"workspace:admin"}, CreatedAt: now, UpdatedAt: now},
+			Roles: []*domain.Role{{ID: 30, Name: "Admin", Permissions: []string{"workspace:admin"}, CreatedAt: now, UpdatedAt: now},
 				{ID: 31, Name: "Role 1", Permissions: []string{"workspace:read"}, CreatedAt: now, UpdatedAt: now}},
 			Workspace: &domain.Workspace{ID: int64(2000 + i), Name: fmt.Sprintf("Workspace %d", i), MemberCount: 50,
 				PublicMetadata: json.RawMessage(`{"seed":true,"index":3}`), WhitelistedIPs: []string{"10.0.0.0/8"},

@@ -30,7 +30,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 			ID: math.MaxInt64, UserID: 7, OrganizationID: 20,
 			PublicMetadata: json.RawMessage(`{"z":1, "a":[1,2.5,"x",1e3,12345678901234567890],"b":{"c":null},"h":"<b>&amp;</b> \u2028   \/"}`),
 			CreatedAt:      at, UpdatedAt: at.Add(time.Hour),
-			Roles: []domain.Role{{ID: 30, Name: "Admin <&> \u2028 tab\t nl\n \x01 bad\xff ünï", Permissions: []string{"workspace:admin"}, CreatedAt: at, UpdatedAt: at},
+			Roles: []*domain.Role{{ID: 30, Name: "Admin <&> \u2028 tab\t nl\n \x01 bad\xff ünï", Permissions: []string{"workspace:admin"}, CreatedAt: at, UpdatedAt: at},
 				{ID: 31, Name: "", Permissions: []string{}, CreatedAt: at, UpdatedAt: at}},
 			Workspace: &domain.Workspace{ID: 2000, Name: "W\\1", ImageURL: "https://x/y.png?a=1&b=2", Description: "日本語",
 				MemberCount: 50, PublicMetadata: json.RawMessage(`{"seed":true,"html":"<script>&</script> "}`), Enforce2FA: true, EnableIPRestriction: true,
@@ -39,7 +39,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 				WhitelistedIPs: []string{}, AutoAssignedWorkspaceID: &auto, CreatedAt: at, UpdatedAt: at, Segments: []domain.Segment{}},
 		}},
 		{Restriction: eligibility.None, Membership: &domain.Membership{ID: 1, PublicMetadata: json.RawMessage(`{}`),
-			Roles: []domain.Role{}, Workspace: &domain.Workspace{WhitelistedIPs: []string{}, Segments: []domain.Segment{}},
+			Roles: []*domain.Role{}, Workspace: &domain.Workspace{WhitelistedIPs: []string{}, Segments: []domain.Segment{}},
 			Organization: &domain.Organization{WhitelistedIPs: []string{}, Segments: []domain.Segment{}}}},
 	}
 	session := domain.SessionSummary{ID: 9, CreatedAt: at, UpdatedAt: at}
@@ -70,7 +70,7 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 func membership(e *service.Entry) gen.WorkspaceMembership {
 	roles := make([]gen.WorkspaceRole, len(e.Roles))
 	for i := range e.Roles {
-		roles[i] = fragment.Role(&e.Roles[i])
+		roles[i] = fragment.Role(e.Roles[i])
 	}
 	w, err1 := fragment.Workspace(e.Workspace)
 	o, err2 := fragment.Organization(e.Organization)

@@ -110,7 +110,7 @@ type Membership struct {
 	// the same version of them (the fragment cache): never modify them.
 	Workspace    *Workspace
 	Organization *Organization
-	Roles        []Role // workspace roles, ordered by ID
+	Roles        []*Role // workspace roles, ordered by ID; shared likewise
 	// OrganizationPermissions are the permissions of the roles of the
 	// organization membership behind this workspace membership.
 	OrganizationPermissions []string

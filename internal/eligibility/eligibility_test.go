@@ -45,13 +45,13 @@ func TestEvaluate(t *testing.T) {
 		{"plain workspace", bothOn, domain.Membership{Workspace: &domain.Workspace{}}, v4, false, None},
 
 		{"admin by workspace role", bothOn, with(restricted(), func(m *domain.Membership) {
-			m.Roles = []domain.Role{{Name: "viewer"}, {Name: "admin", Permissions: []string{"workspace:read", "workspace:admin"}}}
+			m.Roles = []*domain.Role{{Name: "viewer"}, {Name: "admin", Permissions: []string{"workspace:read", "workspace:admin"}}}
 		}), v4, false, None},
 		{"admin by organization role", bothOn, with(restricted(), func(m *domain.Membership) {
 			m.OrganizationPermissions = []string{"organization:read", "organization:admin"}
 		}), v4, false, None},
 		{"organization:admin on a workspace role is no bypass", bothOn, with(restricted(), func(m *domain.Membership) {
-			m.Roles = []domain.Role{{Permissions: []string{"organization:admin"}}}
+			m.Roles = []*domain.Role{{Permissions: []string{"organization:admin"}}}
 		}), v4, false, IPAndMFARequired},
 		{"workspace:admin on the organization is no bypass", bothOn, with(restricted(), func(m *domain.Membership) {
 			m.OrganizationPermissions = []string{"workspace:admin"}

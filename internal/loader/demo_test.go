@@ -118,7 +118,7 @@ func restrictions(t *testing.T, ds *domain.Dataset, host, email string, ip netip
 			},
 		}
 		for _, r := range wm.RoleIDs {
-			m.Roles = append(m.Roles, domain.Role{ID: r, Permissions: perms[r]})
+			m.Roles = append(m.Roles, &domain.Role{ID: r, Permissions: perms[r]})
 		}
 		out[w.ID] = eligibility.Evaluate(d, &m, ip, hasMFA)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/wachtbench/memberships/internal/domain"
 )
@@ -77,6 +78,42 @@ type row struct {
 	roles               int // how many of the request's role keys are this row's, in row order
 }
 
+// scratch is what a request builds its memberships from and then drops:
+// kept for the next request (scratches), since at a thousand memberships
+// growing it anew was a tenth of the store's read.
+type scratch struct {
+	r                        row // the row being scanned, through dest
+	meta, rolesText, orgPerm sql.RawBytes
+	dest                     []any
+	rows                     []row
+	rKeys                    []key // every row's role keys, one after the other
+	wKeys, oKeys             []key
+	ws                       []*domain.Workspace
+	orgs                     []*domain.Organization
+}
+
+var scratches = sync.Pool{New: func() any {
+	s := &scratch{}
+	s.dest = []any{&s.r.id, &s.r.orgMembershipID, &s.meta, &s.r.created, &s.r.updated,
+		&s.r.workspace.id, &s.r.workspace.version, &s.r.org.id, &s.r.org.version, &s.rolesText, &s.orgPerm}
+	return s
+}}
+
+// scratchMax bounds what a scratch keeps for the next request: a caller
+// with more memberships than that gets a scratch of its own.
+const scratchMax = 4096
+
+func (s *scratch) release() {
+	if cap(s.rows) > scratchMax || cap(s.rKeys) > 4*scratchMax {
+		return
+	}
+	clear(s.rows[:cap(s.rows)]) // no pointers into old answers' metadata and permissions
+	clear(s.ws[:cap(s.ws)])
+	clear(s.orgs[:cap(s.orgs)])
+	s.rows, s.rKeys, s.wKeys, s.oKeys, s.ws, s.orgs = s.rows[:0], s.rKeys[:0], s.wKeys[:0], s.oKeys[:0], s.ws[:0], s.orgs[:0]
+	scratches.Put(s)
+}
+
 // Memberships returns the query's memberships, newest first: one statement
 // for the rows, and, only for fragments not cached, one per kind missing.
 func (c *Cache) Memberships(ctx context.Context, src Source, q domain.MembershipQuery) ([]domain.Membership, error) {
@@ -84,77 +121,66 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	if q.OrganizationID != nil {
 		org = *q.OrganizationID
 	}
-	rows := make([]row, 0, 16)
-	// Every row is scanned into r through one list of destinations, then
+	// Every row is scanned into sc.r through one list of destinations, then
 	// appended. The text columns are only decoded (into new values or cached
 	// ones), so RawBytes spare database/sql a copy; their buffers serve
 	// every row.
-	var (
-		r                        row
-		meta, rolesText, orgPerm sql.RawBytes
-		rKeys                    []key // every row's role keys, one after the other
-	)
-	dest := []any{&r.id, &r.orgMembershipID, &meta, &r.created, &r.updated,
-		&r.workspace.id, &r.workspace.version, &r.org.id, &r.org.version, &rolesText, &orgPerm}
+	sc := scratches.Get().(*scratch)
+	defer sc.release()
+	r := &sc.r
 	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
-		if err := s.Scan(dest...); err != nil {
+		if err := s.Scan(sc.dest...); err != nil {
 			return err
 		}
 		var err error
-		if r.meta, err = c.Metadata(json.RawMessage(meta)); err != nil {
+		if r.meta, err = c.Metadata(json.RawMessage(sc.meta)); err != nil {
 			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
 		}
-		n := len(rKeys)
-		if rKeys, err = appendRefs(rKeys, rolesText); err != nil {
+		n := len(sc.rKeys)
+		if sc.rKeys, err = appendRefs(sc.rKeys, sc.rolesText); err != nil {
 			return fmt.Errorf("membership %d roles: %w", r.id, err)
 		}
-		r.roles = len(rKeys) - n
-		if r.perms, err = c.permissions.get(orgPerm, sortedStrings); err != nil {
+		r.roles = len(sc.rKeys) - n
+		if r.perms, err = c.permissions.get(sc.orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
-		rows = append(rows, r)
+		sc.rows = append(sc.rows, *r)
+		sc.wKeys = append(sc.wKeys, r.workspace)
+		sc.oKeys = append(sc.oKeys, r.org)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	wKeys, oKeys := make([]key, len(rows)), make([]key, len(rows))
-	for i := range rows {
-		wKeys[i], oKeys[i] = rows[i].workspace, rows[i].org
-	}
-	ws, err := resolve(ctx, c, src, src.Workspaces, c.workspaces, wKeys, scanWorkspace)
-	if err != nil {
+	rows := sc.rows
+	if sc.ws, err = resolve(ctx, c, src, src.Workspaces, c.workspaces, sc.wKeys, sc.ws, scanWorkspace); err != nil {
 		return nil, err
 	}
-	orgs, err := resolve(ctx, c, src, src.Organizations, c.organizations, oKeys, scanOrganization)
-	if err != nil {
+	if sc.orgs, err = resolve(ctx, c, src, src.Organizations, c.organizations, sc.oKeys, sc.orgs, scanOrganization); err != nil {
 		return nil, err
 	}
-	rs, err := resolve(ctx, c, src, src.Roles, c.roles, rKeys, scanRole)
+	// The roles are the answer's: each membership's are a piece of rs (never
+	// nil: a membership without roles shows an empty list).
+	rs, err := resolve(ctx, c, src, src.Roles, c.roles, sc.rKeys, make([]*domain.Role, 0, len(sc.rKeys)), scanRole)
 	if err != nil {
 		return nil, err
 	}
 
 	out := make([]domain.Membership, 0, len(rows))
-	allRoles := make([]domain.Role, 0, len(rs)) // one allocation for every membership's roles
-	next := 0                                   // index into rs
+	next := 0 // index into rs
 	for i := range rows {
 		r := &rows[i]
-		roles := rs[next : next+r.roles]
+		roles := rs[next : next+r.roles : next+r.roles]
 		next += r.roles
 		// A row deleted outright between the two statements drops out.
-		if ws[i] == nil || orgs[i] == nil || slices.Contains(roles, nil) {
+		if sc.ws[i] == nil || sc.orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
-		}
-		start := len(allRoles)
-		for _, role := range roles {
-			allRoles = append(allRoles, *role)
 		}
 		out = append(out, domain.Membership{
 			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
-			Workspace: ws[i], Organization: orgs[i], Roles: allRoles[start:len(allRoles):len(allRoles)],
+			Workspace: sc.ws[i], Organization: sc.orgs[i], Roles: roles,
 			OrganizationPermissions: r.perms,
 		})
 	}
@@ -165,9 +191,9 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 // missing, from one statement (nil where the row no longer exists). A
 // fragment read is cached under the version read, which may be newer than
 // the key's: a write came in between, and the next request will ask for it.
-func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *shelf[V], keys []key,
+func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *shelf[V], keys []key, out []*V,
 	scan func(Scanner) (*V, key, error)) ([]*V, error) {
-	out := make([]*V, len(keys))
+	out = slices.Grow(out[:0], len(keys))[:len(keys)]
 	found := s.lookup(keys, out)
 	c.count(found, len(keys))
 	if found == len(keys) {

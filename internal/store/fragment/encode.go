@@ -127,7 +127,7 @@ func Encode(m *domain.Membership) error {
 		return err
 	}
 	for i := range m.Roles {
-		if m.Roles[i].JSON, err = encodeRole(&m.Roles[i]); err != nil {
+		if m.Roles[i].JSON, err = encodeRole(m.Roles[i]); err != nil {
 			return err
 		}
 	}

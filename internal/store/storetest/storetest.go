@@ -542,7 +542,7 @@ func testMembershipFields(t *testing.T, s domain.Store) {
 	if mainM.OrganizationID != acme || mainM.OrganizationMembershipID != ID(701) || mainM.UserID != alice {
 		t.Errorf("membership 801 references: %d %d %d", mainM.OrganizationID, mainM.OrganizationMembershipID, mainM.UserID)
 	}
-	wantRoles := []domain.Role{
+	wantRoles := []*domain.Role{
 		{ID: ID(601), Name: "admin", Permissions: []string{"workspace:admin", "workspace:read"}, CreatedAt: at(-200), UpdatedAt: at(-150)},
 		{ID: ID(602), Name: "viewer", Permissions: []string{"workspace:read"}, CreatedAt: at(-200), UpdatedAt: at(-200)},
 	}
@@ -704,11 +704,13 @@ func stripFragments(t *testing.T, ms []domain.Membership) []domain.Membership {
 		w.Fragment, o.Fragment = domain.Fragment{}, domain.Fragment{}
 		m.Workspace, m.Organization = &w, &o
 		m.Roles = slices.Clone(m.Roles)
-		for j := range m.Roles {
-			if len(m.Roles[j].JSON) == 0 {
-				t.Errorf("membership %d: role %d without its encoded fragment", m.ID, m.Roles[j].ID)
+		for j, r := range m.Roles {
+			if len(r.JSON) == 0 {
+				t.Errorf("membership %d: role %d without its encoded fragment", m.ID, r.ID)
 			}
-			m.Roles[j].Fragment = domain.Fragment{}
+			stripped := *r
+			stripped.Fragment = domain.Fragment{}
+			m.Roles[j] = &stripped
 		}
 	}
 	return out
