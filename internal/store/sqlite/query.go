@@ -197,7 +197,59 @@ func (s *Store) query(ctx context.Context, query string, args []any) (fragment.R
 	if err != nil {
 		return nil, nil, err
 	}
-	return rows, func() { rows.Close() }, nil
+	return &plainRows{Rows: rows}, func() { rows.Close() }, nil
+}
+
+// plainRows scans the memberships statement's columns, integers and texts,
+// without database/sql's reflection: an int64 into an *int64 is a
+// reflect.Value.Set there, and at a thousand rows of eight such columns a
+// tenth of the read. Through *any database/sql hands the driver's value over
+// as it is; anything but int64 into *int64 and text into *sql.RawBytes (and
+// every other statement) scans as usual.
+type plainRows struct {
+	*sql.Rows
+	vals, ptrs []any
+}
+
+func (r *plainRows) Scan(dest ...any) error {
+	for _, d := range dest {
+		switch d.(type) {
+		case *int64, *sql.RawBytes:
+		default:
+			return r.Rows.Scan(dest...)
+		}
+	}
+	if len(r.ptrs) != len(dest) {
+		r.vals, r.ptrs = make([]any, len(dest)), make([]any, len(dest))
+		for i := range r.vals {
+			r.ptrs[i] = &r.vals[i]
+		}
+	}
+	if err := r.Rows.Scan(r.ptrs...); err != nil {
+		return err
+	}
+	for i, d := range dest {
+		switch d := d.(type) {
+		case *int64:
+			v, ok := r.vals[i].(int64)
+			if !ok {
+				return r.Rows.Scan(dest...) // database/sql's conversion, or its error
+			}
+			*d = v
+		case *sql.RawBytes:
+			switch v := r.vals[i].(type) {
+			case string:
+				*d = append((*d)[:0], v...)
+			case []byte:
+				*d = append((*d)[:0], v...)
+			case nil:
+				*d = nil
+			default:
+				return r.Rows.Scan(dest...)
+			}
+		}
+	}
+	return nil
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,
