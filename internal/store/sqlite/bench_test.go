@@ -2,8 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	"github.com/wachtbench/memberships/internal/domain"
 
 	"github.com/wachtbench/memberships/internal/store/storetest"
 )
@@ -27,4 +31,79 @@ func BenchmarkMemberships(b *testing.B) {
 	}
 	defer unmapped.Close()
 	storetest.BenchmarkMemberships(b, storetest.Named{Store: s}, storetest.Named{Suffix: ",mmap=0", Store: unmapped})
+}
+
+// BenchmarkMembershipsSeeded reads the memberships of a membench database's
+// sweep users in turn, 16 callers on the machine's cores: the store's part
+// of a sweep point, in-process, over as many users' pages as the sweep
+// touches (BenchmarkMemberships reads one user's, always cached). Set
+// MEMBERSHIPS_BENCH_SQLITE to the bench.db that `membench -dir D` leaves
+// in D; skipped without it.
+func BenchmarkMembershipsSeeded(b *testing.B) {
+	path := os.Getenv("MEMBERSHIPS_BENCH_SQLITE")
+	if path == "" {
+		b.Skip("MEMBERSHIPS_BENCH_SQLITE is not set")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	type point struct {
+		host       string
+		deployment int64
+		users      []int64
+	}
+	var points []point
+	rows, err := s.db.QueryContext(ctx, `SELECT host, deployment_id FROM deployment_hosts WHERE host LIKE 'sweep%' ORDER BY host`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var p point
+		if err := rows.Scan(&p.host, &p.deployment); err != nil {
+			b.Fatal(err)
+		}
+		points = append(points, p)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	rows.Close()
+	for _, p := range points {
+		users, err := s.db.QueryContext(ctx, `SELECT id FROM users WHERE deployment_id = ? ORDER BY id LIMIT 1000`, p.deployment)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for users.Next() {
+			var u int64
+			if err := users.Scan(&u); err != nil {
+				b.Fatal(err)
+			}
+			p.users = append(p.users, u)
+		}
+		users.Close()
+		read := func(i int) error {
+			_, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: p.deployment, UserID: p.users[i%len(p.users)]})
+			return err
+		}
+		for i := range min(len(p.users), 50) { // the fragment cache warm, as a running server's is
+			if err := read(i); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(p.host, func(b *testing.B) {
+			var next atomic.Int64
+			b.SetParallelism(8) // 16 callers on 2 cores
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := read(int(next.Add(1))); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
