@@ -103,7 +103,13 @@ var scratches = sync.Pool{New: func() any {
 // with more memberships than that gets a scratch of its own.
 const scratchMax = 4096
 
+// scratchBytesMax bounds each text buffer a scratch keeps: on SQLite the
+// texts are appended into them, so one membership's public_metadata of
+// megabytes would otherwise stay with the scratch for every later request.
+const scratchBytesMax = 64 << 10
+
 func (s *scratch) release() {
+	s.meta, s.rolesText, s.orgPerm = bounded(s.meta), bounded(s.rolesText), bounded(s.orgPerm)
 	if cap(s.rows) > scratchMax || cap(s.rKeys) > 4*scratchMax {
 		return
 	}
@@ -112,6 +118,13 @@ func (s *scratch) release() {
 	clear(s.orgs[:cap(s.orgs)])
 	s.rows, s.rKeys, s.wKeys, s.oKeys, s.ws, s.orgs = s.rows[:0], s.rKeys[:0], s.wKeys[:0], s.oKeys[:0], s.ws[:0], s.orgs[:0]
 	scratches.Put(s)
+}
+
+func bounded(b sql.RawBytes) sql.RawBytes {
+	if cap(b) > scratchBytesMax {
+		return nil
+	}
+	return b
 }
 
 // Memberships returns the query's memberships, newest first: one statement

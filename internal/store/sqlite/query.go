@@ -216,7 +216,7 @@ func (r *plainRows) Scan(dest ...any) error {
 		switch d.(type) {
 		case *int64, *sql.RawBytes:
 		default:
-			return r.Rows.Scan(dest...)
+			return r.fallback(dest)
 		}
 	}
 	if len(r.ptrs) != len(dest) {
@@ -233,7 +233,7 @@ func (r *plainRows) Scan(dest ...any) error {
 		case *int64:
 			v, ok := r.vals[i].(int64)
 			if !ok {
-				return r.Rows.Scan(dest...) // database/sql's conversion, or its error
+				return r.fallback(dest) // database/sql's conversion, or its error
 			}
 			*d = v
 		case *sql.RawBytes:
@@ -245,11 +245,26 @@ func (r *plainRows) Scan(dest ...any) error {
 			case nil:
 				*d = nil
 			default:
-				return r.Rows.Scan(dest...)
+				return r.fallback(dest)
 			}
 		}
 	}
 	return nil
+}
+
+// fallback scans dest through database/sql's conversions. Those put every
+// RawBytes into one buffer of the rows, each column's piece reaching to its
+// end: the fast path above appends into a RawBytes's own bytes, so each gets
+// a copy of its own (else the next row's first text overwrites the others,
+// and a pooled scratch keeps writing into that buffer on later requests).
+func (r *plainRows) fallback(dest []any) error {
+	err := r.Rows.Scan(dest...)
+	for _, d := range dest {
+		if d, ok := d.(*sql.RawBytes); ok && *d != nil {
+			*d = append(sql.RawBytes(nil), *d...)
+		}
+	}
+	return err
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,

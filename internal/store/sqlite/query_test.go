@@ -56,3 +56,32 @@ func TestPlainRows(t *testing.T) {
 		t.Errorf("other destinations: %q %v %v", name, ok, err)
 	}
 }
+
+// TestPlainRowsFallbackOwnsItsBuffers: a row that takes database/sql's own
+// Scan (a value that is not an int64 for an *int64) leaves the RawBytes
+// pointing into database/sql's one raw buffer, each column's piece reaching
+// to its end; the next row's fast path appends into those pieces and must
+// not write one column over another (nor, through a pooled scratch, into a
+// buffer a later request's columns share).
+func TestPlainRowsFallbackOwnsItsBuffers(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "plain.db"))
+	s = storetest.Migrated(t, s, err)
+	rows, closeRows, err := s.query(t.Context(), `VALUES ('1', 'aaaa', 'bbbb'), (2, 'cccccccc', 'dd')`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRows()
+	var n int64
+	var meta, roles sql.RawBytes
+	for i, want := range [][2]string{{"aaaa", "bbbb"}, {"cccccccc", "dd"}} {
+		if !rows.Next() {
+			t.Fatalf("row %d: %v", i, rows.Err())
+		}
+		if err := rows.Scan(&n, &meta, &roles); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if n != int64(i+1) || string(meta) != want[0] || string(roles) != want[1] {
+			t.Errorf("row %d: %d %q %q, want %d %q %q", i, n, meta, roles, i+1, want[0], want[1])
+		}
+	}
+}

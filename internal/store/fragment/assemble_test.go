@@ -1,0 +1,161 @@
+package fragment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+// fakeRows serves membership rows as the SQLite store's plainRows does:
+// integers into *int64, texts appended into the RawBytes' own bytes.
+type fakeRows struct {
+	rows [][]any // per row: the eleven columns of Dialect.Memberships
+	i    int
+	fail int // 1-based row whose Scan fails; 0: none
+	dest func([]any)
+}
+
+func (f *fakeRows) Next() bool { f.i++; return f.i <= len(f.rows) }
+func (f *fakeRows) Err() error { return nil }
+func (f *fakeRows) Scan(dest ...any) error {
+	if f.dest != nil {
+		f.dest(dest)
+	}
+	if f.i == f.fail {
+		return errors.New("row does not decode")
+	}
+	for j, v := range f.rows[f.i-1] {
+		switch d := dest[j].(type) {
+		case *int64:
+			*d = v.(int64)
+		case *sql.RawBytes:
+			if v == nil {
+				*d = nil
+			} else {
+				*d = append((*d)[:0], v.(string)...)
+			}
+		default:
+			return fmt.Errorf("column %d: %T", j, d)
+		}
+	}
+	return nil
+}
+
+// fakeCache has workspace 1, organization 2 and roles 10…19 (version 1),
+// so the membership rows are the only statement.
+func fakeCache() *Cache {
+	c := NewCache(0)
+	c.workspaces.put(map[key]*domain.Workspace{{1, 1}: {ID: 1, Fragment: domain.Fragment{JSON: []byte(`{}`)}}})
+	c.organizations.put(map[key]*domain.Organization{{2, 1}: {ID: 2, Fragment: domain.Fragment{JSON: []byte(`{}`)}}})
+	roles := map[key]*domain.Role{}
+	for id := int64(10); id < 20; id++ {
+		roles[key{id, 1}] = &domain.Role{ID: id, Fragment: domain.Fragment{JSON: []byte(`{}`)}}
+	}
+	c.roles.put(roles)
+	return c
+}
+
+func fakeSource(f *fakeRows) Source {
+	return Source{Dialect: Dialect{Memberships: "memberships"},
+		Query: func(context.Context, string, []any) (Rows, func(), error) { return f, func() {}, nil }}
+}
+
+func membershipRow(id int64, meta, roles, perms any) []any {
+	return []any{id, int64(700), meta, int64(100 + id), int64(200 + id), int64(1), int64(1), int64(2), int64(1), roles, perms}
+}
+
+// TestScratchKeepsNoLargeBuffers: the pooled scratch does not keep the
+// bytes of a request's largest text (a membership's public_metadata of
+// megabytes, written through plain SQL) for every later request.
+func TestScratchKeepsNoLargeBuffers(t *testing.T) {
+	big := `{"x":"` + strings.Repeat("a", 8<<20) + `"}`
+	var held []*sql.RawBytes
+	f := &fakeRows{rows: [][]any{membershipRow(1, big, "10.1", `["x"]`)}, dest: func(dest []any) {
+		held = []*sql.RawBytes{dest[2].(*sql.RawBytes), dest[9].(*sql.RawBytes), dest[10].(*sql.RawBytes)}
+	}}
+	ms, err := fakeCache().Memberships(t.Context(), fakeSource(f), domain.MembershipQuery{UserID: 7})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("%d memberships, %v", len(ms), err)
+	}
+	for _, b := range held {
+		if cap(*b) > scratchBytesMax {
+			t.Errorf("the scratch keeps a buffer of %d bytes for the next request", cap(*b))
+		}
+	}
+}
+
+// TestScratchIsolation: concurrent requests of different callers, each
+// answer checked again once every request is over, so nothing pooled ended
+// up in an answer and was overwritten later (run it with -race).
+func TestScratchIsolation(t *testing.T) {
+	c := fakeCache()
+	const callers, rounds = 8, 200
+	type answer struct {
+		user int64
+		ms   []domain.Membership
+	}
+	answers := make(chan answer, callers*rounds)
+	var wg sync.WaitGroup
+	for u := int64(1); u <= callers; u++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				n := int(u)*3 + i%5 // memberships
+				rows := make([][]any, n)
+				for j := range rows {
+					refs := fmt.Sprintf("1%d.1", (int(u)+j)%10)
+					if j%4 == 3 {
+						refs = "" // no roles
+					}
+					rows[j] = membershipRow(u*1000+int64(j), fmt.Sprintf(`{"user":%d,"j":%d}`, u, j), refs, fmt.Sprintf(`["u%d"]`, u))
+				}
+				f := &fakeRows{rows: rows}
+				if i%7 == 0 {
+					f.fail = 1 + n/2 // a row that fails to decode: the scratch goes back half filled
+				}
+				ms, err := c.Memberships(context.Background(), fakeSource(f), domain.MembershipQuery{UserID: u})
+				if f.fail != 0 {
+					if err == nil {
+						t.Errorf("user %d: no error for row %d", u, f.fail)
+					}
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				answers <- answer{u, ms}
+			}
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	for a := range answers {
+		checkAnswer(t, a.user, a.ms)
+	}
+}
+
+func checkAnswer(t *testing.T, u int64, ms []domain.Membership) {
+	t.Helper()
+	for j, m := range ms {
+		want := fmt.Sprintf(`{"j":%d,"user":%d}`, j, u)
+		if m.ID != u*1000+int64(j) || m.UserID != u || string(m.PublicMetadata) != want ||
+			len(m.OrganizationPermissions) != 1 || m.OrganizationPermissions[0] != fmt.Sprintf("u%d", u) {
+			t.Fatalf("user %d membership %d: %d %d %s %v", u, j, m.ID, m.UserID, m.PublicMetadata, m.OrganizationPermissions)
+		}
+		if j%4 == 3 {
+			if m.Roles == nil || len(m.Roles) != 0 {
+				t.Fatalf("user %d membership %d: roles %v, want []", u, j, m.Roles)
+			}
+		} else if len(m.Roles) != 1 || m.Roles[0].ID != int64(10+(int(u)+j)%10) || cap(m.Roles) != 1 {
+			t.Fatalf("user %d membership %d: roles %v (cap %d)", u, j, m.Roles, cap(m.Roles))
+		}
+	}
+}
