@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -34,11 +35,11 @@ func BenchmarkMemberships(b *testing.B) {
 }
 
 // BenchmarkMembershipsSeeded reads the memberships of a membench database's
-// sweep users in turn, 16 callers on the machine's cores: the store's part
-// of a sweep point, in-process, over as many users' pages as the sweep
-// touches (BenchmarkMemberships reads one user's, always cached). Set
-// MEMBERSHIPS_BENCH_SQLITE to the bench.db that `membench -dir D` leaves
-// in D; skipped without it.
+// sweep users in turn, by one caller and by 32 (the sweep's concurrency):
+// the store's part of a sweep point, in-process, over as many users' pages
+// as the sweep touches (BenchmarkMemberships reads one user's, always
+// cached). Set MEMBERSHIPS_BENCH_SQLITE to the bench.db that
+// `membench -dir D` leaves in D; skipped without it.
 func BenchmarkMembershipsSeeded(b *testing.B) {
 	path := os.Getenv("MEMBERSHIPS_BENCH_SQLITE")
 	if path == "" {
@@ -93,9 +94,16 @@ func BenchmarkMembershipsSeeded(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.Run(p.host, func(b *testing.B) {
+		b.Run(p.host+"/callers=1", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if err := read(i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(p.host+"/callers=32", func(b *testing.B) {
 			var next atomic.Int64
-			b.SetParallelism(8) // 16 callers on 2 cores
+			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0))) // as the sweep's concurrency
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := read(int(next.Add(1))); err != nil {
