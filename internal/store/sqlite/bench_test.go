@@ -38,7 +38,8 @@ func BenchmarkMemberships(b *testing.B) {
 // sweep users in turn, by one caller and by 32 (the sweep's concurrency):
 // the store's part of a sweep point, in-process, over as many users' pages
 // as the sweep touches (BenchmarkMemberships reads one user's, always
-// cached). Set MEMBERSHIPS_BENCH_SQLITE to the bench.db that
+// cached), through the default memory map and (",mmap=0") without one.
+// Set MEMBERSHIPS_BENCH_SQLITE to the bench.db that
 // `membench -dir D` leaves in D; skipped without it.
 func BenchmarkMembershipsSeeded(b *testing.B) {
 	path := os.Getenv("MEMBERSHIPS_BENCH_SQLITE")
@@ -51,6 +52,11 @@ func BenchmarkMembershipsSeeded(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	unmapped, err := OpenMapped(ctx, path, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unmapped.Close()
 	type point struct {
 		host       string
 		deployment int64
@@ -85,33 +91,35 @@ func BenchmarkMembershipsSeeded(b *testing.B) {
 			p.users = append(p.users, u)
 		}
 		users.Close()
-		read := func(i int) error {
-			_, err := s.Memberships(ctx, domain.MembershipQuery{DeploymentID: p.deployment, UserID: p.users[i%len(p.users)]})
-			return err
-		}
-		for i := range min(len(p.users), 50) { // the fragment cache warm, as a running server's is
-			if err := read(i); err != nil {
-				b.Fatal(err)
+		for _, st := range []storetest.Named{{Store: s}, {Suffix: ",mmap=0", Store: unmapped}} {
+			read := func(i int) error {
+				_, err := st.Memberships(ctx, domain.MembershipQuery{DeploymentID: p.deployment, UserID: p.users[i%len(p.users)]})
+				return err
 			}
-		}
-		b.Run(p.host+"/callers=1", func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
+			for i := range min(len(p.users), 50) { // the fragment cache warm, as a running server's is
 				if err := read(i); err != nil {
 					b.Fatal(err)
 				}
 			}
-		})
-		b.Run(p.host+"/callers=32", func(b *testing.B) {
-			var next atomic.Int64
-			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0))) // as the sweep's concurrency
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := read(int(next.Add(1))); err != nil {
-						b.Error(err)
-						return
+			b.Run(p.host+"/callers=1"+st.Suffix, func(b *testing.B) {
+				for i := 0; b.Loop(); i++ {
+					if err := read(i); err != nil {
+						b.Fatal(err)
 					}
 				}
 			})
-		})
+			b.Run(p.host+"/callers=32"+st.Suffix, func(b *testing.B) {
+				var next atomic.Int64
+				b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0))) // as the sweep's concurrency
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := read(int(next.Add(1))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
 	}
 }
