@@ -75,7 +75,7 @@ type row struct {
 	meta                json.RawMessage
 	perms               []string
 	workspace, org      key
-	roles               int // how many of the request's role keys are this row's, in row order
+	refs                [2]int // its role references: the request's refText[refs[0]:refs[1]]
 }
 
 // scratch is what a request builds its memberships from and then drops:
@@ -86,10 +86,12 @@ type scratch struct {
 	meta, rolesText, orgPerm sql.RawBytes
 	dest                     []any
 	rows                     []row
-	rKeys                    []key // every row's role keys, one after the other
+	refText                  []byte // every row's role references, one after the other
+	rKeys                    []key  // the role keys of the rows whose roles are not cached
 	wKeys, oKeys             []key
 	ws                       []*domain.Workspace
 	orgs                     []*domain.Organization
+	roles                    [][]*domain.Role // each row's
 }
 
 var scratches = sync.Pool{New: func() any {
@@ -110,13 +112,15 @@ const scratchBytesMax = 64 << 10
 
 func (s *scratch) release() {
 	s.meta, s.rolesText, s.orgPerm = bounded(s.meta), bounded(s.rolesText), bounded(s.orgPerm)
-	if cap(s.rows) > scratchMax || cap(s.rKeys) > 4*scratchMax {
+	if cap(s.rows) > scratchMax || cap(s.rKeys) > 4*scratchMax || cap(s.refText) > scratchBytesMax {
 		return
 	}
 	clear(s.rows[:cap(s.rows)]) // no pointers into old answers' metadata and permissions
 	clear(s.ws[:cap(s.ws)])
 	clear(s.orgs[:cap(s.orgs)])
-	s.rows, s.rKeys, s.wKeys, s.oKeys, s.ws, s.orgs = s.rows[:0], s.rKeys[:0], s.wKeys[:0], s.oKeys[:0], s.ws[:0], s.orgs[:0]
+	clear(s.roles[:cap(s.roles)])
+	s.rows, s.refText, s.rKeys, s.wKeys, s.oKeys = s.rows[:0], s.refText[:0], s.rKeys[:0], s.wKeys[:0], s.oKeys[:0]
+	s.ws, s.orgs, s.roles = s.ws[:0], s.orgs[:0], s.roles[:0]
 	scratches.Put(s)
 }
 
@@ -149,11 +153,9 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		if r.meta, err = c.Metadata(json.RawMessage(sc.meta)); err != nil {
 			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
 		}
-		n := len(sc.rKeys)
-		if sc.rKeys, err = appendRefs(sc.rKeys, sc.rolesText); err != nil {
-			return fmt.Errorf("membership %d roles: %w", r.id, err)
-		}
-		r.roles = len(sc.rKeys) - n
+		start := len(sc.refText)
+		sc.refText = append(sc.refText, sc.rolesText...)
+		r.refs = [2]int{start, len(sc.refText)}
 		if r.perms, err = c.permissions.get(sc.orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
@@ -173,19 +175,14 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	if sc.orgs, err = resolve(ctx, c, src, src.Organizations, c.organizations, sc.oKeys, sc.orgs, scanOrganization); err != nil {
 		return nil, err
 	}
-	// The roles are the answer's: each membership's are a piece of rs (never
-	// nil: a membership without roles shows an empty list).
-	rs, err := resolve(ctx, c, src, src.Roles, c.roles, sc.rKeys, make([]*domain.Role, 0, len(sc.rKeys)), scanRole)
-	if err != nil {
+	if sc.roles, err = c.roleSets(ctx, src, sc); err != nil {
 		return nil, err
 	}
 
 	out := make([]domain.Membership, 0, len(rows))
-	next := 0 // index into rs
 	for i := range rows {
 		r := &rows[i]
-		roles := rs[next : next+r.roles : next+r.roles]
-		next += r.roles
+		roles := sc.roles[i]
 		// A row deleted outright between the two statements drops out.
 		if sc.ws[i] == nil || sc.orgs[i] == nil || slices.Contains(roles, nil) {
 			continue
@@ -198,6 +195,56 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 		})
 	}
 	return out, nil
+}
+
+// roleSets returns each row's roles, sorted by id and never nil (a
+// membership without roles shows an empty list). A row's role references
+// ("id.version,…") name its roles and their versions, so the roles they
+// resolved to are kept under that text (Cache.roleSets): a row costs one
+// lookup instead of one per role plus the parsing, which were a tenth of
+// a thousand-row read. The texts not kept are parsed and their roles
+// resolved as fragments are, in one batch. The lists are shared, like the
+// fragments: never modify them.
+func (c *Cache) roleSets(ctx context.Context, src Source, sc *scratch) ([][]*domain.Role, error) {
+	sets := slices.Grow(sc.roles[:0], len(sc.rows))[:len(sc.rows)]
+	text := func(i int) []byte { return sc.refText[sc.rows[i].refs[0]:sc.rows[i].refs[1]] }
+	found, missing := c.refSets.lookup(len(sets), text, sets)
+	c.count(found, found)
+	if missing == 0 {
+		return sets, nil
+	}
+	counts := make([]int, 0, missing) // role keys per missing row, in row order
+	for i := range sets {
+		if sets[i] != nil {
+			continue
+		}
+		n := len(sc.rKeys)
+		var err error
+		if sc.rKeys, err = appendRefs(sc.rKeys, text(i)); err != nil {
+			return nil, fmt.Errorf("membership %d roles: %w", sc.rows[i].id, err)
+		}
+		counts = append(counts, len(sc.rKeys)-n)
+	}
+	rs, err := resolve(ctx, c, src, src.Roles, c.roles, sc.rKeys, make([]*domain.Role, 0, len(sc.rKeys)), scanRole)
+	if err != nil {
+		return nil, err
+	}
+	read := make(map[string][]*domain.Role, missing)
+	next, j := 0, 0
+	for i := range sets {
+		if sets[i] != nil {
+			continue
+		}
+		n := counts[j]
+		j++
+		sets[i] = rs[next : next+n : next+n]
+		next += n
+		if !slices.Contains(sets[i], nil) { // only whole lists are kept
+			read[string(text(i))] = sets[i]
+		}
+	}
+	c.refSets.put(read)
+	return sets, nil
 }
 
 // resolve returns the fragment of every key, from the cache or, for those

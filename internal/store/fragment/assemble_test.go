@@ -159,3 +159,53 @@ func checkAnswer(t *testing.T, u int64, ms []domain.Membership) {
 		}
 	}
 }
+
+// TestRoleSets: a row's roles come from the list kept under its role
+// references only while that text is the row's: a new version of a role
+// gives a new text and so the new role; eviction keeps lists whole; a
+// kept list counts as its roles' hits.
+func TestRoleSets(t *testing.T) {
+	c := fakeCache()
+	c.refSets = newRefSets(2) // one text per generation: every other lookup evicts
+	role := func(id, version int64, name string) *domain.Role {
+		return &domain.Role{ID: id, Name: name, Fragment: domain.Fragment{Version: version, JSON: []byte(`{}`)}}
+	}
+	c.roles.put(map[key]*domain.Role{{11, 2}: role(11, 2, "renamed"), {12, 1}: role(12, 1, "third")})
+	read := func(refs string) []*domain.Role {
+		t.Helper()
+		f := &fakeRows{rows: [][]any{membershipRow(1, "{}", refs, "[]")}}
+		ms, err := c.Memberships(t.Context(), fakeSource(f), domain.MembershipQuery{UserID: 7})
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("%s: %d memberships, %v", refs, len(ms), err)
+		}
+		return ms[0].Roles
+	}
+	names := func(rs []*domain.Role) (out []string) {
+		for _, r := range rs {
+			out = append(out, fmt.Sprintf("%d %s", r.ID, r.Name))
+		}
+		return out
+	}
+	for range 3 {
+		for _, c := range []struct{ refs, want string }{
+			{"10.1,11.1", "[10  11 ]"},
+			{"10.1,11.2", "[10  11 renamed]"},
+			{"11.2,12.1", "[11 renamed 12 third]"},
+			{"", "[]"},
+		} {
+			if got := fmt.Sprint(names(read(c.refs))); got != c.want {
+				t.Errorf("roles of %q = %s, want %s", c.refs, got, c.want)
+			}
+		}
+	}
+	before, _ := c.Stats()
+	read("10.1,11.2")
+	read("10.1,11.2")
+	if after, _ := c.Stats(); after-before != 8 { // each: the workspace, the organization, two roles
+		t.Errorf("two reads of two roles: %d hits", after-before)
+	}
+	if _, err := c.Memberships(t.Context(), fakeSource(&fakeRows{rows: [][]any{membershipRow(1, "{}", "10.x", "[]")}}),
+		domain.MembershipQuery{UserID: 7}); err == nil || !strings.Contains(err.Error(), "roles") {
+		t.Errorf("malformed references: %v", err)
+	}
+}

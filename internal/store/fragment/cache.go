@@ -86,6 +86,78 @@ func (s *shelf[V]) putLocked(k key, v *V) {
 	s.cur[k] = v
 }
 
+// refSets keeps the roles that role-reference texts ("id.version,…", sorted
+// by id, as the stores keep them on membership rows) resolved to, bounded
+// and in two generations as a shelf is. A text names versions, so a list
+// never goes stale: a write to a role gives its memberships a new text.
+type refSets struct {
+	mu       sync.RWMutex
+	cur, old map[string][]*domain.Role
+	max      int
+}
+
+func newRefSets(size int) *refSets {
+	return &refSets{cur: map[string][]*domain.Role{}, old: map[string][]*domain.Role{}, max: max(size/2, 1)}
+}
+
+// noRoles is the list of an empty text.
+var noRoles = []*domain.Role{}
+
+// lookup fills out[i] with the roles of text(i) where kept, and reports how
+// many roles were found and how many texts were not.
+func (s *refSets) lookup(n int, text func(int) []byte, out [][]*domain.Role) (found, missing int) {
+	promote := false
+	s.mu.RLock()
+	for i := range n {
+		t := text(i)
+		if len(t) == 0 {
+			out[i] = noRoles
+			continue
+		}
+		// string(t) in a map index does not allocate.
+		set, ok := s.cur[string(t)]
+		if !ok {
+			if set, ok = s.old[string(t)]; ok {
+				promote = true
+			}
+		}
+		if ok {
+			out[i] = set
+			found += len(set)
+		} else {
+			missing++
+		}
+	}
+	s.mu.RUnlock()
+	if promote {
+		s.mu.Lock()
+		for i := range n {
+			if t := text(i); len(t) > 0 && out[i] != nil {
+				if _, ok := s.cur[string(t)]; !ok {
+					s.putLocked(string(t), out[i])
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+	return found, missing
+}
+
+func (s *refSets) put(sets map[string][]*domain.Role) {
+	s.mu.Lock()
+	for t, set := range sets {
+		s.putLocked(t, set)
+	}
+	s.mu.Unlock()
+}
+
+func (s *refSets) putLocked(t string, set []*domain.Role) {
+	if len(s.cur) >= s.max {
+		s.old, s.cur = s.cur, make(map[string][]*domain.Role, s.max)
+	}
+	s.cur[t] = set
+}
+
 // Cache holds encoded fragments for one instance: at most size of each kind
 // (workspaces, organizations, roles), plus encoded membership metadata.
 // Safe for concurrent use.
@@ -93,6 +165,7 @@ type Cache struct {
 	workspaces    *shelf[domain.Workspace]
 	organizations *shelf[domain.Organization]
 	roles         *shelf[domain.Role]
+	refSets       *refSets       // the roles of role-reference texts
 	metadata      memo[[]byte]   // membership metadata: stored text → encoding
 	permissions   memo[[]string] // organization permissions: stored text → sorted list
 	hits, misses  atomic.Uint64
@@ -129,6 +202,7 @@ func NewCache(size int) *Cache {
 		workspaces:    newShelf[domain.Workspace](size),
 		organizations: newShelf[domain.Organization](size),
 		roles:         newShelf[domain.Role](size),
+		refSets:       newRefSets(size),
 	}
 }
 
