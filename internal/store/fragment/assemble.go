@@ -238,13 +238,36 @@ func (c *Cache) roleSets(ctx context.Context, src Source, sc *scratch) ([][]*dom
 		n := counts[j]
 		j++
 		sets[i] = rs[next : next+n : next+n]
-		next += n
-		if !slices.Contains(sets[i], nil) { // only whole lists are kept
-			read[string(text(i))] = sets[i]
+		if t := text(i); len(t) <= refTextMax && named(sets[i], sc.rKeys[next:next+n]) {
+			read[string(t)] = sets[i]
 		}
+		next += n
 	}
 	c.refSets.put(read)
 	return sets, nil
+}
+
+// refTextMax bounds the role-reference texts whose lists are kept: a kept
+// text is a map key, and a text of megabytes (written through plain SQL)
+// would stay with its list of as many roles for as long as it is read. A
+// longer text is parsed and resolved on every request, as all were before.
+// A kilobyte is some thirty roles of the longest ids and versions.
+const refTextMax = 1 << 10
+
+// named reports whether roles are exactly the ones keys name, version and
+// all: only then is a list kept under its text. The Roles statement may
+// read a newer version than the text names (a write between the two
+// statements, or a writer with the triggers off that leaves role_refs as it
+// was), or none (a role deleted); that answer stands for this request, but
+// kept under the text it would be shown for as long as the text is read,
+// where the shelf, keeping it under the version read, reads the role again.
+func named(roles []*domain.Role, keys []key) bool {
+	for i, r := range roles {
+		if r == nil || r.Version != keys[i].version {
+			return false
+		}
+	}
+	return true
 }
 
 // resolve returns the fragment of every key, from the cache or, for those

@@ -55,7 +55,7 @@ func fakeCache() *Cache {
 	c.organizations.put(map[key]*domain.Organization{{2, 1}: {ID: 2, Fragment: domain.Fragment{JSON: []byte(`{}`)}}})
 	roles := map[key]*domain.Role{}
 	for id := int64(10); id < 20; id++ {
-		roles[key{id, 1}] = &domain.Role{ID: id, Fragment: domain.Fragment{JSON: []byte(`{}`)}}
+		roles[key{id, 1}] = &domain.Role{ID: id, Fragment: domain.Fragment{Version: 1, JSON: []byte(`{}`)}}
 	}
 	c.roles.put(roles)
 	return c
@@ -207,5 +207,108 @@ func TestRoleSets(t *testing.T) {
 	if _, err := c.Memberships(t.Context(), fakeSource(&fakeRows{rows: [][]any{membershipRow(1, "{}", "10.x", "[]")}}),
 		domain.MembershipQuery{UserID: 7}); err == nil || !strings.Contains(err.Error(), "roles") {
 		t.Errorf("malformed references: %v", err)
+	}
+}
+
+// roleRows serves the Roles statement: each role as (id, version, name).
+type roleRows struct {
+	roles [][3]any
+	i     int
+}
+
+func (f *roleRows) Next() bool { f.i++; return f.i <= len(f.roles) }
+func (f *roleRows) Err() error { return nil }
+func (f *roleRows) Scan(dest ...any) error {
+	r := f.roles[f.i-1]
+	*dest[0].(*int64), *dest[1].(*int64), *dest[2].(*string) = r[0].(int64), r[1].(int64), r[2].(string)
+	*dest[3].(*[]byte) = []byte(`[]`)
+	*dest[4].(*int64), *dest[5].(*int64) = 1, 1
+	return nil
+}
+
+// TestRoleSetsKeepOnlyWhatTheTextNames: the Roles statement may read a
+// role at a newer version than the row's text names (a write between the
+// two statements; a writer with the triggers off, as a PostgreSQL
+// session_replication_role=replica one, that bumps the version but not
+// role_refs). The answer shows what was read, and the shelf keeps it under
+// the version read, so a later request with the same text reads the role
+// again, as it did before lists were kept by text. A list whose versions
+// are not its text's must not be kept: the text would show the first
+// version read for as long as it stays kept.
+func TestRoleSetsKeepOnlyWhatTheTextNames(t *testing.T) {
+	c := fakeCache()
+	roles := &roleRows{}
+	read := func() string {
+		t.Helper()
+		members := &fakeRows{rows: [][]any{membershipRow(1, "{}", "10.1,20.5", "[]")}}
+		roles.i = 0
+		src := Source{Dialect: Dialect{Memberships: "memberships", Roles: "roles", IDs: func(ids []int64) any { return ids }},
+			Query: func(_ context.Context, q string, _ []any) (Rows, func(), error) {
+				if q == "roles" {
+					return roles, func() {}, nil
+				}
+				return members, func() {}, nil
+			}}
+		ms, err := c.Memberships(t.Context(), src, domain.MembershipQuery{UserID: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != 1 {
+			return "no membership"
+		}
+		var out []string
+		for _, r := range ms[0].Roles {
+			out = append(out, fmt.Sprintf("%d.%d %s", r.ID, r.Version, r.Name))
+		}
+		return strings.Join(out, ",")
+	}
+	roles.roles = [][3]any{{int64(20), int64(6), "six"}}
+	if got := read(); got != "10.1 ,20.6 six" {
+		t.Fatalf("first read: %s", got)
+	}
+	roles.roles = [][3]any{{int64(20), int64(7), "seven"}}
+	if got := read(); got != "10.1 ,20.7 seven" {
+		t.Errorf("the text names 20.5, the role is at 7 now: %s", got)
+	}
+	// A role gone between the two statements drops the row, and its text
+	// keeps no list: once the role is back the row shows it.
+	roles.roles = nil
+	if got := read(); got != "no membership" {
+		t.Errorf("role gone: %s", got)
+	}
+	roles.roles = [][3]any{{int64(20), int64(5), "five"}}
+	if got := read(); got != "10.1 ,20.5 five" {
+		t.Errorf("role back at the text's version: %s", got)
+	}
+	// Now the list is the text's, so it is kept: no Roles statement.
+	roles.roles = [][3]any{{int64(20), int64(8), "not read"}}
+	if got := read(); got != "10.1 ,20.5 five" {
+		t.Errorf("kept list: %s", got)
+	}
+}
+
+// TestRoleSetsKeepNoLongTexts: a role-reference text written through plain
+// SQL as a megabyte of references (duplicates parse) is answered, but not
+// kept: as a map key, with its list of as many roles, it would stay for as
+// long as it is read, and --fragment-cache of them could be kept.
+func TestRoleSetsKeepNoLongTexts(t *testing.T) {
+	c := fakeCache()
+	for _, n := range []int{2, 200_000} {
+		refs := strings.TrimSuffix(strings.Repeat("10.1,", n), ",")
+		f := &fakeRows{rows: [][]any{membershipRow(1, "{}", refs, "[]")}}
+		ms, err := c.Memberships(t.Context(), fakeSource(f), domain.MembershipQuery{UserID: 7})
+		if err != nil || len(ms) != 1 || len(ms[0].Roles) != n {
+			t.Fatalf("%d references: %d memberships, %v", n, len(ms), err)
+		}
+	}
+	kept := 0
+	for text, roles := range c.refSets.cur {
+		if len(text) > refTextMax {
+			t.Errorf("a text of %d bytes is kept, with %d roles", len(text), len(roles))
+		}
+		kept++
+	}
+	if kept != 1 {
+		t.Errorf("%d texts kept, want the short one", kept)
 	}
 }
