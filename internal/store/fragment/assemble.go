@@ -200,7 +200,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 // roleSets returns each row's roles, sorted by id and never nil (a
 // membership without roles shows an empty list). A row's role references
 // ("id.version,…") name its roles and their versions, so the roles they
-// resolved to are kept under that text (Cache.roleSets): a row costs one
+// resolved to are kept under that text (Cache.refSets): a row costs one
 // lookup instead of one per role plus the parsing, which were a tenth of
 // a thousand-row read. The texts not kept are parsed and their roles
 // resolved as fragments are, in one batch. The lists are shared, like the

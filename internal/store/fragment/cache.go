@@ -88,8 +88,9 @@ func (s *shelf[V]) putLocked(k key, v *V) {
 
 // refSets keeps the roles that role-reference texts ("id.version,…", sorted
 // by id, as the stores keep them on membership rows) resolved to, bounded
-// and in two generations as a shelf is. A text names versions, so a list
-// never goes stale: a write to a role gives its memberships a new text.
+// and in two generations as a shelf is. A text names versions, and a list
+// is kept only when its roles are those versions (named), so it never goes
+// stale: a write to a role gives its memberships a new text.
 type refSets struct {
 	mu       sync.RWMutex
 	cur, old map[string][]*domain.Role
