@@ -203,9 +203,9 @@ func (s *Store) query(ctx context.Context, query string, args []any) (fragment.R
 // plainRows scans the memberships statement's columns, integers and texts,
 // without database/sql's reflection: an int64 into an *int64 is a
 // reflect.Value.Set there (its conversions were a tenth of a thousand-row
-// read, eight such columns a row). Through *any database/sql hands the driver's value over
-// as it is; anything but int64 into *int64 and text into *sql.RawBytes (and
-// every other statement) scans as usual.
+// read, eight such columns a row). Through *any database/sql hands the
+// driver's value over as it is; anything but int64 into *int64 and text
+// into *sql.RawBytes (and every other statement) scans as usual.
 type plainRows struct {
 	*sql.Rows
 	vals, ptrs []any
