@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("RewriteSigningKeys", func(t *testing.T) { testRewriteSigningKeys(t, open(t)) })
 	t.Run("TenantsApart", func(t *testing.T) { testTenantsApart(t, open(t)) })
 	t.Run("OrganizationMembershipOnRows", func(t *testing.T) { testOrganizationMembershipOnRows(t, open(t)) })
+	t.Run("EveryWriter", func(t *testing.T) { testEveryWriter(t, open) })
 
 	// The read tests share one loaded store.
 	s := open(t)
