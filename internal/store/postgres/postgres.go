@@ -213,6 +213,22 @@ const migrationLock = 0x6d656d62 // "memb"
 // schema_migrations, in order, each in its own transaction, so a failing one
 // leaves the schema as it was.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
+		if err := migrationsTable(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		return migrate.Check(migrations, applied, releasedOutOfOrder)
+	}); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
 	if err := migrate.Each(migrations, func(version string, body []byte) error {
 		return s.migrate(ctx, version, body)
 	}); err != nil {
@@ -221,17 +237,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// releasedOutOfOrder are the migrations released numbered before others
+// already released: databases of that time may lack them below applied ones.
+var releasedOutOfOrder = map[string]bool{"0002_member_counts": true, "0003_fragment_versions": true}
+
+// migrationsTable takes the migration lock (held until commit, so
+// concurrent migrators apply each migration exactly once, and none sees a
+// half-created schema_migrations) and makes sure the table exists.
+func migrationsTable(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    text        PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`)
+	return err
+}
+
 func (s *Store) migrate(ctx context.Context, version string, body []byte) error {
 	return pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
-		// Held until commit, so concurrent migrators apply each migration
-		// exactly once, and none sees a half-created schema_migrations.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    text        PRIMARY KEY,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`); err != nil {
+		if err := migrationsTable(ctx, tx); err != nil {
 			return err
 		}
 		var done bool

@@ -197,12 +197,40 @@ func (s *Store) Migrate(ctx context.Context) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	applied, err := s.appliedMigrations(ctx)
+	if err == nil {
+		err = migrate.Check(migrations, applied, releasedOutOfOrder)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
 	if err := migrate.Each(migrations, func(version string, body []byte) error {
 		return s.migrate(ctx, version, body)
 	}); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
+}
+
+// releasedOutOfOrder are the migrations released numbered before others
+// already released: databases of that time may lack them below applied ones.
+var releasedOutOfOrder = map[string]bool{"0002_member_counts": true, "0003_fragment_versions": true}
+
+func (s *Store) appliedMigrations(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) migrate(ctx context.Context, version string, body []byte) error {

@@ -246,3 +246,40 @@ func roleIDs(m *domain.Membership) []int64 {
 	}
 	return out
 }
+
+// testMigrationHistory: Migrate refuses a database whose recorded migrations
+// this program does not know, or that lacks one below an applied one, and
+// names them; the database is left as it was.
+func testMigrationHistory(t *testing.T, s domain.Store) {
+	ctx := t.Context()
+	u, ok := s.(Unchecked)
+	if !ok {
+		t.Fatal("the store's test must implement storetest.Unchecked")
+	}
+	db, pg := u.Raw()
+	insert := `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`
+	if pg {
+		insert = `INSERT INTO schema_migrations (version) VALUES ($1)`
+	}
+	if _, err := db.ExecContext(ctx, insert, "9998_from_a_newer_version"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "9998_from_a_newer_version") {
+		t.Errorf("Migrate with an unknown version recorded: %v, want an error naming it", err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = '9998_from_a_newer_version'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = '0005_tenant_consistency'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "0005_tenant_consistency") {
+		t.Errorf("Migrate with 0005 missing below applied ones: %v, want an error naming it", err)
+	}
+	if _, err := db.ExecContext(ctx, insert, "0005_tenant_consistency"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Errorf("Migrate after the history was put back: %v", err)
+	}
+}
