@@ -1,10 +1,13 @@
 // Package migrate walks a store's embedded migrations: the files
-// migrations/NNNN_name.sql of a file system, in order.
+// migrations/NNNN_name.sql of a file system, in order; checks a database's
+// recorded ones against them; and reads a derived-schema file.
 //
 // It imports no other package of the module.
 package migrate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -81,4 +84,22 @@ func Check(fsys fs.FS, applied []string, released map[string]bool) error {
 			"(a migration must be numbered after every released one)", strings.Join(gaps, ", "), last)
 	}
 	return nil
+}
+
+// Derived reads a derived-schema file (a store's derived.sql): the
+// migration it is written against (its "-- schema: VERSION" line) and its
+// checksum, which Migrate records once the file is applied and compares on
+// every start.
+func Derived(body []byte) (schema, checksum string, err error) {
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "-- schema: "); ok {
+			schema = strings.TrimSpace(v)
+			break
+		}
+	}
+	if schema == "" {
+		return "", "", fmt.Errorf("derived schema: no \"-- schema: VERSION\" line")
+	}
+	sum := sha256.Sum256(body)
+	return schema, hex.EncodeToString(sum[:]), nil
 }

@@ -38,6 +38,13 @@ var migrationFiles embed.FS
 // migrations is what Migrate applies; a variable so a test can try a broken one.
 var migrations fs.FS = migrationFiles
 
+// derived is the derived schema, every trigger and its functions
+// (derived.sql), applied after the migrations whenever its checksum
+// changes; a variable for tests.
+//
+//go:embed derived.sql
+var derived []byte
+
 // Options tune the pools; zero values take the defaults below.
 type Options struct {
 	// ReadURL, when set, is a replica that serves the request path's reads
@@ -234,7 +241,69 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
+	if err := s.applyDerived(ctx); err != nil {
+		return fmt.Errorf("postgres: derived schema: %w", err)
+	}
 	return nil
+}
+
+// applyDerived applies derived.sql when the checksum recorded differs from
+// its own: every trigger of the schema dropped, the file run (functions
+// replaced; its end recomputes every derived column), the checksum
+// recorded, in one transaction under the migration lock. Before the
+// migration the file is written against is applied (a test's older
+// schema), it is left alone.
+func (s *Store) applyDerived(ctx context.Context) error {
+	schema, sum, err := migrate.Derived(derived)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
+		if err := migrationsTable(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_derived (checksum text NOT NULL)`); err != nil {
+			return err
+		}
+		var ready, current bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1),
+			EXISTS (SELECT 1 FROM schema_derived WHERE checksum = $2)`, schema, sum).Scan(&ready, &current); err != nil {
+			return err
+		}
+		if !ready || current {
+			return nil
+		}
+		rows, err := tx.Query(ctx, `SELECT format('DROP TRIGGER %I ON %I', g.tgname, r.relname)
+			FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid
+			WHERE r.relnamespace = current_schema()::regnamespace AND NOT g.tgisinternal`)
+		if err != nil {
+			return err
+		}
+		drops, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, d := range drops {
+			if _, err := tx.Exec(ctx, d); err != nil {
+				return err
+			}
+		}
+		// Function bodies are checked when they run: the file creates them
+		// in name order, not in the order they call each other.
+		if _, err := tx.Exec(ctx, `SET LOCAL check_function_bodies = off`); err != nil {
+			return err
+		}
+		// Without arguments pgx uses the simple protocol, which runs a
+		// file of several statements.
+		if _, err := tx.Exec(ctx, string(derived)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM schema_derived`); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO schema_derived (checksum) VALUES ($1)`, sum)
+		return err
+	})
 }
 
 // releasedOutOfOrder are the migrations released numbered before others

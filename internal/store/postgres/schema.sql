@@ -750,6 +750,9 @@ CREATE UNIQUE INDEX workspaces_pkey ON workspaces USING btree (id)
     rotated_at timestamp with time zone
     created_at timestamp with time zone NOT NULL
 
+-- table schema_derived
+    checksum text NOT NULL
+
 -- table schema_migrations
     version text NOT NULL
     applied_at timestamp with time zone NOT NULL DEFAULT now()

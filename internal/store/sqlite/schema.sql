@@ -135,6 +135,9 @@ CREATE TABLE rotating_tokens (
     CHECK ((next_token_id IS NULL) = (rotated_at IS NULL))
 ) STRICT;
 
+-- table schema_derived
+CREATE TABLE schema_derived (checksum TEXT NOT NULL) STRICT;
+
 -- table schema_migrations
 CREATE TABLE schema_migrations (
 		version    TEXT    PRIMARY KEY,

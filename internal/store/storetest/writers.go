@@ -283,3 +283,66 @@ func testMigrationHistory(t *testing.T, s domain.Store) {
 		t.Errorf("Migrate after the history was put back: %v", err)
 	}
 }
+
+// testDerivedReapplied: when the recorded checksum of the derived schema
+// differs from the file's (the file changed), Migrate drops every trigger
+// and applies the file again, so a trigger lost meanwhile comes back and
+// the derived columns are recomputed; with the checksum current it does
+// nothing.
+func testDerivedReapplied(t *testing.T, s domain.Store) {
+	ctx := t.Context()
+	if err := s.Load(ctx, Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	u, ok := s.(Unchecked)
+	if !ok {
+		t.Fatal("the store's test must implement storetest.Unchecked")
+	}
+	db, pg := u.Raw()
+	drop, exists := `DROP TRIGGER workspace_roles_deleted`,
+		`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'workspace_roles_deleted'`
+	if pg {
+		drop, exists = `DROP TRIGGER workspace_roles_deleted ON workspace_roles`,
+			`SELECT count(*) FROM pg_trigger WHERE tgname = 'workspace_roles_deleted' AND tgrelid = 'workspace_roles'::regclass`
+	}
+	count := func() int {
+		var n int
+		if err := db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var checksum string
+	if err := db.QueryRowContext(ctx, `SELECT checksum FROM schema_derived`).Scan(&checksum); err != nil {
+		t.Fatal(err)
+	}
+	// A derived column gone wrong, and a trigger gone.
+	for _, q := range []string{drop, `UPDATE workspaces SET member_count = 99`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if count() != 0 {
+		t.Fatal("Migrate with the checksum current applied the derived schema again")
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE schema_derived SET checksum = 'an older file'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if count() != 1 {
+		t.Error("the trigger is still missing after the derived schema was applied again")
+	}
+	var now string
+	if err := db.QueryRowContext(ctx, `SELECT checksum FROM schema_derived`).Scan(&now); err != nil || now != checksum {
+		t.Errorf("checksum recorded %q, %v; want %q", now, err, checksum)
+	}
+	var wrong int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM workspaces WHERE member_count = 99`).Scan(&wrong); err != nil || wrong != 0 {
+		t.Errorf("%d workspaces keep a wrong member count (%v): applying the file recomputes them", wrong, err)
+	}
+}
