@@ -19,6 +19,10 @@
 --
 -- Triggers of one event fire in name order.
 
+-- Version stamps (internal/store/fragment keys encodings by (id, version)):
+-- the wall clock in microseconds, and an update more than the row's last
+-- (the row is locked), so a restored dump, which sets the old sequence back,
+-- cannot make a row's stamp repeat (unless the clock stepped back past it).
 CREATE OR REPLACE FUNCTION fragment_version()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -174,6 +178,11 @@ AS $function$
      WHERE orl.organization_membership_id = membership $function$
 ;
 
+-- refresh_derived sets col of the rows of tbl among ids to derive(id) where
+-- it differs. The rows are locked by a statement of their own first: the
+-- UPDATE then takes its snapshot once the locks are held and sees what a
+-- concurrent writer of the same rows committed (two concurrent deletes of a
+-- membership's role links each computed the roles as of before the other's).
 CREATE OR REPLACE FUNCTION refresh_derived(tbl regclass, col name, derive regproc, ids bigint[])
  RETURNS void
  LANGUAGE plpgsql
@@ -255,6 +264,8 @@ BEGIN
 END $function$
 ;
 
+-- TRUNCATE fires no row triggers and has no transition table: every row
+-- holding something derived from the emptied table is refreshed.
 CREATE OR REPLACE FUNCTION truncated()
  RETURNS trigger
  LANGUAGE plpgsql

@@ -345,6 +345,11 @@ WHEN EXISTS (SELECT 1 FROM organization_recounts) BEGIN
      WHERE id IN (SELECT organization_id FROM organization_recounts);
 END;
 
+-- Version stamps (internal/store/fragment keys encodings by (id, version)).
+-- The clock never runs behind the wall clock in microseconds, so a restored
+-- backup, which sets it back, cannot hand out a stamp used before the
+-- restore for other contents (unless stamps ran ahead of the clock, more
+-- than one a microsecond for that long, or the clock stepped back past them).
 CREATE TRIGGER workspaces_version_insert AFTER INSERT ON workspaces BEGIN
     UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
     UPDATE workspaces SET version = (SELECT n FROM fragment_clock) WHERE id = NEW.id;
@@ -377,6 +382,9 @@ CREATE TRIGGER workspace_roles_version_update AFTER UPDATE ON workspace_roles BE
      WHERE id IN (SELECT workspace_membership_id FROM workspace_membership_roles WHERE workspace_role_id = NEW.id);
 END;
 
+-- A role deleted outright (foreign keys off) leaves its links: the
+-- memberships holding it are recomputed; a role of that id inserted again
+-- comes back with them.
 CREATE TRIGGER workspace_roles_deleted AFTER DELETE ON workspace_roles BEGIN
     UPDATE workspace_memberships SET role_refs = NULL
      WHERE id IN (SELECT workspace_membership_id FROM workspace_membership_roles WHERE workspace_role_id = OLD.id);
