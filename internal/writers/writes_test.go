@@ -233,7 +233,7 @@ func (e *env) drawWrite(t *rapid.T) write {
 		"organization_roles", "workspace_roles", "organization_memberships", "workspace_memberships"} {
 		tables = append(tables, name)
 	}
-	kinds := []string{"update", "update", "update", "delete", "link", "unlink", "insert", "rewrite"}
+	kinds := []string{"update", "update", "update", "delete", "delete", "link", "unlink", "insert", "rewrite"}
 	if e.pg {
 		kinds = append(kinds, "truncate")
 	} else {
