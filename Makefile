@@ -14,7 +14,7 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 # deadline (golang/go#75804). FUZZX multiplies them for longer runs.
 FUZZX ?= 1
 
-.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores test-topology fuzz-smoke lint lint-spec check-breaking ci clean
+.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores test-topology test-writers fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
@@ -46,6 +46,18 @@ test:
 ## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
 test-postgres:
 	scripts/with-postgres.sh $(MAKE) test test-stores
+
+# The randomized writers test (internal/writers): `make test` runs a few
+# sequences per store, from a fixed seed and a fresh one (printed); this runs
+# WRITERS_CHECKS sequences of about WRITERS_STEPS steps on each, PostgreSQL
+# included. A failure prints the seed and rapid's -rapid.failfile to rerun it.
+WRITERS_CHECKS ?= 100
+WRITERS_STEPS  ?= 60
+
+## test-writers: the randomized writers test at length, both stores (WRITERS_CHECKS, WRITERS_STEPS)
+test-writers:
+	scripts/with-postgres.sh $(GO) test -count=1 -timeout 60m -v -run '^TestWriters$$' ./internal/writers \
+		-rapid.checks=$(WRITERS_CHECKS) -rapid.steps=$(WRITERS_STEPS)
 
 # The production topology: hot standby, instances behind HAProxy, demo loading on PostgreSQL.
 TOPOLOGY_TESTS := ^(TestStandby.*|TestTopology.*|TestNoDemoUnasked|TestDemoLoadedOnce)$$

@@ -183,9 +183,14 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	for i := range rows {
 		r := &rows[i]
 		roles := sc.roles[i]
-		// A row deleted outright between the two statements drops out.
-		if sc.ws[i] == nil || sc.orgs[i] == nil || slices.Contains(roles, nil) {
+		// A workspace or organization deleted outright between the two
+		// statements takes the membership with it; a role only itself (the
+		// membership stays, as a fresh read of the tables gives it).
+		if sc.ws[i] == nil || sc.orgs[i] == nil {
 			continue
+		}
+		if slices.Contains(roles, nil) {
+			roles = slices.DeleteFunc(slices.Clone(roles), func(r *domain.Role) bool { return r == nil })
 		}
 		out = append(out, domain.Membership{
 			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,

@@ -38,6 +38,13 @@ var migrationFiles embed.FS
 // migrations is what Migrate applies; a variable so a test can try a broken one.
 var migrations fs.FS = migrationFiles
 
+// derived is the derived schema, every trigger and its functions
+// (derived.sql), applied after the migrations whenever its checksum
+// changes; a variable for tests.
+//
+//go:embed derived.sql
+var derived []byte
+
 // Options tune the pools; zero values take the defaults below.
 type Options struct {
 	// ReadURL, when set, is a replica that serves the request path's reads
@@ -213,25 +220,113 @@ const migrationLock = 0x6d656d62 // "memb"
 // schema_migrations, in order, each in its own transaction, so a failing one
 // leaves the schema as it was.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
+		if err := migrationsTable(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		return migrate.Check(migrations, applied, releasedOutOfOrder)
+	}); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
 	if err := migrate.Each(migrations, func(version string, body []byte) error {
 		return s.migrate(ctx, version, body)
 	}); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
+	if err := s.applyDerived(ctx); err != nil {
+		return fmt.Errorf("postgres: derived schema: %w", err)
+	}
 	return nil
+}
+
+// applyDerived applies derived.sql when the checksum recorded differs from
+// its own: every trigger of the schema dropped, the file run (functions
+// replaced; its end recomputes every derived column), the checksum
+// recorded, in one transaction under the migration lock. Before the
+// migration the file is written against is applied (a test's older
+// schema), it is left alone.
+func (s *Store) applyDerived(ctx context.Context) error {
+	schema, sum, err := migrate.Derived(derived)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
+		if err := migrationsTable(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_derived (checksum text NOT NULL)`); err != nil {
+			return err
+		}
+		var ready, current bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1),
+			EXISTS (SELECT 1 FROM schema_derived WHERE checksum = $2)`, schema, sum).Scan(&ready, &current); err != nil {
+			return err
+		}
+		if !ready || current {
+			return nil
+		}
+		rows, err := tx.Query(ctx, `SELECT format('DROP TRIGGER %I ON %I', g.tgname, r.relname)
+			FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid
+			WHERE r.relnamespace = current_schema()::regnamespace AND NOT g.tgisinternal`)
+		if err != nil {
+			return err
+		}
+		drops, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, d := range drops {
+			if _, err := tx.Exec(ctx, d); err != nil {
+				return err
+			}
+		}
+		// Function bodies are checked when they run: the file creates them
+		// in name order, not in the order they call each other.
+		if _, err := tx.Exec(ctx, `SET LOCAL check_function_bodies = off`); err != nil {
+			return err
+		}
+		// Without arguments pgx uses the simple protocol, which runs a
+		// file of several statements.
+		if _, err := tx.Exec(ctx, string(derived)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM schema_derived`); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO schema_derived (checksum) VALUES ($1)`, sum)
+		return err
+	})
+}
+
+// releasedOutOfOrder are the migrations released numbered before others
+// already released: databases of that time may lack them below applied ones.
+var releasedOutOfOrder = map[string]bool{"0002_member_counts": true, "0003_fragment_versions": true}
+
+// migrationsTable takes the migration lock (held until commit, so
+// concurrent migrators apply each migration exactly once, and none sees a
+// half-created schema_migrations) and makes sure the table exists.
+func migrationsTable(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    text        PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`)
+	return err
 }
 
 func (s *Store) migrate(ctx context.Context, version string, body []byte) error {
 	return pgx.BeginFunc(ctx, s.primary, func(tx pgx.Tx) error {
-		// Held until commit, so concurrent migrators apply each migration
-		// exactly once, and none sees a half-created schema_migrations.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    text        PRIMARY KEY,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`); err != nil {
+		if err := migrationsTable(ctx, tx); err != nil {
 			return err
 		}
 		var done bool

@@ -70,11 +70,12 @@ func (s *Store) SigningKey(ctx context.Context, deploymentID int64) ([]byte, err
 
 // sessionSQL reads a session, its active sign-in and the signed-in user's MFA
 // state in one statement. The sign-in is joined on its id alone so the caller
-// can see one that belongs to another session and refuse it.
+// can see one that belongs to another session and refuse it; a user deleted
+// outright (no row) reads as deleted, so the session is signed out.
 const sessionSQL = `
 SELECT s.id, s.deployment_id, s.created_at, s.updated_at, s.deleted_at IS NOT NULL, s.pending_token_id,
        si.id, si.session_id, si.user_id, si.expires_at, si.signed_out_at IS NOT NULL,
-       u.deleted_at IS NOT NULL,
+       u.id IS NULL OR u.deleted_at IS NOT NULL,
        u.backup_codes_generated = 1 OR EXISTS (
            SELECT 1 FROM user_authenticators a WHERE a.user_id = u.id AND a.deleted_at IS NULL)
 FROM sessions s

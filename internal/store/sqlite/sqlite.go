@@ -40,6 +40,12 @@ var migrationFiles embed.FS
 // migrations is what Migrate applies; a variable so a test can try a broken one.
 var migrations fs.FS = migrationFiles
 
+// derived is the derived schema, every trigger (derived.sql), applied after
+// the migrations whenever its checksum changes; a variable for tests.
+//
+//go:embed derived.sql
+var derived []byte
+
 // Store is a domain.Store on one SQLite database file.
 type Store struct {
 	db    *sql.DB
@@ -197,12 +203,103 @@ func (s *Store) Migrate(ctx context.Context) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	applied, err := s.appliedMigrations(ctx)
+	if err == nil {
+		err = migrate.Check(migrations, applied, releasedOutOfOrder)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
 	if err := migrate.Each(migrations, func(version string, body []byte) error {
 		return s.migrate(ctx, version, body)
 	}); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
+	if err := s.applyDerived(ctx); err != nil {
+		return fmt.Errorf("sqlite: derived schema: %w", err)
+	}
 	return nil
+}
+
+// applyDerived applies derived.sql when the checksum recorded differs from
+// its own: every trigger dropped, the file run (its end recomputes every
+// derived column), the checksum recorded, in one transaction. Before the
+// migration the file is written against is applied (a test's older
+// schema), it is left alone.
+func (s *Store) applyDerived(ctx context.Context) error {
+	schema, sum, err := migrate.Derived(derived)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// A write first takes the write lock, so two processes starting at once
+	// apply it once.
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_derived (checksum TEXT NOT NULL) STRICT;
+		UPDATE schema_derived SET checksum = checksum`); err != nil {
+		return err
+	}
+	var ready, current bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?),
+		EXISTS (SELECT 1 FROM schema_derived WHERE checksum = ?)`, schema, sum).Scan(&ready, &current); err != nil {
+		return err
+	}
+	if !ready || current {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'trigger'`)
+	if err != nil {
+		return err
+	}
+	var triggers []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		triggers = append(triggers, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, name := range triggers {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, string(derived)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM schema_derived; INSERT INTO schema_derived (checksum) VALUES (?)`, sum); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// releasedOutOfOrder are the migrations released numbered before others
+// already released: databases of that time may lack them below applied ones.
+var releasedOutOfOrder = map[string]bool{"0002_member_counts": true, "0003_fragment_versions": true}
+
+func (s *Store) appliedMigrations(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) migrate(ctx context.Context, version string, body []byte) error {

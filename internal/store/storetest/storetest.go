@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("RewriteSigningKeys", func(t *testing.T) { testRewriteSigningKeys(t, open(t)) })
 	t.Run("TenantsApart", func(t *testing.T) { testTenantsApart(t, open(t)) })
 	t.Run("OrganizationMembershipOnRows", func(t *testing.T) { testOrganizationMembershipOnRows(t, open(t)) })
+	t.Run("EveryWriter", func(t *testing.T) { testEveryWriter(t, open) })
+	t.Run("MigrationHistory", func(t *testing.T) { testMigrationHistory(t, open(t)) })
+	t.Run("DerivedReapplied", func(t *testing.T) { testDerivedReapplied(t, open(t)) })
 
 	// The read tests share one loaded store.
 	s := open(t)
