@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/wachtbench/memberships/internal/domain"
@@ -31,18 +32,6 @@ func domainCookie(d string) bool {
 	return err != nil
 }
 
-// coveredHostSQL finds a host of another deployment under a cookie domain:
-// the domain itself, or a name ending in "." and the domain.
-const coveredHostSQL = `SELECT host, deployment_id FROM deployment_hosts
-WHERE deployment_id <> $1 AND (host = $2 OR host LIKE $3 ESCAPE '\')
-ORDER BY host LIMIT 1`
-
-// likeSuffix is the LIKE pattern of names ending in "." + d.
-func likeSuffix(d string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%." + r.Replace(d)
-}
-
 // parents are the names whose domain cookie would reach host: the host and
 // each parent domain of it with at least two labels.
 func parents(host string) []string {
@@ -58,63 +47,91 @@ func parents(host string) []string {
 	return out
 }
 
-// checkCookieDomains refuses the first deployment of ds whose session
-// cookie would reach another deployment's host, or whose host another
-// deployment's cookie would reach.
+// collision is a cookie domain over another deployment's host, one of the
+// two a deployment of the load.
+type collision struct {
+	blamed int  // index in ds.Deployments of the deployment reported
+	byHost bool // reported at its host (the domain's deployment is older)
+	host   string
+	domain string
+	other  int64 // the other deployment
+}
+
+func (c collision) before(d collision) bool {
+	if c.blamed != d.blamed {
+		return c.blamed < d.blamed
+	}
+	if c.byHost != d.byHost {
+		return !c.byHost
+	}
+	return c.host < d.host
+}
+
+// checkCookieDomains refuses the load when a cookie domain covers a host of
+// another deployment and one of the two is in ds: the first deployment of
+// ds in file order, at its cookie_domain, or at its host when the domain is
+// another's loaded earlier. It reads every deployment's domain and every
+// host once (tenants are few; chunks without deployments skip it) and
+// matches each host's parent domains, so its cost is linear, not the
+// product of domains and hosts.
 func checkCookieDomains(ctx context.Context, tx Tx, ds *domain.Dataset) error {
-	paths := make(map[int64]string, len(ds.Deployments))
-	for _, x := range ds.Deployments {
-		paths[x.ID] = x.Path
+	at := make(map[int64]int, len(ds.Deployments))
+	for i, x := range ds.Deployments {
+		at[x.ID] = i
 	}
-	name := func(id int64) string {
-		if p, ok := paths[id]; ok {
-			return p
-		}
-		return fmt.Sprintf("deployment %d (loaded earlier)", id)
+	domains := map[string][]int64{}
+	var id int64
+	var d string
+	err := tx.Query(ctx, `SELECT id, cookie_domain FROM deployments WHERE cookie_domain LIKE '%.%'`, nil,
+		[]any{&id, &d}, func() error {
+			if domainCookie(d) {
+				domains[d] = append(domains[d], id)
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("reading the deployments' cookie domains: %w", err)
 	}
-	for _, x := range ds.Deployments {
-		if !domainCookie(x.CookieDomain) {
-			continue
-		}
-		var host string
-		var other int64
-		found := false
-		err := tx.Query(ctx, coveredHostSQL, []any{x.ID, x.CookieDomain, likeSuffix(x.CookieDomain)},
-			[]any{&host, &other}, func() error { found = true; return nil })
-		if err != nil {
-			return fmt.Errorf("%s.cookie_domain: checking other deployments' hosts: %w", x.Path, err)
-		}
-		if found {
-			return fmt.Errorf("%s.cookie_domain: %q covers %q, a host of %s: browsers would send this deployment's session cookie there, and two session cookies fail: %w",
-				x.Path, x.CookieDomain, host, name(other), domain.ErrConflict)
-		}
-	}
-	for _, x := range ds.Deployments {
-		for i, h := range x.Hosts {
-			ps := parents(h)
-			if len(ps) == 0 {
-				continue
-			}
-			args := []any{x.ID}
-			marks := make([]string, len(ps))
-			for j, p := range ps {
-				args = append(args, p)
-				marks[j] = fmt.Sprintf("$%d", j+2)
-			}
-			var other int64
-			var d string
-			found := false
-			err := tx.Query(ctx, `SELECT id, cookie_domain FROM deployments WHERE id <> $1 AND cookie_domain IN (`+
-				strings.Join(marks, ", ")+`) ORDER BY id LIMIT 1`, args,
-				[]any{&other, &d}, func() error { found = true; return nil })
-			if err != nil {
-				return fmt.Errorf("%s.hosts[%d]: checking other deployments' cookie_domain: %w", x.Path, i, err)
-			}
-			if found {
-				return fmt.Errorf("%s.hosts[%d]: %q is under the cookie_domain %q of %s: browsers would send that deployment's session cookie here, and two session cookies fail: %w",
-					x.Path, i, h, d, name(other), domain.ErrConflict)
+	var first *collision
+	var host string
+	var owner int64
+	err = tx.Query(ctx, `SELECT host, deployment_id FROM deployment_hosts`, nil, []any{&host, &owner}, func() error {
+		for _, p := range parents(host) {
+			for _, by := range domains[p] {
+				if by == owner {
+					continue
+				}
+				c := collision{host: host, domain: p}
+				if i, ok := at[by]; ok {
+					c.blamed, c.other = i, owner
+				} else if i, ok := at[owner]; ok {
+					c.blamed, c.byHost, c.other = i, true, by
+				} else {
+					continue // both loaded before: not this load's doing
+				}
+				if first == nil || c.before(*first) {
+					first = &c
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading the deployments' hosts: %w", err)
 	}
-	return nil
+	if first == nil {
+		return nil
+	}
+	c := *first
+	x := ds.Deployments[c.blamed]
+	other := fmt.Sprintf("deployment %d (loaded earlier)", c.other)
+	if i, ok := at[c.other]; ok {
+		other = ds.Deployments[i].Path
+	}
+	if !c.byHost {
+		return fmt.Errorf("%s.cookie_domain: %q covers %q, a host of %s: browsers would send this deployment's session cookie there, and two session cookies fail: %w",
+			x.Path, c.domain, c.host, other, domain.ErrConflict)
+	}
+	return fmt.Errorf("%s.hosts[%d]: %q is under the cookie_domain %q of %s: browsers would send that deployment's session cookie here, and two session cookies fail: %w",
+		x.Path, slices.Index(x.Hosts, c.host), c.host, c.domain, other, domain.ErrConflict)
 }

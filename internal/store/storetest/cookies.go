@@ -133,6 +133,27 @@ func testCookieDomains(t *testing.T, open func(t *testing.T) domain.Store) {
 		}
 	})
 
+	// A collision already in the database (written before these checks, or
+	// by another program) is not an unrelated load's to report.
+	t.Run("earlier collision", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		if err := s.Load(ctx, probe(900, "probe.test", "api.a.probe.test")); err != nil {
+			t.Fatal(err)
+		}
+		x, ok := s.(Execer)
+		if !ok {
+			t.Fatalf("%T does not implement storetest.Execer", s)
+		}
+		for _, q := range collidingDeployment(ID(910), "api.b.probe.test") {
+			if err := x.Exec(ctx, q.query, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Load(ctx, probe(920, "", "other.test")); err != nil {
+			t.Errorf("unrelated Load: %v", err)
+		}
+	})
 	t.Run("concurrent", func(t *testing.T) { testCookieDomainsConcurrent(t, open(t)) })
 }
 
@@ -150,15 +171,7 @@ func testCookieDomainsConcurrent(t *testing.T, s domain.Store) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	for _, q := range []struct {
-		query string
-		args  []any
-	}{
-		{`INSERT INTO deployments (id, host, mode, ip_allowlist_per_workspace_enabled, enforce_mfa_per_workspace_enabled,
-			created_at, updated_at) VALUES (?, ?, 'production', false, false, ?, ?)`,
-			[]any{ID(900), "api.b.probe.test", t0, t0}},
-		{`INSERT INTO deployment_hosts (host, deployment_id) VALUES (?, ?)`, []any{"api.b.probe.test", ID(900)}},
-	} {
+	for _, q := range collidingDeployment(ID(900), "api.b.probe.test") {
 		query, args := rawArgs(m.url, q.query, q.args)
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			t.Fatal(err)
@@ -180,6 +193,21 @@ func testCookieDomainsConcurrent(t *testing.T, s domain.Store) {
 		strconv.FormatInt(ID(900), 10)+" (loaded earlier)")
 	if _, err := s.DeploymentByHost(ctx, "api.a.probe.test"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("DeploymentByHost after the refused Load: %v, want ErrNotFound", err)
+	}
+}
+
+type rawStatement struct {
+	query string
+	args  []any
+}
+
+// collidingDeployment is plain SQL writing a deployment with one host, as
+// another program could.
+func collidingDeployment(id int64, host string) []rawStatement {
+	return []rawStatement{
+		{`INSERT INTO deployments (id, host, mode, ip_allowlist_per_workspace_enabled, enforce_mfa_per_workspace_enabled,
+			created_at, updated_at) VALUES (?, ?, 'production', false, false, ?, ?)`, []any{id, host, t0, t0}},
+		{`INSERT INTO deployment_hosts (host, deployment_id) VALUES (?, ?)`, []any{host, id}},
 	}
 }
 
