@@ -7,7 +7,9 @@
 // A load is one transaction, all or nothing. Each table goes in one bulk
 // call; when one fails, the walker bisects the table's rows under savepoints
 // to find the first failing record and explains the error in its own terms:
-// the entry's path and field, as the data file names them.
+// the entry's path and field, as the data file names them. Once the
+// deployments and hosts are written, it checks that no cookie domain covers
+// another deployment's host (cookies.go).
 package load
 
 import (
