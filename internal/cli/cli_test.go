@@ -266,6 +266,33 @@ func TestLoadAllOrNothing(t *testing.T) {
 	}
 }
 
+// A file whose host falls under the cookie_domain of a deployment loaded
+// before is refused whole, naming the entry and the domain.
+func TestLoadCookieDomainOfAnotherDeployment(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "load.db")
+	first := filepath.Join(dir, "first.yaml")
+	write(t, first, "deployments:\n  - {hosts: [api.a.probe.test], cookie_domain: probe.test}\n")
+	if code, out, stderr := run(t, "load", "--db", db, first); code != 0 {
+		t.Fatalf("load: %d %s %s", code, out, stderr)
+	}
+	second := filepath.Join(dir, "second.yaml")
+	write(t, second, "deployments:\n  - {hosts: [new.test]}\n  - {hosts: [API.B.probe.test.]}\n")
+	code, _, stderr := run(t, "load", "--db", db, second)
+	if code != 1 || !strings.Contains(stderr, "nothing loaded") ||
+		!strings.Contains(stderr, `deployments[1].hosts[0]: "api.b.probe.test" is under the cookie_domain "probe.test"`) {
+		t.Fatalf("load under another deployment's cookie domain: %d %q", code, stderr)
+	}
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DeploymentByHost(context.Background(), "new.test"); err == nil {
+		t.Error("a refused load left a deployment behind")
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "x.db")
 	for _, tc := range []struct {

@@ -173,6 +173,10 @@ func TestBrowserSessionSurvivesRefreshAndRestart(t *testing.T) {
 		d := &ds.Deployments[0]
 		d.Hosts, d.Mode, d.CookieDomain = []string{apiHost}, domain.ModeProduction, "example.test"
 		d.AllowedOrigins = []string{pageURL}
+		// The demo's other deployment leaves example.test: the cookie
+		// domain would cover its host, which a load refuses.
+		other := &ds.Deployments[1]
+		other.Hosts, other.CookieDomain = []string{"prod.example.org"}, "prod.example.org"
 	})
 	if err != nil {
 		t.Fatal(err)

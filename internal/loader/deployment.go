@@ -8,10 +8,13 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -49,11 +52,15 @@ func (b *builder) deployment(path string, in *deploymentIn) {
 		b.hosts[host] = p
 		rec.Hosts = append(rec.Hosts, host)
 	}
-	if len(rec.Hosts) > 0 {
+	switch {
+	case len(rec.Hosts) > 0:
 		var err error
 		if rec.CookieDomain, err = cookieDomain(in.CookieDomain, rec.Hosts[0]); err != nil {
 			b.errs.add(path+".cookie_domain", "%v", err)
 		}
+	case len(in.Hosts) > 0 && strings.TrimSpace(in.CookieDomain) != "" && isAddress(in.Hosts[0]):
+		// An address with a port: the host is refused, and so is the domain.
+		b.errs.add(path+".cookie_domain", "%v", errAddressCookie(in.Hosts[0]))
 	}
 	rec.AllowedOrigins = []string{}
 	for i, o := range in.AllowedOrigins {
@@ -88,9 +95,13 @@ func (b *builder) deployment(path string, in *deploymentIn) {
 }
 
 // normalizeHost checks a deployment host: a DNS name or an IP address, as the
-// Host header names it without port; lower-cased.
+// Host header names it without port; lower-cased, without a trailing dot
+// (the server drops it from the Host header too).
 func normalizeHost(h string) (string, error) {
 	h = strings.ToLower(strings.TrimSpace(h))
+	if len(h) > 1 && strings.HasSuffix(h, ".") && !strings.HasSuffix(h, "..") {
+		h = h[:len(h)-1]
+	}
 	switch {
 	case h == "":
 		return "", fmt.Errorf("empty host")
@@ -106,7 +117,7 @@ func normalizeHost(h string) (string, error) {
 	if len(h) > 253 {
 		return "", fmt.Errorf("%q: host name too long", h)
 	}
-	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+	for _, label := range strings.Split(h, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
 			strings.TrimLeft(label, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 			return "", fmt.Errorf("%q is not a host name or IP address", h)
@@ -117,23 +128,69 @@ func normalizeHost(h string) (string, error) {
 
 // cookieDomain is the session cookie's Domain: as given, else upstream's
 // default, the primary host without a leading "frontend.". The primary host
-// must domain-match it, or browsers would refuse the cookie it sets.
+// must domain-match it, or browsers would refuse the cookie it sets. A
+// domain that browsers would share between sites is refused, given or
+// defaulted: a public suffix (co.uk, github.io: the Public Suffix List), or
+// a top-level name other than the host itself. An address takes no domain:
+// its cookie is always the address's own. Whether the domain reaches
+// another deployment's host is the store's check (store/load), which sees
+// every deployment.
 func cookieDomain(given, primary string) (string, error) {
 	if given == "" {
-		return strings.TrimPrefix(primary, "frontend."), nil
+		d := strings.TrimPrefix(primary, "frontend.")
+		if err := sharedDomain(d, primary); err != nil {
+			return "", fmt.Errorf("the default (the first host without \"frontend.\") %v; set cookie_domain", err)
+		}
+		return d, nil
+	}
+	if isAddress(primary) {
+		return "", errAddressCookie(primary)
 	}
 	d, err := normalizeHost(strings.TrimPrefix(strings.TrimSpace(given), "."))
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case d == primary:
-	case !strings.HasSuffix(primary, "."+d):
+	if d != primary && !strings.HasSuffix(primary, "."+d) {
 		return "", fmt.Errorf("%q does not cover the primary host %q (it must be that host or a parent domain of it)", d, primary)
-	case !strings.Contains(d, "."):
-		return "", fmt.Errorf("%q is a top-level domain: browsers refuse cookies for it", d)
 	}
-	return d, nil
+	return d, sharedDomain(d, primary)
+}
+
+// sharedDomain refuses a cookie domain d for the primary host that browsers
+// would share between sites, or refuse.
+func sharedDomain(d, primary string) error {
+	switch {
+	case isAddress(d):
+		if d == primary {
+			return nil // the address's own cookie
+		}
+		return fmt.Errorf("%q is an IP address: browsers refuse it as the domain of another host", d)
+	case !strings.Contains(d, "."):
+		if d == primary {
+			return nil // a single-label host: browsers keep its cookie to it
+		}
+		return fmt.Errorf("%q is a top-level domain: browsers refuse cookies for it", d)
+	}
+	if ps, _ := publicsuffix.PublicSuffix(d); ps == d {
+		return fmt.Errorf("%q is a public suffix (Public Suffix List): a cookie for it would go to every site under it", d)
+	}
+	return nil
+}
+
+// isAddress reports whether a host, as given, is an IP address, with or
+// without brackets, zone or port.
+func isAddress(h string) bool {
+	h = strings.TrimSpace(h)
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	_, err := netip.ParseAddr(h)
+	return err == nil
+}
+
+func errAddressCookie(host string) error {
+	return fmt.Errorf("the first host %q is an IP address, whose cookie is its own: leave cookie_domain out", strings.TrimSpace(host))
 }
 
 // normalizeOrigin accepts a browser origin, scheme://host[:port] with http or

@@ -230,6 +230,21 @@ func TestParseBad(t *testing.T) {
 		{"cookie domain a suffix but no parent", "x.yaml", "deployments: [{hosts: [api.xa.test], cookie_domain: a.test}]", []string{"deployments[0].cookie_domain:", "does not cover"}},
 		{"cookie domain a top-level domain", "x.yaml", "deployments: [{hosts: [api.a.test], cookie_domain: test}]", []string{"deployments[0].cookie_domain:", "top-level domain"}},
 		{"cookie domain with port", "x.yaml", "deployments: [{hosts: [a.test], cookie_domain: 'a.test:443'}]", []string{"deployments[0].cookie_domain:", "without port"}},
+		// Domains browsers share between sites, from the Public Suffix List
+		// (ICANN and private sections, a wildcard rule), given or defaulted.
+		{"cookie domain a public suffix", "x.yaml", "deployments: [{hosts: [api.example.co.uk], cookie_domain: co.uk}]", []string{`deployments[0].cookie_domain: "co.uk" is a public suffix`}},
+		{"cookie domain a private public suffix", "x.yaml", "deployments: [{hosts: [app.github.io], cookie_domain: .GitHub.io.}]", []string{`deployments[0].cookie_domain: "github.io" is a public suffix`}},
+		{"cookie domain under a wildcard rule", "x.yaml", "deployments: [{hosts: [api.shop.ck], cookie_domain: shop.ck}]", []string{`deployments[0].cookie_domain: "shop.ck" is a public suffix`}},
+		{"cookie domain the host, a public suffix", "x.yaml", "deployments: [{hosts: [github.io], cookie_domain: github.io}]", []string{`deployments[0].cookie_domain: "github.io" is a public suffix`}},
+		{"default cookie domain a public suffix", "x.yaml", "deployments: [{hosts: [frontend.github.io]}]", []string{`deployments[0].cookie_domain: the default`, `"github.io" is a public suffix`, "set cookie_domain"}},
+		{"default cookie domain a top-level domain", "x.yaml", "deployments: [{hosts: [frontend.localhost]}]", []string{`deployments[0].cookie_domain: the default`, "top-level domain"}},
+		// An address's cookie is its own: no domain, not even the address.
+		{"cookie domain on an IPv4 host", "x.yaml", "deployments: [{hosts: [192.0.2.1], cookie_domain: 192.0.2.1}]", []string{`deployments[0].cookie_domain: the first host "192.0.2.1" is an IP address`}},
+		{"cookie domain on an IPv6 host", "x.yaml", "deployments: [{hosts: ['[2001:DB8::1]'], cookie_domain: '2001:db8::1'}]", []string{`deployments[0].cookie_domain: the first host "2001:db8::1" is an IP address`}},
+		{"cookie domain on an IPv4 host with port", "x.yaml", "deployments: [{hosts: ['192.0.2.1:8080'], cookie_domain: example.com}]", []string{"deployments[0].hosts[0]:", "without port", `deployments[0].cookie_domain: the first host "192.0.2.1:8080" is an IP address`}},
+		{"cookie domain on an IPv6 host with port", "x.yaml", "deployments: [{hosts: ['[::1]:8443'], cookie_domain: localhost}]", []string{"deployments[0].hosts[0]:", `deployments[0].cookie_domain: the first host "[::1]:8443" is an IP address`}},
+		{"cookie domain an address of a name", "x.yaml", "deployments: [{hosts: [frontend.192.0.2.1]}]", []string{`deployments[0].cookie_domain: the default`, `"192.0.2.1" is an IP address`}},
+		{"host twice, once with a trailing dot", "x.yaml", "deployments: [{hosts: [a.test]}, {hosts: [A.test.]}]", []string{`deployments[1].hosts[0]: host "a.test" already used by deployments[0].hosts[0]`}},
 		{"host with scheme", "x.yaml", "deployments: [{hosts: [a.test, 'https://b.test']}]", []string{"deployments[0].hosts[1]:", "without scheme"}},
 		{"host not a name", "x.yaml", "deployments: [{hosts: ['a b']}]", []string{"deployments[0].hosts[0]:", "not a host name"}},
 		{"host used twice", "x.yaml", "deployments: [{hosts: [A.test]}, {hosts: [a.TEST]}]", []string{`deployments[1].hosts[0]: host "a.test" already used by deployments[0].hosts[0]`}},
@@ -332,6 +347,15 @@ func TestCookieDomain(t *testing.T) {
 		{"[api.example.com]", ".example.com", "example.com"},
 		{"[example.com]", "example.com", "example.com"},
 		{"[localhost]", "", "localhost"},
+		{"[localhost]", "localhost", "localhost"},
+		{"[127.0.0.1]", "", "127.0.0.1"},
+		{"['[::1]']", "", "::1"},
+		{"[api.example.co.uk]", "example.co.uk", "example.co.uk"},
+		{"[app.example.github.io]", "example.github.io", "example.github.io"},
+		{"[frontend.example.github.io]", "", "example.github.io"},
+		// Trailing dots go, from the host and the domain alike.
+		{"[API.Example.com.]", "example.com.", "example.com"},
+		{"[api.example.com.]", "", "api.example.com"},
 	} {
 		data := "deployments: [{hosts: " + tc.hosts + "}]"
 		if tc.given != "" {

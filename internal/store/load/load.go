@@ -7,7 +7,9 @@
 // A load is one transaction, all or nothing. Each table goes in one bulk
 // call; when one fails, the walker bisects the table's rows under savepoints
 // to find the first failing record and explains the error in its own terms:
-// the entry's path and field, as the data file names them.
+// the entry's path and field, as the data file names them. Once the
+// deployments and hosts are written, it checks that no cookie domain covers
+// another deployment's host (cookies.go).
 package load
 
 import (
@@ -46,6 +48,17 @@ type Deriver interface {
 	Permissions([]string) any
 }
 
+// Locker is a Dialect whose concurrent loads would not see each other's
+// deployments before they commit (PostgreSQL): LockDeployments is the
+// statement a load with deployments runs first, so that loads adding
+// deployments run one after another and each checks its cookie domains
+// against the others' (checkCookieDomains). A SQLite write transaction
+// already excludes every other writer.
+type Locker interface {
+	Dialect
+	LockDeployments() string
+}
+
 // Role is what a membership's derived columns show of a live role.
 type Role struct {
 	Version     int64
@@ -59,6 +72,8 @@ type Tx interface {
 	Insert(ctx context.Context, table string, columns []string, rows [][]any) error
 	Exec(ctx context.Context, query string, args ...any) error
 	QueryBool(ctx context.Context, query string, args ...any) (bool, error)
+	// Query scans each row of a query into dest and calls row after each.
+	Query(ctx context.Context, query string, args []any, dest []any, row func() error) error
 	// Violation says which constraint, if any, err broke.
 	Violation(ctx context.Context, err error) Violation
 	Commit(ctx context.Context) error
@@ -103,6 +118,11 @@ func Load(ctx context.Context, d Dialect, ds *domain.Dataset) error {
 		return err
 	}
 	defer tx.Rollback(ctx) // after Commit it does nothing
+	if l, ok := d.(Locker); ok && len(ds.Deployments) > 0 {
+		if err := tx.Exec(ctx, l.LockDeployments()); err != nil {
+			return fmt.Errorf("locking the deployments: %w", err)
+		}
+	}
 	for _, b := range batches {
 		if err := b.write(ctx, tx); err != nil {
 			return err
@@ -139,6 +159,8 @@ type batch struct {
 	recs    []func() record
 	// before completes the rows once the batches before are written.
 	before func(ctx context.Context, tx Tx) error
+	// after checks the rows once written, with the rows of other loads.
+	after func(ctx context.Context, tx Tx) error
 }
 
 func (b *batch) send(ctx context.Context, tx Tx, rows [][]any) error {
@@ -167,7 +189,10 @@ func (b *batch) write(ctx context.Context, tx Tx) error {
 	}
 	err := b.send(ctx, tx, b.rows)
 	if err == nil {
-		return tx.Exec(ctx, "RELEASE SAVEPOINT batch")
+		if err := tx.Exec(ctx, "RELEASE SAVEPOINT batch"); err != nil || b.after == nil {
+			return err
+		}
+		return b.after(ctx, tx)
 	}
 	if rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT batch"); rerr != nil || tx.Violation(ctx, err).Kind == Other {
 		return fmt.Errorf("%s: %w", b.table, err) // a timeout, a lost connection: no record to blame

@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -88,6 +89,7 @@ func plan(d Dialect, ds *domain.Dataset) ([]*batch, error) {
 	p.derive, _ = d.(Deriver)
 	deployments := p.table("deployments")
 	hosts := p.table("deployment_hosts")
+	hosts.after = func(ctx context.Context, tx Tx) error { return checkCookieDomains(ctx, tx, ds) }
 	keys := p.table("deployment_key_pairs")
 	users := p.table("users")
 	authenticators := p.table("user_authenticators")

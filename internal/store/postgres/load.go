@@ -27,7 +27,19 @@ func (s *Store) Load(ctx context.Context, ds *domain.Dataset) error {
 // writes the columns triggers derive (migration 0008).
 type dialect struct{ s *Store }
 
-var _ load.Deriver = dialect{}
+var (
+	_ load.Deriver = dialect{}
+	_ load.Locker  = dialect{}
+)
+
+// LockDeployments blocks every other writer of deployments and their hosts
+// (reads and foreign-key checks go on) until the load commits: another
+// load's deployments, invisible to this one's cookie-domain check while
+// uncommitted, cannot commit beside them. It is taken first, holding
+// nothing else, so two loads cannot deadlock on it.
+func (dialect) LockDeployments() string {
+	return `LOCK TABLE deployments, deployment_hosts IN SHARE ROW EXCLUSIVE MODE`
+}
 
 // Begin starts a transaction that writes the derived columns itself: the
 // link triggers that would compute them again skip it (0008).
@@ -122,6 +134,15 @@ func (t loadTx) Exec(ctx context.Context, query string, args ...any) error {
 func (t loadTx) QueryBool(ctx context.Context, query string, args ...any) (ok bool, err error) {
 	err = t.tx.QueryRow(ctx, query, args...).Scan(&ok)
 	return ok, err
+}
+
+func (t loadTx) Query(ctx context.Context, query string, args, dest []any, row func() error) error {
+	rows, err := t.tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	_, err = pgx.ForEachRow(rows, dest, row)
+	return err
 }
 
 func (t loadTx) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }

@@ -92,6 +92,23 @@ func (t loadTx) QueryBool(ctx context.Context, query string, args ...any) (ok bo
 	return ok, err
 }
 
+func (t loadTx) Query(ctx context.Context, query string, args, dest []any, row func() error) error {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := row(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t loadTx) Commit(context.Context) error   { return t.tx.Commit() }
 func (t loadTx) Rollback(context.Context) error { return t.tx.Rollback() }
 

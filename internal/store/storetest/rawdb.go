@@ -77,17 +77,7 @@ func (m mutable) Count(ctx context.Context, query string) (n int, err error) {
 // time.Time arguments are stored as each store keeps times (microseconds
 // on SQLite).
 func ExecOne(ctx context.Context, db *sql.DB, url, query string, args ...any) error {
-	if isPostgres(url) {
-		for i := 1; strings.Contains(query, "?"); i++ {
-			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
-		}
-	} else {
-		for i, a := range args {
-			if at, ok := a.(time.Time); ok {
-				args[i] = at.UnixMicro()
-			}
-		}
-	}
+	query, args = rawArgs(url, query, args)
 	res, err := db.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -97,6 +87,23 @@ func ExecOne(ctx context.Context, db *sql.DB, url, query string, args ...any) er
 	}
 	return nil
 }
+
+// rawArgs is query and args for RawDB of url, as ExecOne sends them.
+func rawArgs(url, query string, args []any) (string, []any) {
+	if isPostgres(url) {
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+		}
+		return query, args
+	}
+	for i, a := range args {
+		if at, ok := a.(time.Time); ok {
+			args[i] = at.UnixMicro()
+		}
+	}
+	return query, args
+}
+
 func (m mutable) SignOut(ctx context.Context, id int64, at time.Time) error {
 	return m.Exec(ctx, `UPDATE sign_ins SET signed_out_at = ? WHERE id = ?`, at, id)
 }

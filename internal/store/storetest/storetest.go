@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.Store) {
 	t.Run("Migrate", func(t *testing.T) { testMigrate(t, open(t)) })
 	t.Run("LoadAllOrNothing", func(t *testing.T) { testLoadAllOrNothing(t, open(t)) })
 	t.Run("LoadErrors", func(t *testing.T) { testLoadErrors(t, open) })
+	t.Run("LoadCookieDomains", func(t *testing.T) { testCookieDomains(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open(t)) })
 	t.Run("Refresh", func(t *testing.T) { testRefresh(t, open(t)) })
 	t.Run("RewriteSigningKeys", func(t *testing.T) { testRewriteSigningKeys(t, open(t)) })
