@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -39,7 +40,7 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newMetrics(reg prometheus.Registerer, frag *fragment.Cache) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, replica func() domain.ReplicaState) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "memberships_http_requests_total",
@@ -91,6 +92,25 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache) (*metrics, erro
 				return float64(misses)
 			}))
 		}
+	}
+	if replica != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "memberships_replica_in_use",
+			Help: "1 while the memberships read goes to the read replica; 0 while it goes to the primary (replica down, lagging past --db-read-max-lag, or lag not measured).",
+		}, func() float64 {
+			if replica().InUse {
+				return 1
+			}
+			return 0
+		}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "memberships_replica_lag_seconds",
+			Help: "The most the read replica's data may be stale, as last measured (replay position against the primary's WAL); NaN when not measured.",
+		}, func() float64 {
+			if r := replica(); r.LagKnown {
+				return r.Lag.Seconds()
+			}
+			return math.NaN()
+		}))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

@@ -28,6 +28,29 @@ var swaggerUI embed.FS
 // makes the probe fail rather than hang.
 const readyTimeout = 2 * time.Second
 
+// readiness is /readyz's answer with a read replica: still ready whatever
+// the replica does (reads fall back to the primary), saying where they go.
+type readiness struct {
+	Status  string         `json:"status"`
+	Replica replicaDetails `json:"replica"`
+}
+
+type replicaDetails struct {
+	InUse         bool     `json:"in_use"`
+	Answers       bool     `json:"answers"`
+	LagSeconds    *float64 `json:"lag_seconds"` // null: not measured
+	MaxLagSeconds float64  `json:"max_lag_seconds"`
+}
+
+func replicaReadiness(r domain.ReplicaState) replicaDetails {
+	d := replicaDetails{InUse: r.InUse, Answers: r.Answers, MaxLagSeconds: r.MaxLag.Seconds()}
+	if r.LagKnown {
+		lag := r.Lag.Seconds()
+		d.LagSeconds = &lag
+	}
+	return d
+}
+
 // registerOps mounts what operators and tools use, outside the contract and
 // whatever the Host: liveness, readiness, metrics, the contract itself and
 // its reference page.
@@ -57,6 +80,9 @@ func registerOps(e *echo.Echo, store domain.Store, gatherer prometheus.Gatherer,
 		if err := store.Ping(ctx); err != nil {
 			log.WarnContext(ctx, "not ready", "request_id", requestID(c), "err", err)
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
+		}
+		if r := store.Replica(); r.Configured {
+			return c.JSON(http.StatusOK, readiness{Status: "ok", Replica: replicaReadiness(r)})
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

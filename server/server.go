@@ -77,7 +77,11 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if reg == nil {
 		reg = NewRegistry()
 	}
-	m, err := newMetrics(reg, cfg.Fragments)
+	var replica func() domain.ReplicaState
+	if store.Replica().Configured {
+		replica = store.Replica
+	}
+	m, err := newMetrics(reg, cfg.Fragments, replica)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}

@@ -87,6 +87,7 @@ type Result struct {
 	Expired bool
 	claims  TokenClaims
 	now     time.Time
+	key     *ecdsa.PublicKey // the key the token verified with
 }
 
 // Token is a refreshed session token and the time until which it can keep
@@ -139,7 +140,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, t
 		UserID:       in.UserID,
 		HasMFA:       in.UserHasMFA,
 		Session:      domain.SessionSummary{ID: s.ID, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt},
-	}, Expired: expired, claims: claims, now: now}, nil
+	}, Expired: expired, claims: claims, now: now, key: key}, nil
 }
 
 // Known reports whether token passed verification here and has not expired:
@@ -185,6 +186,13 @@ func (a *Authenticator) Refresh(ctx context.Context, d domain.Deployment, res *R
 	key, err := cached(&a.privateKeys, d.ID, pem, ParsePrivateKey)
 	if err != nil {
 		return Token{}, fmt.Errorf("deployment %d signing key: %w", d.ID, err)
+	}
+	// Sign only with the key whose public half verified the token. Another
+	// means the key was rotated since d was read (a cached deployment): the
+	// token's signature is not the deployment's any more, as an instance
+	// reading the new key says, and a successor would not verify here.
+	if res.key == nil || !key.PublicKey.Equal(res.key) {
+		return Token{}, ErrInvalidToken
 	}
 	successor, err := a.ids.New(ctx)
 	if err != nil {

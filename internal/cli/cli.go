@@ -103,6 +103,7 @@ const defaultMMap = "1GiB"
 // dbConfig is the database settings of every command that opens the store.
 type dbConfig struct {
 	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck, mmap string
+	readMaxLag                                                                string
 	keyEncryptionKey                                                          string       // from the environment only
 	log                                                                       *slog.Logger // serve's, for replica failover
 	fragments                                                                 *fragment.Cache
@@ -117,6 +118,8 @@ func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary)")
 	e.stringFlag(fs, &c.readCheck, "db-read-check", "MEMBERSHIPS_DB_READ_CHECK", store.DefaultReadCheckInterval.String(),
 		"how often the read replica is probed (each probe may take as long); while it does not answer, reads go to the primary")
+	e.stringFlag(fs, &c.readMaxLag, "db-read-max-lag", "MEMBERSHIPS_DB_READ_MAX_LAG", store.DefaultMaxReplicaLag.String(),
+		"the most the read replica's reads may be stale: past it, or while its replay lag cannot be measured, reads go to the primary (0: no bound)")
 	e.stringFlag(fs, &c.maxConns, "db-max-conns", "MEMBERSHIPS_DB_MAX_CONNS", strconv.Itoa(int(store.DefaultMaxConns)),
 		"PostgreSQL: connections per pool (primary, replica); the default is the cores, at least 4")
 	e.stringFlag(fs, &c.connectTimeout, "db-connect-timeout", "MEMBERSHIPS_DB_CONNECT_TIMEOUT", store.DefaultConnectTimeout.String(),
@@ -148,6 +151,12 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 		if *d.p, err = time.ParseDuration(d.value); err != nil || *d.p <= 0 {
 			return nil, usagef("%s: %q is not a positive duration", d.flag, d.value)
 		}
+	}
+	if opts.MaxReplicaLag, err = time.ParseDuration(c.readMaxLag); err != nil || opts.MaxReplicaLag < 0 {
+		return nil, usagef("--db-read-max-lag: %q is not a duration (0: no bound)", c.readMaxLag)
+	}
+	if opts.MaxReplicaLag == 0 {
+		opts.MaxReplicaLag = store.NoReplicaLagBound
 	}
 	if c.readURL != "" && !store.IsPostgres(c.readURL) {
 		return nil, usagef("--db-read: a read replica is a postgres:// URL")

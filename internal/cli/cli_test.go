@@ -312,6 +312,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"migrate", "--db", db, "--db-connect-timeout", "soon"}, 2, "--db-connect-timeout"},
 		{[]string{"migrate", "--db", db, "--db-statement-timeout", "-1s"}, 2, "--db-statement-timeout"},
 		{[]string{"migrate", "--db", db, "--db-read-check", "0s"}, 2, "--db-read-check"},
+		{[]string{"serve", "--db", db, "--db-read-max-lag", "-1s"}, 2, "--db-read-max-lag"},
+		{[]string{"serve", "--db", db, "--db-read-max-lag", "soon"}, 2, "--db-read-max-lag"},
 		{[]string{"serve", "--db", db, "--db-read", "postgres://replica.invalid/db"}, 2, "needs a PostgreSQL --db"},
 		{[]string{"serve", "--db", "postgres://primary.invalid/db", "--db-read", "replica.db"}, 2, "--db-read"},
 		{[]string{"migrate", "--db", db, "--db-mmap", "1GB"}, 2, "--db-mmap"},

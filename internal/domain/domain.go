@@ -312,5 +312,23 @@ type Store interface {
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
+	// Replica reports where the request path's reads go now; the zero
+	// value for a store without a read replica.
+	Replica() ReplicaState
 	Close() error
+}
+
+// ReplicaState is a read replica's state as its store last checked it.
+type ReplicaState struct {
+	Configured bool // the store has a read replica
+	InUse      bool // reads go to it now: it answers and is within MaxLag
+	Answers    bool // its last probe succeeded
+	// LagKnown says Lag was measured; when not, the replica is not used
+	// (MaxLag > 0).
+	LagKnown bool
+	// Lag bounds how stale its reads are: every change committed on the
+	// primary longer ago than Lag is visible on it.
+	Lag time.Duration
+	// MaxLag is the staleness past which reads go to the primary; 0: none.
+	MaxLag time.Duration
 }

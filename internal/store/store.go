@@ -25,6 +25,10 @@ type Options struct {
 	// ReadCheckInterval is how often the replica is probed; while it does
 	// not answer, reads go to the primary.
 	ReadCheckInterval time.Duration
+	// MaxReplicaLag bounds the replica's staleness: past it, or while it
+	// cannot be measured, reads go to the primary. 0 takes the default;
+	// NoReplicaLagBound: no bound.
+	MaxReplicaLag time.Duration
 	// Logger hears about replica failover; nil: silence.
 	Logger *slog.Logger
 	// MaxConns is the size of each connection pool.
@@ -59,6 +63,8 @@ const (
 	DefaultConnectTimeout    = postgres.DefaultConnectTimeout
 	DefaultStatementTimeout  = postgres.DefaultStatementTimeout
 	DefaultReadCheckInterval = postgres.DefaultReadCheckInterval
+	DefaultMaxReplicaLag     = postgres.DefaultMaxReplicaLag
+	NoReplicaLagBound        = postgres.NoReplicaLagBound
 )
 
 // IsPostgres reports whether url names PostgreSQL (postgres:// or
@@ -81,7 +87,7 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 		pg, err := postgres.Open(ctx, url, postgres.Options{
 			ReadURL: opts.ReadURL, MaxConns: opts.MaxConns,
 			ConnectTimeout: opts.ConnectTimeout, StatementTimeout: opts.StatementTimeout,
-			ReadCheckInterval: opts.ReadCheckInterval, Logger: opts.Logger,
+			ReadCheckInterval: opts.ReadCheckInterval, MaxReplicaLag: opts.MaxReplicaLag, Logger: opts.Logger,
 		})
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ package topology
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,8 +41,14 @@ const (
 )
 
 // newOnStandby serves from a store reading from the standby, through via
-// (when not nil) rewriting the standby's URL.
+// (when not nil) rewriting the standby's URL, with the default lag bound.
 func newOnStandby(t *testing.T, via func(standbyURL string) string) *onStandby {
+	t.Helper()
+	return newOnStandbyLag(t, via, 0)
+}
+
+// newOnStandbyLag is newOnStandby with maxLag the store's MaxReplicaLag.
+func newOnStandbyLag(t *testing.T, via func(standbyURL string) string, maxLag time.Duration) *onStandby {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.URL(t)
@@ -50,7 +57,7 @@ func newOnStandby(t *testing.T, via func(standbyURL string) string) *onStandby {
 	if via != nil {
 		readURL = via(standbyURL)
 	}
-	st, err := postgres.Open(ctx, url, postgres.Options{ReadURL: readURL, ReadCheckInterval: readCheck,
+	st, err := postgres.Open(ctx, url, postgres.Options{ReadURL: readURL, ReadCheckInterval: readCheck, MaxReplicaLag: maxLag,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -77,14 +84,20 @@ func newOnStandby(t *testing.T, via func(standbyURL string) string) *onStandby {
 		t.Cleanup((*p.pool).Close)
 	}
 	pgtest.CaughtUp(t, e.primary, e.standby)
-	h, err := server.New(server.Config{CacheTTL: 5 * time.Second}, store.WithQueryTimeout(st, queryTimeout))
+	e.client = e.serve(t, 5*time.Second)
+	return e
+}
+
+// serve starts a server over e's store, caching for cacheTTL.
+func (e *onStandby) serve(t *testing.T, cacheTTL time.Duration) client {
+	t.Helper()
+	h, err := server.New(server.Config{CacheTTL: cacheTTL}, store.WithQueryTimeout(e.store, queryTimeout))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e.client = newClient(t, srv.URL, nil)
-	return e
+	return newClient(t, srv.URL, nil)
 }
 
 // exec runs SQL on the primary.
@@ -411,10 +424,17 @@ func (f *freezer) wait() {
 
 // probe GETs an operations endpoint (outside the contract).
 func (c client) probe(path string) int {
+	status, _ := c.probeBody(path)
+	return status
+}
+
+// probeBody GETs an operations endpoint and returns its body too.
+func (c client) probeBody(path string) (int, string) {
 	resp, err := http.Get(c.url + path)
 	if err != nil {
-		return 0
+		return 0, ""
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }

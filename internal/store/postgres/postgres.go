@@ -1,6 +1,7 @@
 // Package postgres is the PostgreSQL store (github.com/jackc/pgx/v5), for
 // deployments that outgrow one machine: several stateless servers share one
-// primary, and may send the memberships read to a replica.
+// primary, and may send the memberships read to a replica whose replay lag
+// is bounded (replica.go).
 //
 // It imports domain, ids (id leases), store/fragment (the shared query
 // path; query.go is this store's SQL), store/load (the shared loader;
@@ -47,17 +48,25 @@ var derived []byte
 
 // Options tune the pools; zero values take the defaults below.
 type Options struct {
-	// ReadURL, when set, is a replica that serves the request path's reads
-	// (DeploymentByHost, Memberships). Sessions are always read and written
-	// on the primary: a token just minted, or a session just revoked, must
-	// count at once. While the replica does not answer, those reads go to the
-	// primary (see ReadCheckInterval).
+	// ReadURL, when set, is a replica (a streaming standby) that serves the
+	// memberships read. Deployments, their keys and sessions are always read
+	// on the primary: a key just rotated, a token just minted, or a session
+	// just revoked must count at once, and a token must be verified with the
+	// key that signs its successor. While the replica does not answer, or
+	// lags more than MaxReplicaLag, that read goes to the primary.
 	ReadURL string
 	// ReadCheckInterval is how often the replica is probed (each probe may
 	// take as long): one that fails sends reads to the primary, one that
 	// succeeds sends them back. A read the replica refuses or drops is
 	// retried on the primary at once, without waiting for a probe.
 	ReadCheckInterval time.Duration
+	// MaxReplicaLag bounds how stale a read on the replica may be: each
+	// probe (then every min(ReadCheckInterval, MaxReplicaLag/4)) compares
+	// the replica's replay position with the primary's WAL, and while a
+	// change committed on the primary longer ago than the bound may be
+	// missing there, or the lag cannot be measured, reads go to the
+	// primary. 0 takes DefaultMaxReplicaLag; NoReplicaLagBound: no bound.
+	MaxReplicaLag time.Duration
 	// Logger hears about replica failover and return; nil: silence.
 	Logger *slog.Logger
 	// MaxConns is the size of each pool (primary, replica).
@@ -81,6 +90,10 @@ const (
 	DefaultConnectTimeout    = 5 * time.Second
 	DefaultStatementTimeout  = 10 * time.Second
 	DefaultReadCheckInterval = time.Second
+	DefaultMaxReplicaLag     = 5 * time.Second
+	// NoReplicaLagBound is the MaxReplicaLag of a replica used whatever its
+	// lag (0 already means the default).
+	NoReplicaLagBound time.Duration = -1
 )
 
 // Store is a domain.Store on a PostgreSQL primary and an optional replica.
@@ -88,6 +101,7 @@ type Store struct {
 	primary      *pgxpool.Pool
 	replica      *pgxpool.Pool // nil without one
 	replicaDown  atomic.Bool   // reads go to the primary meanwhile
+	replicaLag   replicaLag    // and while it lags past the bound
 	count        atomic.Int64  // statements on both pools
 	replicaCount atomic.Int64  // statements on the replica
 	log          *slog.Logger
@@ -134,9 +148,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			s.primary.Close()
 			return nil, fmt.Errorf("read replica: %w", err)
 		}
+		s.replicaLag.init(opts.MaxReplicaLag)
+		interval := orDefault(opts.ReadCheckInterval, DefaultReadCheckInterval)
+		if b := s.replicaLag.bound; b > 0 {
+			interval = min(interval, b/4)
+		}
+		// Measure once before serving, so reads need not start on the
+		// primary (a lag not yet measured sends them there).
+		w := s.newWatcher(interval)
+		w.check(ctx)
 		wctx, stop := context.WithCancel(context.Background())
 		s.stopWatch = stop
-		s.watching.Go(func() { s.watchReplica(wctx, orDefault(opts.ReadCheckInterval, DefaultReadCheckInterval)) })
+		s.watching.Go(func() { w.run(wctx) })
 	}
 	return s, nil
 }
@@ -179,6 +202,9 @@ func orDefault[T int32 | time.Duration](v, def T) T {
 type counter struct{ n, also *atomic.Int64 }
 
 func (c counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	if ctx.Value(probing{}) != nil {
+		return ctx // the replica watcher's, not a request's
+	}
 	c.n.Add(1)
 	if c.also != nil {
 		c.also.Add(1)
@@ -188,7 +214,12 @@ func (c counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQu
 
 func (counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// Statements is the number of SQL statements sent so far, on both pools.
+// probing marks the contexts of the replica watcher's statements, which
+// Statements and ReplicaStatements leave out.
+type probing struct{}
+
+// Statements is the number of SQL statements sent so far, on both pools,
+// the replica watcher's aside.
 func (s *Store) Statements() int64 { return s.count.Load() }
 
 // ReplicaStatements is the number of SQL statements sent to the replica.

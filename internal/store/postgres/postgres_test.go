@@ -39,10 +39,12 @@ func TestStatementsPerRequest(t *testing.T) {
 	storetest.StatementsPerRequest(t, openFresh(t, Options{}))
 }
 
-// TestReadReplica sends the request path's reads to the replica and sessions
-// to the primary. Two schemas stand in for the two servers: the "replica"
-// holds the data, the "primary" only what is written to it. A real streaming
-// standby, its lag and its outages are tested in internal/topology.
+// TestReadReplica sends the memberships read to the replica, and
+// deployments (their keys) and sessions to the primary. Two schemas stand in
+// for the two servers: the "replica" holds the data, the "primary" only what
+// is written to it; the "replica" is no standby, so its lag is not bounded
+// here. A real streaming standby, its lag and its outages are tested in
+// internal/topology.
 func TestReadReplica(t *testing.T) {
 	ctx := t.Context()
 	replica := openFresh(t, Options{})
@@ -50,7 +52,7 @@ func TestReadReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	primaryURL := pgtest.URL(t)
-	s, err := Open(ctx, primaryURL, Options{ReadURL: pgtest.URLOf(replica.Primary()), MaxConns: 2})
+	s, err := Open(ctx, primaryURL, Options{ReadURL: pgtest.URLOf(replica.Primary()), MaxConns: 2, MaxReplicaLag: NoReplicaLagBound})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +67,11 @@ func TestReadReplica(t *testing.T) {
 	if got, err := s.Memberships(ctx, q); err != nil || len(got) != 3 {
 		t.Fatalf("Memberships through the store = %d, %v; want the replica's 3", len(got), err)
 	}
-	if _, err := s.DeploymentByHost(ctx, "scaled-1.example.test"); err != nil {
-		t.Errorf("DeploymentByHost: %v, want the replica's deployment", err)
+	if _, err := s.DeploymentByHost(ctx, "scaled-1.example.test"); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("DeploymentByHost: %v, want the primary's answer, not found (keys are read where they sign)", err)
+	}
+	if r := s.Replica(); !r.Configured || !r.InUse || !r.Answers || r.LagKnown || r.MaxLag != 0 {
+		t.Errorf("Replica() = %+v, want in use, answering, lag unknown, no bound", r)
 	}
 	if empty, err := s.Empty(ctx); err != nil || !empty {
 		t.Errorf("Empty() = %v, %v: want the primary's answer, true", empty, err)
@@ -86,6 +91,29 @@ func TestReadReplica(t *testing.T) {
 	}
 	if _, err := replica.Session(ctx, q.DeploymentID, 1); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("the session reached the replica schema: %v", err)
+	}
+}
+
+// TestReplicaLagUnknownUsesPrimary: a replica whose lag cannot be measured
+// (here no standby: it has no replay position) serves no read while the lag
+// is bounded, and its statements are not counted as the request path's.
+func TestReplicaLagUnknownUsesPrimary(t *testing.T) {
+	ctx := t.Context()
+	replica := openFresh(t, Options{})
+	ds, q := storetest.Scaled(1, 3)
+	if err := replica.Load(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, pgtest.URL(t), Options{ReadURL: pgtest.URLOf(replica.Primary()), ReadCheckInterval: 200 * time.Millisecond, MaxConns: 2})
+	if got, err := s.Memberships(ctx, q); err != nil || len(got) != 0 {
+		t.Fatalf("Memberships = %d, %v; want the primary's none", len(got), err)
+	}
+	if r := s.Replica(); !r.Configured || r.InUse || !r.Answers || r.LagKnown || r.MaxLag != DefaultMaxReplicaLag {
+		t.Errorf("Replica() = %+v, want answering but not in use, lag unknown, the default bound", r)
+	}
+	time.Sleep(time.Second) // a few probes
+	if n := s.ReplicaStatements(); n != 0 {
+		t.Errorf("%d statements counted on the replica; probes are not the request path's", n)
 	}
 }
 

@@ -23,14 +23,15 @@ JOIN deployments d ON d.id = h.deployment_id AND d.deleted_at IS NULL
 JOIN deployment_key_pairs k ON k.deployment_id = d.id
 WHERE h.host = $1`
 
-// DeploymentByHost finds the live deployment answering on host, on the replica.
+// DeploymentByHost finds the live deployment answering on host, on the
+// primary: its public key verifies tokens whose successors the primary's
+// private key signs (SigningKey), so both halves come from the same place,
+// and a rotated key counts at once, however far a replica lags.
 func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deployment, error) {
 	var d domain.Deployment
 	var pub string
-	err := s.onReplica(ctx, func(p *pgxpool.Pool) error {
-		return p.QueryRow(ctx, deploymentByHostSQL, host).Scan(&d.ID, &d.Host, &d.Mode,
-			&d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &d.AllowedOrigins, &d.CookieDomain, &pub)
-	})
+	err := s.primary.QueryRow(ctx, deploymentByHostSQL, host).Scan(&d.ID, &d.Host, &d.Mode,
+		&d.IPAllowlistPerWorkspaceEnabled, &d.EnforceMFAPerWorkspaceEnabled, &d.AllowedOrigins, &d.CookieDomain, &pub)
 	if err != nil {
 		return domain.Deployment{}, notFound(err, "deployment for host %q", host)
 	}
@@ -39,7 +40,7 @@ func (s *Store) DeploymentByHost(ctx context.Context, host string) (domain.Deplo
 	return d, nil
 }
 
-// SigningKey returns the deployment's PKCS#8 PEM private key.
+// SigningKey returns the deployment's PKCS#8 PEM private key, on the primary.
 func (s *Store) SigningKey(ctx context.Context, deploymentID int64) ([]byte, error) {
 	var pem string
 	err := s.primary.QueryRow(ctx,

@@ -177,6 +177,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+// Replica implements domain.Store: SQLite has no read replica.
+func (s *Store) Replica() domain.ReplicaState { return domain.ReplicaState{} }
+
 // prepared returns the statement for query, preparing it on first use; the
 // request path runs the same few statements over and over.
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
