@@ -18,7 +18,7 @@ import (
 // against the contract.
 var transport http.RoundTripper = http.DefaultTransport
 
-func listCmd(e env) *cobra.Command {
+func listCmd() *cobra.Command {
 	var url, session, org, output string
 	cmd := &cobra.Command{
 		Use:   "list --url URL --session TOKEN",
@@ -61,10 +61,10 @@ envelope and exit non-zero.`,
 		},
 	}
 	fs := cmd.Flags()
-	e.stringFlag(fs, &url, "url", "MEMBERSHIPS_URL", "", "base URL of the deployment, e.g. http://localhost:8080")
-	e.stringFlag(fs, &session, "session", "MEMBERSHIPS_SESSION", "", "session token (from `memberships token`)")
-	e.stringFlag(fs, &org, "org", "MEMBERSHIPS_ORG", "", "only this organization's memberships (decimal id)")
-	e.stringFlag(fs, &output, "output", "MEMBERSHIPS_OUTPUT", "table", "output format: table or json")
+	fs.StringVar(&url, "url", "", "base URL of the deployment, e.g. http://localhost:8080 (required)")
+	fs.StringVar(&session, "session", "", "session token, from memberships token (required)")
+	fs.StringVar(&org, "org", "", "only this organization's memberships (decimal id; empty: all)")
+	fs.StringVar(&output, "output", "table", "output format: table or json")
 	return cmd
 }
 
