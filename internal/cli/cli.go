@@ -61,7 +61,9 @@ Quick start:
 
 Every flag can also be set through the environment variable shown in its
 help; a flag on the command line wins over the variable, the variable over
-the default, and an empty variable counts as unset.`,
+the default, and an empty variable counts as unset.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Runnable, so that an unknown command is a usage error of ours.
@@ -136,7 +138,8 @@ func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 		"SQLite: the most of the file each connection reads through a memory map (KiB, MiB or GiB), up to 2047MiB; faster reads, but another program truncating or overwriting the file in place crashes the process (SIGBUS); 0: no map")
 }
 
-// open checks the settings (a bad one is a usage error) and opens the store.
+// open checks the settings (a bad one is a usage error) and opens the store;
+// a store that cannot be opened or migrated is unavailable.
 func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	if c.maxConns < 1 || c.maxConns > math.MaxInt32 {
 		return nil, badValue(c.flags, "db-max-conns", "%d is not a positive number", c.maxConns)
@@ -173,7 +176,7 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	}
 	st, err := store.Open(ctx, c.url, opts)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err) // the stores name the database
 	}
 	if _, err := store.SealStoredKeys(ctx, st, ring); err != nil {
 		st.Close()

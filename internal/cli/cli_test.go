@@ -162,11 +162,11 @@ func testServeTokenList(t *testing.T, db string) {
 	}
 
 	code, _, stderr = run(t, "list", "--url", url, "--session", "garbage")
-	if code != 1 || !strings.Contains(stderr, "Session token is invalid") || !strings.Contains(stderr, "1101") {
+	if code != exitRejected || !strings.Contains(stderr, "Session token is invalid") || !strings.Contains(stderr, "1101") {
 		t.Errorf("bad session: %d %q", code, stderr)
 	}
 	code, _, stderr = run(t, "list", "--url", url, "--session", tok, "--org", "x")
-	if code != 1 || !strings.Contains(stderr, "org_id") {
+	if code != exitRejected || !strings.Contains(stderr, "org_id") {
 		t.Errorf("bad org: %d %q", code, stderr)
 	}
 }
@@ -190,7 +190,7 @@ func testNoDemoUnasked(t *testing.T, db string) {
 		t.Errorf("after serve without --demo: empty %v, %v; want an empty database", empty, err)
 	}
 	code, _, stderr := run(t, "list", "--url", strings.Replace(url, "127.0.0.1", "localhost", 1), "--session", "x")
-	if code != 1 || !strings.Contains(stderr, "1200") {
+	if code != exitRejected || !strings.Contains(stderr, "1200") {
 		t.Errorf("the demo host answers without --demo: %d %q", code, stderr)
 	}
 }
@@ -246,7 +246,7 @@ func TestLoadAllOrNothing(t *testing.T) {
     mode: staging
 `)
 	code, _, stderr = run(t, "load", "--db", db, bad)
-	if code != 1 || !strings.Contains(stderr, "deployments[1]") || !strings.Contains(stderr, "nothing loaded") {
+	if code != exitData || !strings.Contains(stderr, "deployments[1]") || !strings.Contains(stderr, "nothing loaded") {
 		t.Fatalf("conflicting load: %d %q", code, stderr)
 	}
 	st, err := store.Open(context.Background(), db, store.Options{})
@@ -261,7 +261,7 @@ func TestLoadAllOrNothing(t *testing.T) {
 	invalid := filepath.Join(dir, "invalid.yaml")
 	write(t, invalid, "deployments:\n  - hosts: [three.test]\n    mode: sideways\n")
 	code, _, stderr = run(t, "load", "--db", db, invalid)
-	if code != 1 || !strings.Contains(stderr, "deployments[0].mode") {
+	if code != exitData || !strings.Contains(stderr, "deployments[0].mode") {
 		t.Errorf("invalid file: %d %q", code, stderr)
 	}
 }
@@ -309,7 +309,7 @@ func TestUsageErrors(t *testing.T) {
 		t.Fatalf("load: %s", stderr)
 	}
 	code, _, stderr := run(t, "token", "--db", db, "--user", "ghost@example.com")
-	if code != 1 || !strings.Contains(stderr, "ghost@example.com") {
+	if code != exitNotFound || !strings.Contains(stderr, "ghost@example.com") {
 		t.Errorf("unknown user: %d %q", code, stderr)
 	}
 }

@@ -47,7 +47,7 @@ func loadCmd(e env) *cobra.Command {
 			}
 			ds, err := loader.Parse(args[0], data, time.Now())
 			if err != nil {
-				return err
+				return invalidData(err)
 			}
 			st, err := db.open(cmd.Context())
 			if err != nil {

@@ -3,17 +3,22 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wachtbench/memberships/client"
+	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/store"
 )
 
@@ -252,5 +257,63 @@ func TestBadEnvValue(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := Run(context.Background(), []string{"migrate", "--db", db, "--db-max-conns", "3"}, getenv, &out, &errOut); code != 0 {
 		t.Errorf("--db-max-conns 3 with MEMBERSHIPS_DB_MAX_CONNS=0: exit %d %s", code, errOut.String())
+	}
+}
+
+// TestExitCodeByType maps each kind of error, however wrapped, to its code.
+func TestExitCodeByType(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("outer: %w", err) }
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{nil, exitOK},
+		{errors.New("disk full"), exitError},
+		{wrap(usagef("--x: bad")), exitUsage},
+		{wrap(invalidData(errors.New("deployments[0].mode: sideways"))), exitData},
+		{fmt.Errorf("deployments[1].hosts: %w", domain.ErrConflict), exitData},
+		{fmt.Errorf("user %q: %w", "ghost", domain.ErrNotFound), exitNotFound},
+		{wrap(unavailable(errors.New("connection refused"))), exitUnavailable},
+		// The database's own ErrNotFound under an unavailable store is still unavailable.
+		{unavailable(fmt.Errorf("x: %w", domain.ErrNotFound)), exitUnavailable},
+		{&client.APIError{Status: 401, Code: 1101}, exitRejected},
+		{&client.APIError{Status: 500, Code: 1900}, exitRejected},
+		{&client.APIError{Status: 503, RetryAfter: time.Second}, exitUnavailable},
+		{&client.APIError{Status: 429, RetryAfter: time.Second}, exitUnavailable},
+		{&url.Error{Op: "Get", URL: "http://127.0.0.1:1", Err: errors.New("connection refused")}, exitUnavailable},
+	} {
+		if got := exitCode(tc.err); got != tc.code {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.code)
+		}
+	}
+}
+
+// TestExitCodes runs commands that fail each way.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"nope"}, exitUsage, `unknown command "nope" for "memberships"`},
+		{[]string{"serv"}, exitUsage, "Did you mean this?\n\tserve"},
+		{[]string{"migrate", "extra"}, exitUsage, `unknown command "extra"`},
+		{[]string{"load"}, exitUsage, "accepts 1 arg(s), received 0"},
+		{[]string{"serve", "--demo=maybe"}, exitUsage, `invalid argument "maybe" for "--demo"`},
+		{[]string{"load", "--db", db, filepath.Join(dir, "missing.yaml")}, exitError, "no such file"},
+		{[]string{"migrate", "--db", filepath.Join(dir, "no", "such", "dir.db")}, exitUnavailable, "sqlite: open"},
+		{[]string{"migrate", "--db", "postgres://nobody@127.0.0.1:1/db", "--db-connect-timeout", "2s"}, exitUnavailable, "connect to postgres://nobody@127.0.0.1:1/db"},
+		{[]string{"list", "--url", "http://127.0.0.1:1", "--session", "x"}, exitUnavailable, "connect"},
+		{[]string{"token", "--db", db, "--host", "nowhere.test", "--user", "u"}, exitNotFound, `deployment "nowhere.test"`},
+	} {
+		code, _, stderr := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %d containing %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+	}
+	if code, out, _ := run(t); code != 0 || !strings.Contains(out, "Exit codes:") {
+		t.Errorf("memberships without a command: exit %d, help without exit codes:\n%s", code, out)
 	}
 }

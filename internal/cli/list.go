@@ -25,8 +25,9 @@ func listCmd() *cobra.Command {
 		Short: "Call the API through the generated client and print the memberships",
 		Long: `Call GET /me/workspace-memberships on --url with the session token and print
 each membership: workspace, organization, roles and eligibility. Restricted
-rows are marked with their reason. Errors are printed from the API's error
-envelope and exit non-zero.`,
+rows are marked with their reason. An error answer is printed from the API's
+error envelope and exits 6; exit 5 means --url did not answer, or answered
+429 or 503 (retry later).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if url == "" || session == "" {
