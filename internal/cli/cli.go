@@ -8,10 +8,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -25,68 +25,73 @@ import (
 	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
-// Exit codes.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
-
-// usageError marks a bad flag or setting: exit 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
 // env reads the environment; injected so tests need no real one.
 type env func(string) string
 
 // Run executes the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	root := newRoot(getenv)
+	if args == nil {
+		args = []string{} // cobra reads nil as os.Args[1:]
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	err := root.Execute()
+	if err != nil {
+		fmt.Fprintln(stderr, "memberships:", err)
+	}
+	return exitCode(err)
+}
+
+// newRoot builds the command tree, every flag bound to its variable.
+func newRoot(getenv func(string) string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "memberships",
 		Short: "The Wacht workspace-memberships API: serve it, feed it, call it",
-		Long: `memberships serves GET /me/workspace-memberships over SQLite, enforcing the
-contract in openapi.yaml, on SQLite (the default) or PostgreSQL, and carries the
-tools around it.
+		Long: `memberships serves GET /me/workspace-memberships, enforcing the contract in
+openapi.yaml, on SQLite (the default) or PostgreSQL, and carries the tools
+around it.
 
 Quick start:
   memberships serve                      # demo data into a new memberships.db
   memberships token --user demo@example.com
   memberships list --url http://localhost:8080 --session TOKEN
 
-Every flag can also be set through the environment variable shown in its help.`,
+Every flag can also be set through the environment variable shown in its
+help; a flag on the command line wins over the variable, the variable over
+the default, and an empty variable counts as unset.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable, so that an unknown command is a usage error of ours.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q%s", args[0], cmd.CommandPath(), suggest(cmd, args[0]))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return fillFromEnv(cmd.Flags(), getenv)
+		},
 	}
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetContext(ctx)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	e := env(getenv)
-	root.AddCommand(serveCmd(e), migrateCmd(e), loadCmd(e), tokenCmd(e), listCmd(e), seedCmd(e), versionCmd())
-
-	err := root.Execute()
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "memberships:", err)
-	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "accepts ") {
-		return exitUsage
-	}
-	return exitError
+	root.AddCommand(serveCmd(e), migrateCmd(e), loadCmd(e), tokenCmd(e), listCmd(), seedCmd(e), versionCmd())
+	bindEnv(root)
+	return root
 }
 
-// stringFlag declares a flag whose default comes from the environment.
-func (e env) stringFlag(fs *pflag.FlagSet, p *string, name, envName, def, usage string) {
-	if v := e(envName); v != "" {
-		def = v
+// suggest is cobra's "Did you mean" for an unknown command.
+func suggest(cmd *cobra.Command, arg string) string {
+	s := cmd.SuggestionsFor(arg)
+	if len(s) == 0 {
+		return ""
 	}
-	fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
+	return "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 }
 
 // keyEncryptionKeyEnv names the variable holding the key that seals private
@@ -102,59 +107,64 @@ const defaultMMap = "1GiB"
 
 // dbConfig is the database settings of every command that opens the store.
 type dbConfig struct {
-	url, readURL, maxConns, connectTimeout, statementTimeout, readCheck, mmap string
-	readMaxLag                                                                string
-	keyEncryptionKey                                                          string       // from the environment only
-	log                                                                       *slog.Logger // serve's, for replica failover
-	fragments                                                                 *fragment.Cache
+	url, readURL                                string
+	maxConns                                    int
+	connectTimeout, statementTimeout, readCheck time.Duration
+	readMaxLag                                  time.Duration
+	mmap                                        *sizeValue
+	keyEncryptionKey                            string       // from the environment only
+	log                                         *slog.Logger // serve's, for replica failover
+	fragments                                   *fragment.Cache
+	flags                                       *pflag.FlagSet // for errors naming where a value came from
 }
 
 // dbFlags declares the database flags.
 func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 	c.keyEncryptionKey = e(keyEncryptionKeyEnv)
-	e.stringFlag(fs, &c.url, "db", "MEMBERSHIPS_DB", defaultDB,
+	c.flags = fs
+	c.mmap = newSize(defaultMMap)
+	fs.StringVar(&c.url, "db", defaultDB,
 		"database: a SQLite file path or sqlite://path, or a postgres:// (postgresql://) URL")
-	e.stringFlag(fs, &c.readURL, "db-read", "MEMBERSHIPS_DB_READ", "",
-		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary)")
-	e.stringFlag(fs, &c.readCheck, "db-read-check", "MEMBERSHIPS_DB_READ_CHECK", store.DefaultReadCheckInterval.String(),
+	fs.StringVar(&c.readURL, "db-read", "",
+		"PostgreSQL read replica URL for the request path's reads (sessions always use the primary; empty: none)")
+	fs.DurationVar(&c.readCheck, "db-read-check", store.DefaultReadCheckInterval,
 		"how often the read replica is probed (each probe may take as long); while it does not answer, reads go to the primary")
-	e.stringFlag(fs, &c.readMaxLag, "db-read-max-lag", "MEMBERSHIPS_DB_READ_MAX_LAG", store.DefaultMaxReplicaLag.String(),
+	fs.DurationVar(&c.readMaxLag, "db-read-max-lag", store.DefaultMaxReplicaLag,
 		"the most the read replica's reads may be stale: past it, or while its replay lag cannot be measured, reads go to the primary (0: no bound)")
-	e.stringFlag(fs, &c.maxConns, "db-max-conns", "MEMBERSHIPS_DB_MAX_CONNS", strconv.Itoa(int(store.DefaultMaxConns)),
+	fs.IntVar(&c.maxConns, "db-max-conns", int(store.DefaultMaxConns),
 		"PostgreSQL: connections per pool (primary, replica); the default is the cores, at least 4")
-	e.stringFlag(fs, &c.connectTimeout, "db-connect-timeout", "MEMBERSHIPS_DB_CONNECT_TIMEOUT", store.DefaultConnectTimeout.String(),
+	fs.DurationVar(&c.connectTimeout, "db-connect-timeout", store.DefaultConnectTimeout,
 		"PostgreSQL: how long opening a connection may take")
-	e.stringFlag(fs, &c.statementTimeout, "db-statement-timeout", "MEMBERSHIPS_DB_STATEMENT_TIMEOUT", store.DefaultStatementTimeout.String(),
+	fs.DurationVar(&c.statementTimeout, "db-statement-timeout", store.DefaultStatementTimeout,
 		"PostgreSQL: statement_timeout of every statement")
-	e.stringFlag(fs, &c.mmap, "db-mmap", "MEMBERSHIPS_DB_MMAP", defaultMMap,
-		"SQLite: the most of the file each connection reads through a memory map, up to 2047MiB; faster reads, but another program truncating or overwriting the file in place crashes the process (SIGBUS); 0: no map")
+	fs.Var(c.mmap, "db-mmap",
+		"SQLite: the most of the file each connection reads through a memory map (KiB, MiB or GiB), up to 2047MiB; faster reads, but another program truncating or overwriting the file in place crashes the process (SIGBUS); 0: no map")
 }
 
-// open checks the settings (a bad one is a usage error) and opens the store.
+// open checks the settings (a bad one is a usage error) and opens the store;
+// a store that cannot be opened or migrated is unavailable.
 func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
-	n, err := strconv.ParseInt(c.maxConns, 10, 32)
-	if err != nil || n < 1 {
-		return nil, usagef("--db-max-conns: %q is not a positive number", c.maxConns)
+	if c.maxConns < 1 || c.maxConns > math.MaxInt32 {
+		return nil, badValue(c.flags, "db-max-conns", "%d is not a positive number", c.maxConns)
 	}
-	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(n), Logger: c.log, Fragments: c.fragments}
-	if opts.MMapSize, err = mmapSize(c.mmap); err != nil {
-		return nil, err
-	}
+	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(c.maxConns), Logger: c.log, Fragments: c.fragments,
+		MMapSize: c.mmap.bytes, ConnectTimeout: c.connectTimeout, StatementTimeout: c.statementTimeout, ReadCheckInterval: c.readCheck}
 	for _, d := range []struct {
-		flag, value string
-		p           *time.Duration
+		flag string
+		v    time.Duration
 	}{
-		{"--db-connect-timeout", c.connectTimeout, &opts.ConnectTimeout},
-		{"--db-statement-timeout", c.statementTimeout, &opts.StatementTimeout},
-		{"--db-read-check", c.readCheck, &opts.ReadCheckInterval},
+		{"db-connect-timeout", c.connectTimeout},
+		{"db-statement-timeout", c.statementTimeout},
+		{"db-read-check", c.readCheck},
 	} {
-		if *d.p, err = time.ParseDuration(d.value); err != nil || *d.p <= 0 {
-			return nil, usagef("%s: %q is not a positive duration", d.flag, d.value)
+		if d.v <= 0 {
+			return nil, badValue(c.flags, d.flag, "%s is not a positive duration", d.v)
 		}
 	}
-	if opts.MaxReplicaLag, err = time.ParseDuration(c.readMaxLag); err != nil || opts.MaxReplicaLag < 0 {
-		return nil, usagef("--db-read-max-lag: %q is not a duration (0: no bound)", c.readMaxLag)
+	if c.readMaxLag < 0 {
+		return nil, badValue(c.flags, "db-read-max-lag", "%s is not a duration (0: no bound)", c.readMaxLag)
 	}
+	opts.MaxReplicaLag = c.readMaxLag
 	if opts.MaxReplicaLag == 0 {
 		opts.MaxReplicaLag = store.NoReplicaLagBound
 	}
@@ -176,7 +186,7 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	}
 	st, err := store.Open(ctx, c.url, opts)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err) // the stores name the database
 	}
 	if _, err := store.SealStoredKeys(ctx, st, ring); err != nil {
 		st.Close()
@@ -200,7 +210,7 @@ func mmapSize(v string) (int64, error) {
 	}
 	n, err := strconv.ParseUint(num, 10, 64)
 	if err != nil || n > uint64(store.MaxMMapSize/unit) {
-		return 0, usagef("--db-mmap: %q is not a size like 256MiB, 1GiB or 0 (no map), at most %d bytes", v, store.MaxMMapSize)
+		return 0, fmt.Errorf("%q is not a size like 256MiB, 1GiB or 0 (no map), at most %d bytes", v, store.MaxMMapSize)
 	}
 	if n == 0 {
 		return store.NoMMap, nil

@@ -47,7 +47,7 @@ func loadCmd(e env) *cobra.Command {
 			}
 			ds, err := loader.Parse(args[0], data, time.Now())
 			if err != nil {
-				return err
+				return invalidData(err)
 			}
 			st, err := db.open(cmd.Context())
 			if err != nil {
@@ -68,7 +68,8 @@ func loadCmd(e env) *cobra.Command {
 
 func tokenCmd(e env) *cobra.Command {
 	var db dbConfig
-	var user, host, expiresIn string
+	var user, host string
+	var lifetime time.Duration
 	cmd := &cobra.Command{
 		Use:   "token --user ID|EMAIL",
 		Short: "Create a session for a user and print its signed session token",
@@ -78,9 +79,8 @@ Send it as the __session cookie (or, on staging deployments, the
 __dev_session__ query parameter).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lifetime, err := time.ParseDuration(expiresIn)
-			if err != nil || lifetime <= 0 {
-				return usagef("--expires-in: %q is not a positive duration", expiresIn)
+			if lifetime <= 0 {
+				return badValue(cmd.Flags(), "expires-in", "%s is not a positive duration", lifetime)
 			}
 			if user == "" {
 				return usagef("--user is required")
@@ -101,9 +101,9 @@ __dev_session__ query parameter).`,
 	}
 	fs := cmd.Flags()
 	e.dbFlags(fs, &db)
-	e.stringFlag(fs, &user, "user", "MEMBERSHIPS_USER", "", "the user: id or e-mail")
-	e.stringFlag(fs, &host, "host", "MEMBERSHIPS_HOST", "localhost", "a host of the deployment")
-	e.stringFlag(fs, &expiresIn, "expires-in", "MEMBERSHIPS_EXPIRES_IN", auth.TokenLifetime.String(), "token lifetime")
+	fs.StringVar(&user, "user", "", "the user, by id or e-mail (required)")
+	fs.StringVar(&host, "host", "localhost", "a host of the user's deployment")
+	fs.DurationVar(&lifetime, "expires-in", auth.TokenLifetime, "how long the token is valid (the session lives at least as long)")
 	return cmd
 }
 

@@ -18,15 +18,16 @@ import (
 // against the contract.
 var transport http.RoundTripper = http.DefaultTransport
 
-func listCmd(e env) *cobra.Command {
+func listCmd() *cobra.Command {
 	var url, session, org, output string
 	cmd := &cobra.Command{
 		Use:   "list --url URL --session TOKEN",
 		Short: "Call the API through the generated client and print the memberships",
 		Long: `Call GET /me/workspace-memberships on --url with the session token and print
 each membership: workspace, organization, roles and eligibility. Restricted
-rows are marked with their reason. Errors are printed from the API's error
-envelope and exit non-zero.`,
+rows are marked with their reason. An error answer is printed from the API's
+error envelope and exits 6; exit 5 means --url did not answer, or answered
+429 or 503 (retry later).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if url == "" || session == "" {
@@ -61,10 +62,10 @@ envelope and exit non-zero.`,
 		},
 	}
 	fs := cmd.Flags()
-	e.stringFlag(fs, &url, "url", "MEMBERSHIPS_URL", "", "base URL of the deployment, e.g. http://localhost:8080")
-	e.stringFlag(fs, &session, "session", "MEMBERSHIPS_SESSION", "", "session token (from `memberships token`)")
-	e.stringFlag(fs, &org, "org", "MEMBERSHIPS_ORG", "", "only this organization's memberships (decimal id)")
-	e.stringFlag(fs, &output, "output", "MEMBERSHIPS_OUTPUT", "table", "output format: table or json")
+	fs.StringVar(&url, "url", "", "base URL of the deployment, e.g. http://localhost:8080 (required)")
+	fs.StringVar(&session, "session", "", "session token, from memberships token (required)")
+	fs.StringVar(&org, "org", "", "only this organization's memberships (decimal id; empty: all)")
+	fs.StringVar(&output, "output", "table", "output format: table or json")
 	return cmd
 }
 

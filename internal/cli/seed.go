@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,24 +17,20 @@ func seedCmd(e env) *cobra.Command {
 	var db dbConfig
 	var host, mode string
 	d := seed.Default()
-	// Numbers are read as strings so that a bad value from the environment
-	// is reported like a bad flag, naming the setting.
 	numbers := []struct {
-		name, env, usage string
-		p                *int
-		min              int
-		raw              string
+		name, usage string
+		p           *int
+		min         int
 	}{
-		{name: "users", env: "MEMBERSHIPS_SEED_USERS", usage: "users to create", p: &d.Users},
-		{name: "organizations", env: "MEMBERSHIPS_SEED_ORGANIZATIONS", usage: "organizations", p: &d.Organizations, min: 1},
-		{name: "workspaces", env: "MEMBERSHIPS_SEED_WORKSPACES", usage: "workspaces per organization", p: &d.WorkspacesPerOrganization, min: 1},
-		{name: "memberships", env: "MEMBERSHIPS_SEED_MEMBERSHIPS", usage: "workspace memberships per user", p: &d.MembershipsPerUser},
-		{name: "roles", env: "MEMBERSHIPS_SEED_ROLES", usage: "workspace roles per workspace", p: &d.RolesPerWorkspace, min: 1},
-		{name: "roles-per-membership", env: "MEMBERSHIPS_SEED_ROLES_PER_MEMBERSHIP", usage: "workspace roles per membership", p: &d.RolesPerMembership},
-		{name: "segments", env: "MEMBERSHIPS_SEED_SEGMENTS", usage: "segments of the deployment", p: &d.Segments},
-		{name: "chunk", env: "MEMBERSHIPS_SEED_CHUNK", usage: "users loaded per transaction", p: &d.ChunkUsers, min: 1},
+		{name: "users", usage: "users to create", p: &d.Users},
+		{name: "organizations", usage: "organizations", p: &d.Organizations, min: 1},
+		{name: "workspaces", usage: "workspaces per organization", p: &d.WorkspacesPerOrganization, min: 1},
+		{name: "memberships", usage: "workspace memberships per user", p: &d.MembershipsPerUser},
+		{name: "roles", usage: "workspace roles per workspace", p: &d.RolesPerWorkspace, min: 1},
+		{name: "roles-per-membership", usage: "workspace roles per membership", p: &d.RolesPerMembership},
+		{name: "segments", usage: "segments of the deployment", p: &d.Segments},
+		{name: "chunk", usage: "users loaded per transaction", p: &d.ChunkUsers, min: 1},
 	}
-	var rawSeed string
 	cmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Fill the database with a synthetic data set of a chosen size",
@@ -49,18 +44,12 @@ another --host) adds a second deployment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range numbers {
-				v, err := strconv.Atoi(n.raw)
-				if err != nil || v < n.min {
-					return usagef("--%s (env %s): %q is not a whole number of at least %d", n.name, n.env, n.raw, n.min)
+				if *n.p < n.min {
+					return badValue(cmd.Flags(), n.name, "%d is less than %d", *n.p, n.min)
 				}
-				*n.p = v
 			}
-			s, err := strconv.ParseUint(rawSeed, 10, 64)
-			if err != nil {
-				return usagef("--seed: %q is not a non-negative whole number", rawSeed)
-			}
-			c := d // the numbers above are parsed into d
-			c.Host, c.Mode, c.Seed = strings.ToLower(host), domain.Mode(mode), s
+			c := d // the flags are parsed into d
+			c.Host, c.Mode = strings.ToLower(host), domain.Mode(mode)
 			if err := c.Validate(); err != nil {
 				return usagef("%v", err)
 			}
@@ -92,13 +81,17 @@ another --host) adds a second deployment.`,
 		},
 	}
 	fs := cmd.Flags()
-	e.dbFlags(fs, &db)
-	e.stringFlag(fs, &host, "host", "MEMBERSHIPS_SEED_HOST", d.Host, "host of the generated deployment")
-	e.stringFlag(fs, &mode, "mode", "MEMBERSHIPS_SEED_MODE", string(d.Mode), "deployment mode: production or staging")
-	for i := range numbers {
-		n := &numbers[i]
-		e.stringFlag(fs, &n.raw, n.name, n.env, strconv.Itoa(*n.p), n.usage)
+	fs.StringVar(&host, "host", d.Host, "host of the generated deployment")
+	fs.StringVar(&mode, "mode", string(d.Mode), "deployment mode: production or staging")
+	for _, n := range numbers {
+		usage := n.usage
+		if n.min > 0 {
+			usage = fmt.Sprintf("%s, at least %d", usage, n.min)
+		}
+		fs.IntVar(n.p, n.name, *n.p, usage)
 	}
-	e.stringFlag(fs, &rawSeed, "seed", "MEMBERSHIPS_SEED_SEED", strconv.FormatUint(d.Seed, 10), "random seed of the generator")
+	fs.Uint64Var(&d.Seed, "seed", d.Seed, "random seed of the generator")
+	envPrefix(fs, "MEMBERSHIPS_SEED_") // seed's own settings; the database's below are everyone's
+	e.dbFlags(fs, &db)
 	return cmd
 }

@@ -23,7 +23,7 @@ func TestSeed(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--users", "many"}, "--users (env MEMBERSHIPS_SEED_USERS)"},
+		{[]string{"--users", "many"}, `invalid argument "many" for "--users"`},
 		{[]string{"--organizations", "0"}, "--organizations"},
 		{[]string{"--chunk", "-1"}, "--chunk"},
 		{[]string{"--seed", "-1"}, "--seed"},

@@ -9,11 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -25,9 +24,11 @@ import (
 )
 
 type serveConfig struct {
-	addr, metricsAddr, trustedProxies, logFormat, logLevel, validateResponses, demo string
-	db                                                                              dbConfig
-	maxHeaderBytes, fragmentCache                                                   int
+	addr, metricsAddr, logFormat, logLevel, validateResponses string
+	trustedProxies                                            []string
+	demo                                                      bool
+	db                                                        dbConfig
+	maxHeaderBytes, fragmentCache                             int
 	// Limits, by flag name; 0 switches one off.
 	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
@@ -50,85 +51,69 @@ database named otherwise, PostgreSQL included.`,
 		},
 	}
 	fs := cmd.Flags()
-	e.stringFlag(fs, &c.addr, "addr", "MEMBERSHIPS_ADDR", "127.0.0.1:8080", "address to listen on")
-	e.stringFlag(fs, &c.metricsAddr, "metrics-addr", "MEMBERSHIPS_METRICS_ADDR", "", "serve /metrics on this address only, not on the API's (empty: on --addr)")
-	e.stringFlag(fs, &c.validateResponses, "validate-responses", "MEMBERSHIPS_VALIDATE_RESPONSES", "production=off,staging=log",
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0: any free one)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on the API's (empty: on --addr)")
+	fs.StringVar(&c.validateResponses, "validate-responses", "production=off,staging=log",
 		"check answers against openapi.yaml before they leave: off, log (send, count, log the rule) or enforce (500 instead); one for all deployments or per mode, mode=value,…")
 	e.dbFlags(fs, &c.db)
-	e.stringFlag(fs, &c.trustedProxies, "trusted-proxies", "MEMBERSHIPS_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed")
-	e.stringFlag(fs, &c.logFormat, "log-format", "MEMBERSHIPS_LOG_FORMAT", "text", "log format: text or json")
-	e.stringFlag(fs, &c.logLevel, "log-level", "MEMBERSHIPS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	e.stringFlag(fs, &c.demo, "demo", "MEMBERSHIPS_DEMO", "false", "load the demo data set into an empty database (true or false; the default SQLite file gets it anyway)")
-	fs.Lookup("demo").NoOptDefVal = "true" // a bare --demo
+	fs.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "IPs or CIDRs of the proxies whose X-Forwarded-For is believed, comma-separated or repeated")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&c.demo, "demo", false, "load the demo data set into an empty database (the default SQLite file gets it anyway)")
+	// PreRunE refuses a negative duration and a count below its minimum.
 	durations := []struct {
-		p                     *time.Duration
-		name, env, def, usage string
+		p     *time.Duration
+		name  string
+		def   time.Duration
+		usage string
 	}{
-		{&c.drain, "drain", "MEMBERSHIPS_DRAIN", "10s", "how long in-flight requests may finish on shutdown"},
-		{&c.readHeader, "read-header-timeout", "MEMBERSHIPS_READ_HEADER_TIMEOUT", "5s", "time to read a request's headers"},
-		{&c.read, "read-timeout", "MEMBERSHIPS_READ_TIMEOUT", "10s", "time to read a whole request"},
-		{&c.write, "write-timeout", "MEMBERSHIPS_WRITE_TIMEOUT", "15s", "time to write a response, from the end of the request headers"},
-		{&c.idle, "idle-timeout", "MEMBERSHIPS_IDLE_TIMEOUT", "60s", "how long an idle keep-alive connection stays open"},
-		{&c.handler, "handler-timeout", "MEMBERSHIPS_HANDLER_TIMEOUT", "10s", "deadline for handling one request (0: none)"},
-		{&c.query, "query-timeout", "MEMBERSHIPS_QUERY_TIMEOUT", "3s", "deadline for one database call on the request path (0: none)"},
-		{&c.cacheTTL, "cache-ttl", "MEMBERSHIPS_CACHE_TTL", "5s", "how long deployments and active sessions are cached: the longest a revoked session still works on this instance (0: no cache)"},
+		{&c.drain, "drain", 10 * time.Second, "how long in-flight requests may finish on shutdown"},
+		{&c.readHeader, "read-header-timeout", 5 * time.Second, "time to read a request's headers"},
+		{&c.read, "read-timeout", 10 * time.Second, "time to read a whole request"},
+		{&c.write, "write-timeout", 15 * time.Second, "time to write a response, from the end of the request headers"},
+		{&c.idle, "idle-timeout", 60 * time.Second, "how long an idle keep-alive connection stays open"},
+		{&c.handler, "handler-timeout", 10 * time.Second, "deadline for handling one request (0: none)"},
+		{&c.query, "query-timeout", 3 * time.Second, "deadline for one database call on the request path (0: none)"},
+		{&c.cacheTTL, "cache-ttl", 5 * time.Second, "how long deployments and active sessions are cached: the longest a revoked session still works on this instance (0: no cache)"},
 	}
-	raw := make([]string, len(durations))
-	for i, d := range durations {
-		e.stringFlag(fs, &raw[i], d.name, d.env, d.def, d.usage)
+	for _, d := range durations {
+		fs.DurationVar(d.p, d.name, d.def, d.usage)
 	}
-	limits := []struct {
-		p                     *int
-		name, env, def, usage string
+	counts := []struct {
+		p        *int
+		name     string
+		def, min int
+		usage    string
 	}{
-		{&c.maxInFlight, "max-inflight", "MEMBERSHIPS_MAX_INFLIGHT", "512", "API requests answered at once; more are refused at once with 503 and Retry-After (0: no cap)"},
-		{&c.limitFailures, "limit-failures", "MEMBERSHIPS_LIMIT_FAILURES", "30", "failed requests (bad or missing sessions, unknown hosts) a client address may make per minute, in bursts of as many; then 429 (0: no limit)"},
-		{&c.limitSession, "limit-session", "MEMBERSHIPS_LIMIT_SESSION", "120", "requests a session may make per minute, in bursts of as many; then 429 (0: no limit)"},
+		{&c.maxInFlight, "max-inflight", 512, 0, "API requests answered at once; more are refused at once with 503 and Retry-After (0: no cap)"},
+		{&c.limitFailures, "limit-failures", 30, 0, "failed requests (bad or missing sessions, unknown hosts) a client address may make per minute, in bursts of as many; then 429 (0: no limit)"},
+		{&c.limitSession, "limit-session", 120, 0, "requests a session may make per minute, in bursts of as many; then 429 (0: no limit)"},
+		{&c.maxHeaderBytes, "max-header-bytes", 1 << 20, 4096, "largest request header accepted, at least 4096; larger ones get Go's plain 431"},
+		{&c.fragmentCache, "fragment-cache", fragment.DefaultSize, 1, "encoded workspaces, organizations and roles kept, of each kind, at least 1 (README: sizing)"},
 	}
-	rawLimits := make([]string, len(limits))
-	for i, l := range limits {
-		e.stringFlag(fs, &rawLimits[i], l.name, l.env, l.def, l.usage)
+	for _, n := range counts {
+		fs.IntVar(n.p, n.name, n.def, n.usage)
 	}
-	maxHeader := "1048576"
-	e.stringFlag(fs, &maxHeader, "max-header-bytes", "MEMBERSHIPS_MAX_HEADER_BYTES", maxHeader, "largest request header accepted; larger ones get Go's plain 431")
-	fragments := strconv.Itoa(fragment.DefaultSize)
-	e.stringFlag(fs, &fragments, "fragment-cache", "MEMBERSHIPS_FRAGMENT_CACHE", fragments,
-		"encoded workspaces, organizations and roles kept, of each kind (README: sizing)")
-	cmd.PreRunE = func(*cobra.Command, []string) error {
-		for i, d := range durations {
-			v, err := time.ParseDuration(raw[i])
-			if err != nil || v < 0 {
-				return usagef("--%s: %q is not a duration like 10s", d.name, raw[i])
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		for _, d := range durations {
+			if *d.p < 0 {
+				return badValue(cmd.Flags(), d.name, "%s is negative", *d.p)
 			}
-			*d.p = v
 		}
-		for i, l := range limits {
-			v, err := strconv.Atoi(rawLimits[i])
-			if err != nil || v < 0 {
-				return usagef("--%s: %q is not a whole number ≥ 0", l.name, rawLimits[i])
+		for _, n := range counts {
+			if *n.p < n.min {
+				return badValue(cmd.Flags(), n.name, "%d is less than %d", *n.p, n.min)
 			}
-			*l.p = v
-		}
-		if _, err := strconv.ParseBool(c.demo); err != nil {
-			return usagef("--demo: %q is not true or false", c.demo)
-		}
-		n, err := strconv.Atoi(maxHeader)
-		if err != nil || n < 4096 {
-			return usagef("--max-header-bytes: %q is not a number of bytes ≥ 4096", maxHeader)
-		}
-		c.maxHeaderBytes = n
-		if c.fragmentCache, err = strconv.Atoi(fragments); err != nil || c.fragmentCache < 1 {
-			return usagef("--fragment-cache: %q is not a positive number of entries", fragments)
 		}
 		return nil
 	}
 	return cmd
 }
 
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+func newLogger(fs *pflag.FlagSet, w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usagef("--log-level: %q is not one of debug, info, warn, error", level)
+		return nil, badValue(fs, "log-level", "%q is not one of debug, info, warn, error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
@@ -137,32 +122,33 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usagef("--log-format: %q is not text or json", format)
+	return nil, badValue(fs, "log-format", "%q is not text or json", format)
 }
 
-func parseProxies(list string) ([]netip.Prefix, error) {
-	if strings.TrimSpace(list) == "" {
+func parseProxies(fs *pflag.FlagSet, list []string) ([]netip.Prefix, error) {
+	if len(list) == 0 {
 		return nil, nil
 	}
-	p, err := eligibility.ParseTrustedProxies(strings.Split(list, ","))
+	p, err := eligibility.ParseTrustedProxies(list)
 	if err != nil {
-		return nil, usagef("--trusted-proxies: %v", err)
+		return nil, badValue(fs, "trusted-proxies", "%v", err)
 	}
 	return p, nil
 }
 
 func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) error {
-	log, err := newLogger(stderr, c.logFormat, c.logLevel)
+	fs := c.db.flags
+	log, err := newLogger(fs, stderr, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}
-	proxies, err := parseProxies(c.trustedProxies)
+	proxies, err := parseProxies(fs, c.trustedProxies)
 	if err != nil {
 		return err
 	}
 	validate, err := server.ParseResponseValidation(c.validateResponses)
 	if err != nil {
-		return usagef("--validate-responses: %v", err)
+		return badValue(fs, "validate-responses", "%v", err)
 	}
 	c.db.log = log
 	frag := fragment.NewCache(c.fragmentCache)
@@ -175,8 +161,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if !c.db.sealed() {
 		log.Warn("signing keys are stored unencrypted; set " + keyEncryptionKeyEnv + " to seal them")
 	}
-	demo, _ := strconv.ParseBool(c.demo) // checked in PreRunE
-	demo = demo || c.db.url == defaultDB
+	demo := c.demo || c.db.url == defaultDB
 	if demo {
 		if err := loadDemoIfEmpty(ctx, db, log); err != nil {
 			return err
@@ -194,7 +179,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
-		return usagef("--addr: %v", err)
+		return badValue(fs, "addr", "%v", err)
 	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && c.metricsAddr == "" && !tcp.IP.IsLoopback() {
 		log.Warn("/metrics is served on --addr, to every deployment's host; set --metrics-addr to a private address")
@@ -206,7 +191,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		mln, err := net.Listen("tcp", c.metricsAddr)
 		if err != nil {
 			ln.Close()
-			return usagef("--metrics-addr: %v", err)
+			return badValue(fs, "metrics-addr", "%v", err)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", server.MetricsHandler(reg))
