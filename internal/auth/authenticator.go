@@ -201,7 +201,7 @@ func (a *Authenticator) Refresh(ctx context.Context, d domain.Deployment, res *R
 	c := res.claims
 	r, err := a.store.Refresh(ctx, domain.RefreshRequest{
 		DeploymentID: d.ID, SessionID: c.SessionID, TokenID: c.RotatingTokenID,
-		SuccessorID: successor, Now: res.now, Grace: RefreshGrace, PendingWindow: RefreshPendingWindow,
+		SuccessorID: successor, Now: res.now, Grace: RefreshGrace, PendingWindow: RefreshPendingWindow, Skew: Leeway,
 	})
 	if err != nil {
 		return Token{}, err

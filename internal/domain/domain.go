@@ -232,6 +232,10 @@ type RefreshRequest struct {
 	// a successor never presented since (an answer the client may not have
 	// received); past it, as past Grace, presenting the old token is reuse.
 	PendingWindow time.Duration
+	// Skew is the clock difference tolerated between the instance that
+	// rotated a token and this one: a rotation stamped further in this
+	// clock's future is not joined (see Decide).
+	Skew time.Duration
 }
 
 // RefreshOutcome is what a refresh did.

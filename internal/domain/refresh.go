@@ -18,20 +18,29 @@ type TokenRow struct {
 // Decide is what refreshing the token of row does at r.Now, the same for
 // every store: rotate a fresh token; join a successor rotated within the
 // grace window, or within the pending window and never presented since (the
-// client may not have received it); else count reuse.
+// client may not have received it); else count reuse. A rotation stamped
+// more than r.Skew ahead of r.Now is rejected: clocks disagree.
 func (r RefreshRequest) Decide(row TokenRow) RefreshResult {
 	now := r.Now.Truncate(time.Microsecond) // stored times have microseconds
 	until := row.ValidUntil
 	if row.SignInExpires.Before(until) {
 		until = row.SignInExpires
 	}
+	age := now.Sub(row.RotatedAt)
 	switch {
 	case !now.Before(row.ValidUntil):
 		return RefreshResult{Outcome: RefreshRejected}
 	case row.Next == 0:
 		return RefreshResult{Outcome: RefreshRotated, SuccessorID: r.SuccessorID, ValidUntil: until}
-	case now.Sub(row.RotatedAt) <= r.Grace,
-		row.Pending == row.Next && now.Sub(row.RotatedAt) <= r.PendingWindow:
+	case age < -r.Skew:
+		// Rotated by an instance whose clock runs ahead of this one by more
+		// than the skew tolerated: how long ago is unknown, so the windows
+		// cannot be judged. Joining could hand a replayed token the
+		// successor long after the grace; reuse could sign a user out for
+		// an operator's clock. Refuse, changing nothing.
+		return RefreshResult{Outcome: RefreshRejected}
+	case age <= r.Grace,
+		row.Pending == row.Next && age <= r.PendingWindow:
 		return RefreshResult{Outcome: RefreshJoined, SuccessorID: row.Next, ValidUntil: until}
 	default:
 		return RefreshResult{Outcome: RefreshReused}

@@ -90,6 +90,28 @@ func testRefresh(t *testing.T, s domain.Store) {
 	expect("unseen successor, at the window's end", refresh(q, q.RotatingTokenID, ID(9851), t1.Add(pending)), domain.RefreshResult{Outcome: domain.RefreshJoined, SuccessorID: ID(9850)})
 	expect("unseen successor, past the window", refresh(q, q.RotatingTokenID, ID(9852), t1.Add(pending+time.Second)), domain.RefreshResult{Outcome: domain.RefreshReused})
 
+	// Skewed clocks: an instance whose clock runs behind the rotating one
+	// sees the rotation in its future. Within the tolerated skew it joins;
+	// beyond it, how long ago is unknown, so it neither joins (a replay long
+	// after the grace) nor revokes (a user signed out for a clock).
+	const skew = 5 * time.Second
+	skewed := func(ns domain.NewSession, successor int64, now time.Time) domain.RefreshResult {
+		t.Helper()
+		r, err := s.Refresh(ctx, domain.RefreshRequest{DeploymentID: ns.DeploymentID, SessionID: ns.SessionID,
+			TokenID: ns.RotatingTokenID, SuccessorID: successor, Now: now, Grace: grace, PendingWindow: pending, Skew: skew})
+		if err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		return r
+	}
+	k := session(8)
+	expect("rotation by a clock ahead", refresh(k, k.RotatingTokenID, ID(9860), t1), domain.RefreshResult{Outcome: domain.RefreshRotated, SuccessorID: ID(9860)})
+	expect("a clock behind, within the skew", skewed(k, ID(9861), t1.Add(-skew)), domain.RefreshResult{Outcome: domain.RefreshJoined, SuccessorID: ID(9860)})
+	expect("a clock behind, past the skew", skewed(k, ID(9862), t1.Add(-time.Hour)), domain.RefreshResult{Outcome: domain.RefreshRejected})
+	if st, err := s.Session(ctx, deployment1, k.SessionID); err != nil || st.Deleted {
+		t.Errorf("a skewed clock must not revoke the session: %+v %v", st, err)
+	}
+
 	b := session(1)
 	expect("past valid_until", refresh(b, b.RotatingTokenID, ID(9810), created.Add(time.Hour)), domain.RefreshResult{Outcome: domain.RefreshRejected})
 	expect("another session's token", refresh(b, ID(9802), ID(9811), t1), domain.RefreshResult{Outcome: domain.RefreshRejected})
