@@ -236,7 +236,9 @@ func authError(err error) error {
 }
 
 // sessionToken finds the session token and the scheme that carries it. Two
-// different tokens in one place are ambiguous, so invalid.
+// session cookies are refused, equal or not: a browser sends two only when
+// one was set for a parent domain, which another deployment may control.
+// Two different query tokens are ambiguous, so invalid.
 func sessionToken(req *http.Request, mode domain.Mode) (token, scheme string, err error) {
 	var cookies []string
 	for _, ck := range req.CookiesNamed(sessionCookie) {
@@ -244,8 +246,12 @@ func sessionToken(req *http.Request, mode domain.Mode) (token, scheme string, er
 			cookies = append(cookies, ck.Value)
 		}
 	}
-	if token, err = single(cookies); token != "" || err != nil {
-		return token, schemeSessionCookie, err
+	switch len(cookies) {
+	case 0:
+	case 1:
+		return cookies[0], schemeSessionCookie, nil
+	default:
+		return "", schemeSessionCookie, errTwoSessionCookies
 	}
 	if mode == domain.ModeStaging {
 		if token, err = single(req.URL.Query()[devSessionParam]); token != "" || err != nil {

@@ -38,6 +38,7 @@ func (e *apiError) Unwrap() error { return e.cause }
 var (
 	errMissingSession     = &apiError{status: http.StatusUnauthorized, code: gen.CodeMissingSession, message: "Session token is missing"}
 	errInvalidSession     = &apiError{status: http.StatusUnauthorized, code: gen.CodeInvalidSession, message: "Session token is invalid"}
+	errTwoSessionCookies  = &apiError{status: http.StatusUnauthorized, code: gen.CodeInvalidSession, message: "More than one __session cookie was sent; a cookie set for a parent domain may be shadowing this deployment's"}
 	errExpiredSession     = &apiError{status: http.StatusUnauthorized, code: gen.CodeExpiredSession, message: "Session token has expired or is not valid yet"}
 	errInactiveSession    = &apiError{status: http.StatusUnauthorized, code: gen.CodeInactiveSession, message: "Session is not active"}
 	errDeploymentNotFound = &apiError{status: http.StatusNotFound, code: gen.CodeDeploymentNotFound, message: "Deployment not found"}

@@ -104,9 +104,12 @@ func TestHostileInput(t *testing.T) {
 	if after := e.writes(); after != before {
 		t.Errorf("hostile requests wrote to the database:\n before %s\n after  %s", before, after)
 	}
-	// The same cookie twice is not ambiguous.
-	if rec := e.do(call{host: "prod.test", header: http.Header{"Cookie": {"__session=" + good + "; __session=" + good}}}); rec.Code != 200 {
-		t.Errorf("duplicate identical cookie: %d", rec.Code)
+	// Two session cookies, even equal, mean one was set for a parent
+	// domain (another deployment's, perhaps): refused, saying so.
+	rec := e.do(call{host: "prod.test", header: http.Header{"Cookie": {"__session=" + good + "; __session=" + good}}})
+	expectError(t, rec, 401, 1101)
+	if !strings.Contains(rec.Body.String(), "More than one __session cookie") {
+		t.Errorf("two session cookies: %s", rec.Body)
 	}
 }
 

@@ -28,10 +28,12 @@ type limits struct {
 	trusted     []netip.Prefix
 	now         func() time.Time
 	m           *metrics
-	// known says a session token was verified here and is unexpired: such a
-	// request passes a failure budget its address spent (a shared NAT, an
-	// office behind one proxy), since a forger cannot present one.
-	known func(token string) bool
+	// proofs bounds the signature checks a spent address may cause (see
+	// exempt), at the failure budget's rate.
+	proofs *limit.Keyed[netip.Prefix]
+	// known and issued say a deployment issued a token: known from what
+	// this instance verified (free), issued by checking its signature.
+	known, issued func(d domain.Deployment, token string) bool
 	// cached is the deployment on a host if this instance holds it: a
 	// refusal grants CORS from it, asking no database.
 	cached func(host string) (domain.Deployment, bool)
@@ -49,6 +51,7 @@ func newLimits(cfg Config, m *metrics, reg prometheus.Registerer) (*limits, erro
 	l := &limits{
 		maxInFlight: int64(cfg.MaxInFlight),
 		failures:    limit.New[netip.Prefix](cfg.FailuresPerMinute, limit.BucketsPerLimit),
+		proofs:      limit.New[netip.Prefix](cfg.FailuresPerMinute, limit.BucketsPerLimit),
 		sessions:    limit.New[sessionKey](cfg.SessionRequestsPerMinute, limit.BucketsPerLimit),
 		trusted:     cfg.TrustedProxies,
 		now:         cfg.Now,
@@ -104,7 +107,8 @@ func clientKey(a netip.Addr) netip.Prefix {
 }
 
 // failureBudget refuses requests from a client address that spent its budget
-// of failures; every failed authentication or unknown host spends one.
+// of failures; every failed authentication or unknown host spends one. A
+// request that proves its deployment issued its token passes (exempt).
 func (l *limits) failureBudget(next echo.HandlerFunc) echo.HandlerFunc {
 	if l.failures == nil {
 		return next
@@ -112,7 +116,7 @@ func (l *limits) failureBudget(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		key := clientKey(eligibility.ClientIP(req.RemoteAddr, req.Header.Values("X-Forwarded-For"), l.trusted))
-		if wait := l.failures.Wait(key, l.now()); wait > 0 && !l.known(presentedToken(req)) {
+		if wait := l.failures.Wait(key, l.now()); wait > 0 && !l.exempt(req, key) {
 			l.m.limited.WithLabelValues(limitFailures).Inc()
 			l.grantRefusal(c)
 			return rateLimited(wait)
@@ -127,13 +131,37 @@ func (l *limits) failureBudget(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// presentedToken is the session token a request carries, the cookie first:
-// only a hint for the failure budget; authentication reads it properly.
-func presentedToken(req *http.Request) string {
-	if ck, err := req.Cookie(sessionCookie); err == nil {
-		return ck.Value
+// exempt lets a request through its address's spent failure budget (users
+// behind an attacker's NAT or office proxy) when its one session token was
+// issued by the deployment of its Host: verified here before for that
+// deployment (free), or — to refresh an expired token this instance never
+// saw — by its signature, at most the failure budget's rate of checks per
+// address. No database is asked: an uncached deployment is not exempt.
+func (l *limits) exempt(req *http.Request, key netip.Prefix) bool {
+	token, ok := presentedToken(req)
+	if !ok || l.cached == nil {
+		return false
 	}
-	return req.URL.Query().Get(devSessionParam)
+	d, ok := l.cached(hostname(req.Host))
+	if !ok {
+		return false
+	}
+	return l.known(d, token) || l.proofs.Take(key, l.now()) == 0 && l.issued(d, token)
+}
+
+// presentedToken is the session token a request carries, the cookie first,
+// if it carries exactly one: only a hint for the failure budget;
+// authentication reads it properly (and refuses two cookies).
+func presentedToken(req *http.Request) (string, bool) {
+	cookies := req.CookiesNamed(sessionCookie)
+	switch {
+	case len(cookies) == 1 && cookies[0].Value != "":
+		return cookies[0].Value, true
+	case len(cookies) == 0:
+		q := req.URL.Query()[devSessionParam]
+		return strings.Join(q, ""), len(q) == 1 && q[0] != ""
+	}
+	return "", false
 }
 
 // grantRefusal lets a listed origin read a refusal made before the

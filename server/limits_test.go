@@ -12,8 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/wachtbench/memberships/client"
+	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/contracttest"
+	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -62,12 +66,22 @@ func testFailureBudget(t *testing.T, db string) {
 	if rec.Header().Get("Access-Control-Allow-Origin") != "https://app.prod.test" || !strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "Retry-After") {
 		t.Errorf("a listed page cannot read the 429: %v", rec.Header())
 	}
-	// ... and so is a genuine token never seen here; one this instance
-	// verified passes (a user behind the attacker's NAT keeps polling).
-	expectError(t, e.do(call{host: "prod.test", cookie: e.session("prod.test", "bob@example.com", nil), remote: attacker}), 429, 1400)
+	// ... but a token its deployment issued passes: one this instance
+	// verified (a user behind the attacker's NAT keeps polling), and one it
+	// never saw, by its signature ...
 	if rec := e.do(call{host: "prod.test", cookie: genuine, remote: attacker}); rec.Code != 200 {
 		t.Errorf("a verified session behind the spent address: %d %s", rec.Code, rec.Body)
 	}
+	if rec := e.do(call{host: "prod.test", cookie: e.session("prod.test", "bob@example.com", nil), remote: attacker}); rec.Code != 200 {
+		t.Errorf("a genuine token never seen here, behind the spent address: %d %s", rec.Code, rec.Body)
+	}
+	// ... only for its own deployment, and only alone: with a forged
+	// cookie beside it, at an unknown host or at another deployment's.
+	expectError(t, e.do(call{host: "prod.test", remote: attacker,
+		header: http.Header{"Cookie": {"__session=" + genuine + "; __session=" + forged}}}), 429, 1400)
+	expectError(t, e.do(call{host: "nobody.test", cookie: genuine, remote: attacker}), 429, 1400)
+	e.do(call{host: "staging.test", cookie: e.session("staging.test", "dev@example.com", nil)}) // staging.test cached here
+	expectError(t, e.do(call{host: "staging.test", cookie: genuine, remote: attacker}), 429, 1400)
 	// ... and one IPv6 /64 is one client.
 	for i := range 30 {
 		e.do(call{host: "prod.test", cookie: forged, remote: "[2001:db8:1:2::" + strconv.Itoa(i+1) + "]:1"})
@@ -87,6 +101,49 @@ func testFailureBudget(t *testing.T, db string) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+}
+
+// A user whose token just expired, behind an address an attacker spent,
+// still refreshes: the signature proves the token was issued, whether this
+// instance verified it before (kept a while past its expiry) or never saw
+// it. A forger gets no such pass, and the signature checks a spent address
+// can cause are bounded by the failure budget's rate.
+func TestFailureBudgetLetsIssuedTokensRefresh(t *testing.T) { eachStore(t, testFailureBudgetRefresh) }
+
+func testFailureBudgetRefresh(t *testing.T, db string) {
+	now := time.Now()
+	e := newEnv(t, db, server.Config{FailuresPerMinute: 30, CacheTTL: time.Hour, Now: func() time.Time { return now }})
+	const office = "198.51.100.66:4000"
+	// alice's token expires in 30 s; bob's expired token is never seen here.
+	var ns domain.NewSession
+	e.session("prod.test", "alice@example.com", func(n *domain.NewSession) { ns = *n })
+	c := claims("prod.test", ns.SessionID, ns.RotatingTokenID, now)
+	c["exp"] = now.Add(30 * time.Second).Unix()
+	seen := e.sign("prod.test", jwt.SigningMethodES256, e.key("prod.test"), c)
+	if rec := e.do(call{host: "prod.test", cookie: seen, remote: office}); rec.Code != 200 {
+		t.Fatalf("first poll: %d %s", rec.Code, rec.Body)
+	}
+	forged := seen[:len(seen)-4] + "AAAA"
+	for range 31 {
+		e.do(call{host: "prod.test", cookie: forged, remote: office})
+	}
+	expectError(t, e.do(call{host: "prod.test", cookie: forged, remote: office}), 429, 1400)
+
+	now = now.Add(30*time.Second + auth.Leeway + time.Second)
+	unseen := e.expired("prod.test", "bob@example.com", now.Add(time.Hour))
+	for name, tok := range map[string]string{"verified here before": seen, "never seen here": unseen} {
+		rec := e.do(call{host: "prod.test", cookie: tok, remote: office})
+		if rec.Code != 200 || !strings.Contains(rec.Header().Get("Set-Cookie"), "__session=") {
+			t.Errorf("expired token %s, behind the spent address: %d %v %s", name, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+	// Forged tokens cause at most the budget's rate of signature checks:
+	// after those, even a genuine unseen token waits (the cost is bounded).
+	for range 80 { // the 36 s refilled both budgets a little
+		e.do(call{host: "prod.test", cookie: forged, remote: office})
+	}
+	expectError(t, e.do(call{host: "prod.test", cookie: forged, remote: office}), 429, 1400)
+	expectError(t, e.do(call{host: "prod.test", cookie: e.expired("prod.test", "carol@example.com", now.Add(time.Hour)), remote: office}), 429, 1400)
 }
 
 // A session's generous budget: polling stays far below it; a session that

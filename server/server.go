@@ -101,7 +101,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
-	lim.known = ct.auth.Known
+	lim.known, lim.issued = ct.auth.Known, ct.auth.Issued
 	if c, ok := store.(interface {
 		CachedDeployment(string) (domain.Deployment, bool)
 	}); ok {

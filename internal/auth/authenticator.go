@@ -143,31 +143,58 @@ func (a *Authenticator) Authenticate(ctx context.Context, d domain.Deployment, t
 	}, Expired: expired, claims: claims, now: now, key: key}, nil
 }
 
-// Known reports whether token passed verification here and has not expired:
+// Known reports whether token passed verification here for deployment d
+// (its key and issuer) within its lifetime or shortly after (keptExpired):
 // a hint, never an authentication (the request is still authenticated in
 // full), for letting a genuine session through a budget its address spent.
-func (a *Authenticator) Known(token string) bool {
+// It costs a hash and a map lookup.
+func (a *Authenticator) Known(d domain.Deployment, token string) bool {
 	if token == "" || len(token) > MaxTokenSize {
 		return false
 	}
-	_, ok := a.verified.Get(sha256.Sum256([]byte(token)), a.now())
-	return ok
+	key, err := cached(&a.publicKeys, d.ID, d.PublicKeyPEM, ParsePublicKey)
+	if err != nil {
+		return false
+	}
+	v, ok := a.verified.Get(sha256.Sum256([]byte(token)), a.now())
+	return ok && v.key == key && v.issuer == Issuer(d.Host)
 }
 
-// verify is Verify, remembering tokens that pass until they expire. Only the
-// signature and claims are remembered: the session is checked on every request.
+// Issued reports whether token's signature and claims verify with
+// deployment d's key, expired or not: proof that d issued it, not that it
+// was guessed. It costs an ECDSA verification unless the token is Known;
+// a token that passes is remembered, so authenticating it next is free.
+func (a *Authenticator) Issued(d domain.Deployment, token string) bool {
+	key, err := cached(&a.publicKeys, d.ID, d.PublicKeyPEM, ParsePublicKey)
+	if err != nil {
+		return false
+	}
+	_, err = a.verify(key, Issuer(d.Host), token, a.now())
+	return err == nil || errors.Is(err, ErrExpiredToken)
+}
+
+// keptExpired is how long a verified token stays remembered past its
+// expiry: a poller presents it once more to refresh it, within its next
+// poll or two, and a spent failure budget still recognises it.
+const keptExpired = 2 * time.Minute
+
+// verify is Verify, remembering tokens that pass (or pass but for expiry)
+// until keptExpired after they expire. Only the signature and claims are
+// remembered: the session is checked on every request.
 func (a *Authenticator) verify(key *ecdsa.PublicKey, issuer, token string, now time.Time) (TokenClaims, error) {
 	if len(token) > MaxTokenSize {
 		return TokenClaims{}, ErrInvalidToken
 	}
 	h := sha256.Sum256([]byte(token))
 	if v, ok := a.verified.Get(h, now); ok && v.key == key && v.issuer == issuer {
+		if !now.Before(v.claims.ExpiresAt.Add(Leeway)) { // as Verify decides
+			return v.claims, ErrExpiredToken
+		}
 		return v.claims, nil
 	}
 	claims, err := Verify(key, issuer, token, now)
-	if err == nil {
-		// Verify accepts the token until exp + Leeway; so does the cache.
-		a.verified.Put(h, verifiedToken{key: key, issuer: issuer, claims: claims}, claims.ExpiresAt.Add(Leeway), now)
+	if until := claims.ExpiresAt.Add(Leeway + keptExpired); (err == nil || errors.Is(err, ErrExpiredToken)) && until.After(now) {
+		a.verified.Put(h, verifiedToken{key: key, issuer: issuer, claims: claims}, until, now)
 	}
 	return claims, err
 }
