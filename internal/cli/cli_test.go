@@ -264,6 +264,21 @@ func TestLoadAllOrNothing(t *testing.T) {
 	if code != exitData || !strings.Contains(stderr, "deployments[0].mode") {
 		t.Errorf("invalid file: %d %q", code, stderr)
 	}
+
+	// Too large: refused after reading one byte past the limit.
+	huge := filepath.Join(dir, "huge.yaml")
+	write(t, huge, "deployments: [{hosts: [four.test], users: [{email: a@four.test, first_name: "+strings.Repeat("x", 64<<20)+"}]}]\n")
+	code, _, stderr = run(t, "load", "--db", db, huge)
+	if code != exitData || !strings.Contains(stderr, "huge.yaml: larger than the limit of 8388608 bytes (8 MiB)") {
+		t.Errorf("file too large: %d %q", code, stderr)
+	}
+	if _, err := st.DeploymentByHost(context.Background(), "four.test"); err == nil {
+		t.Error("a refused file left a deployment behind")
+	}
+	code, _, stderr = run(t, "load", "--db", db, filepath.Join(dir, "missing.yaml"))
+	if code != 1 || !strings.Contains(stderr, "no such file") {
+		t.Errorf("missing file: %d %q", code, stderr)
+	}
 }
 
 // A file whose host falls under the cookie_domain of a deployment loaded

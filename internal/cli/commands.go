@@ -1,8 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"runtime/debug"
 	"time"
 
@@ -41,9 +42,13 @@ func loadCmd(e env) *cobra.Command {
 		Short: "Load a YAML or JSON data set, all or nothing (format: docs/load-format.md)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
-			if err != nil {
+			data, err := loader.ReadFile(args[0])
+			var unreadable *fs.PathError
+			switch {
+			case errors.As(err, &unreadable):
 				return err
+			case err != nil: // too large
+				return invalidData(err)
 			}
 			ds, err := loader.Parse(args[0], data, time.Now())
 			if err != nil {

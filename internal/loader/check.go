@@ -47,6 +47,8 @@ func checkShape(errs *errList, path string, n *yaml.Node, t reflect.Type) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			errs.addAt(path, n, "expected a string, got %s", describe(n))
+		} else if limit := stringLimit(fieldOf(path)); len(n.Value) > limit {
+			errs.addAt(path, n, "%d bytes long; the limit is %d", len(n.Value), limit)
 		}
 	}
 }
@@ -74,7 +76,7 @@ func checkMapping(errs *errList, path string, n *yaml.Node, fields map[string]re
 			}
 			continue
 		}
-		field := join(path, k.Value)
+		field := join(path, shorten(k.Value))
 		ft, ok := fields[k.Value]
 		switch {
 		case !ok:
@@ -117,7 +119,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	default:
-		return fmt.Sprintf("%q", n.Value)
+		return fmt.Sprintf("%q", shorten(n.Value))
 	}
 }
 
@@ -128,24 +130,34 @@ func describe(n *yaml.Node) string {
 func jsonNode(data []byte) (*yaml.Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
+	lines, counted := 1, 0 // line breaks before data[counted]
 	line := func() int {
 		off := int(dec.InputOffset())
 		// InputOffset is the end of the previous token; skip to the next one.
 		for off < len(data) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
 			off++
 		}
-		return 1 + bytes.Count(data[:off], []byte("\n"))
+		lines += bytes.Count(data[counted:off], []byte("\n"))
+		counted = off
+		return lines
 	}
-	var value func() (*yaml.Node, error)
-	value = func() (*yaml.Node, error) {
+	values := 0
+	var value func(depth int) (*yaml.Node, error)
+	value = func(depth int) (*yaml.Node, error) {
 		l := line()
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
 		}
+		if values++; values > MaxValues {
+			return nil, &limitError{line: l, msg: fmt.Sprintf("the file holds more than %d values", MaxValues)}
+		}
 		n := &yaml.Node{Kind: yaml.ScalarNode, Line: l}
 		switch v := tok.(type) {
 		case json.Delim:
+			if depth > MaxDepth {
+				return nil, &limitError{line: l, msg: fmt.Sprintf("lists and mappings nest deeper than %d levels", MaxDepth)}
+			}
 			if v == '{' {
 				n.Kind, n.Tag = yaml.MappingNode, "!!map"
 			} else {
@@ -153,15 +165,15 @@ func jsonNode(data []byte) (*yaml.Node, error) {
 			}
 			for dec.More() {
 				if n.Kind == yaml.MappingNode {
-					k, err := value()
+					k, err := value(depth + 1)
 					if err != nil {
 						return nil, err
 					}
 					n.Content = append(n.Content, k)
 				}
-				e, err := value()
+				e, err := value(depth + 1)
 				if err != nil {
-					return nil, err
+					return nil, within(err, n, len(n.Content))
 				}
 				n.Content = append(n.Content, e)
 			}
@@ -182,7 +194,7 @@ func jsonNode(data []byte) (*yaml.Node, error) {
 		}
 		return n, nil
 	}
-	root, err := value()
+	root, err := value(1)
 	if err == nil {
 		if _, err = dec.Token(); err == io.EOF {
 			return root, nil
@@ -191,6 +203,10 @@ func jsonNode(data []byte) (*yaml.Node, error) {
 		}
 	}
 	var syn *json.SyntaxError
+	var limit *limitError
+	if errors.As(err, &limit) {
+		return nil, limit
+	}
 	if errors.As(err, &syn) {
 		return nil, fmt.Errorf("invalid JSON at line %d: %v", 1+bytes.Count(data[:syn.Offset], []byte("\n")), err)
 	}
@@ -200,27 +216,39 @@ func jsonNode(data []byte) (*yaml.Node, error) {
 	return nil, fmt.Errorf("invalid JSON: %v", err)
 }
 
-// errList collects errors, each naming the path of the entry at fault.
-type errList struct{ errs []error }
+// errList collects errors, each naming the path of the entry at fault. It
+// keeps the first maxErrors and counts the rest, so a file of a million
+// mistakes costs no more than one of twenty.
+type errList struct {
+	errs    []error
+	dropped int
+}
 
 const maxErrors = 20
 
 func (l *errList) add(path, format string, args ...any) {
-	l.errs = append(l.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+	l.push(func() error { return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)) })
 }
 
 // addAt is add with the line the node starts at, for errors found in the
 // document's shape where the path alone may be hard to spot.
 func (l *errList) addAt(path string, n *yaml.Node, format string, args ...any) {
-	l.errs = append(l.errs, fmt.Errorf("%s: %s (line %d)", path, fmt.Sprintf(format, args...), n.Line))
+	l.push(func() error { return fmt.Errorf("%s: %s (line %d)", path, fmt.Sprintf(format, args...), n.Line) })
+}
+
+func (l *errList) push(err func() error) {
+	if len(l.errs) == maxErrors {
+		l.dropped++
+		return
+	}
+	l.errs = append(l.errs, err())
 }
 
 func (l *errList) err() error {
-	if len(l.errs) <= maxErrors {
+	if l.dropped == 0 {
 		return errors.Join(l.errs...)
 	}
-	shown := append(l.errs[:maxErrors:maxErrors], fmt.Errorf("… and %d more errors", len(l.errs)-maxErrors))
-	return errors.Join(shown...)
+	return errors.Join(append(l.errs, fmt.Errorf("… and %d more errors", l.dropped))...)
 }
 
 func join(path, field string) string {

@@ -29,18 +29,25 @@ import (
 // YAML; content starting with '{' is taken as JSON too. Missing timestamps
 // become now. The error lists every problem found (up to 20), each prefixed
 // with the path of the entry and field at fault, such as
-// "deployments[0].users[1].email: ...".
+// "deployments[0].users[1].email: ...". The limits in limits.go bound the
+// memory any input costs.
 func Parse(name string, data []byte, now time.Time) (*domain.Dataset, error) {
+	if err := checkInput(data); err != nil {
+		return nil, err
+	}
 	isJSON := strings.EqualFold(filepath.Ext(name), ".json") ||
 		bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), []byte("{"))
 	var root *yaml.Node
 	var err error
 	if isJSON {
 		root, err = jsonNode(data)
-	} else {
+	} else if err = checkYAMLValues(data); err == nil {
 		root, err = yamlNode(data)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTree(root); err != nil {
 		return nil, err
 	}
 
@@ -50,14 +57,7 @@ func Parse(name string, data []byte, now time.Time) (*domain.Dataset, error) {
 		return nil, err
 	}
 	var f file
-	if isJSON {
-		err = root.Decode(&f) // checkShape has already rejected unknown fields
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		err = dec.Decode(&f)
-	}
-	if err != nil {
+	if err := root.Decode(&f); err != nil { // checkShape has already rejected unknown fields
 		return nil, fmt.Errorf("decoding %s: %w", name, err) // not expected after checkShape
 	}
 	return build(&f, now)

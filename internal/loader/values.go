@@ -105,7 +105,8 @@ func (b *builder) timestamp(path, s string) (time.Time, bool) {
 }
 
 // metadata turns a free-form mapping into a compact JSON object with sorted
-// keys; absent or null is {}.
+// keys; absent or null is {}. It stops at the first value past
+// MaxMetadataBytes or MaxMetadataDepth, so aliases cannot make it expand.
 func (b *builder) metadata(path string, raw rawNode) json.RawMessage {
 	if !raw.set() {
 		return json.RawMessage("{}")
@@ -115,7 +116,8 @@ func (b *builder) metadata(path string, raw rawNode) json.RawMessage {
 		b.errs.add(path, "expected a mapping (a JSON object), got %s", describe(n))
 		return json.RawMessage("{}")
 	}
-	v, err := jsonValue(n)
+	c := converter{left: MaxMetadataBytes}
+	v, err := c.value(n, 1)
 	if err != nil {
 		b.errs.add(path, "%v", err)
 		return json.RawMessage("{}")
@@ -127,26 +129,50 @@ func (b *builder) metadata(path string, raw rawNode) json.RawMessage {
 		b.errs.add(path, "%v", err)
 		return json.RawMessage("{}")
 	}
-	return json.RawMessage(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(out) > MaxMetadataBytes { // escapes made it longer than counted
+		b.errs.add(path, "%d bytes as JSON; the limit is %d", len(out), MaxMetadataBytes)
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(out)
 }
 
-// jsonValue converts a YAML node to the value encoding/json writes. Numbers
-// keep the spelling they were written with when it is valid JSON, so ids
-// beyond 2^53 survive.
-func jsonValue(n *yaml.Node) (any, error) {
+// converter turns YAML nodes into the values encoding/json writes, counting
+// the bytes of JSON they make (escapes aside) against left.
+type converter struct{ left int }
+
+func (c *converter) spend(n *yaml.Node, bytes int) error {
+	if c.left -= bytes; c.left < 0 {
+		return fmt.Errorf("line %d: more than %d bytes as JSON", n.Line, MaxMetadataBytes)
+	}
+	return nil
+}
+
+// value converts one node. Numbers keep the spelling they were written with
+// when it is valid JSON, so ids beyond 2^53 survive.
+func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 	n = resolve(n)
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && depth > MaxMetadataDepth {
+		return nil, fmt.Errorf("line %d: nested deeper than %d levels", n.Line, MaxMetadataDepth)
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
+		if err := c.spend(n, 2); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any, min(len(n.Content)/2, MaxMetadataBytes/4))
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := resolve(n.Content[i])
 			if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
 				return nil, fmt.Errorf("line %d: keys must be plain strings", k.Line)
 			}
 			if _, dup := m[k.Value]; dup {
-				return nil, fmt.Errorf("line %d: key %q given twice", k.Line, k.Value)
+				return nil, fmt.Errorf("line %d: key %q given twice", k.Line, shorten(k.Value))
 			}
-			v, err := jsonValue(n.Content[i+1])
+			if err := c.spend(k, len(k.Value)+3+min(i, 1)); err != nil { // ,"k":
+				return nil, err
+			}
+			v, err := c.value(n.Content[i+1], depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -154,15 +180,24 @@ func jsonValue(n *yaml.Node) (any, error) {
 		}
 		return m, nil
 	case yaml.SequenceNode:
-		s := make([]any, 0, len(n.Content))
-		for _, e := range n.Content {
-			v, err := jsonValue(e)
+		if err := c.spend(n, 2); err != nil {
+			return nil, err
+		}
+		s := make([]any, 0, min(len(n.Content), MaxMetadataBytes/2))
+		for i, e := range n.Content {
+			if err := c.spend(e, min(i, 1)); err != nil { // the comma
+				return nil, err
+			}
+			v, err := c.value(e, depth+1)
 			if err != nil {
 				return nil, err
 			}
 			s = append(s, v)
 		}
 		return s, nil
+	}
+	if err := c.spend(n, len(n.Value)+2); err != nil {
+		return nil, err
 	}
 	switch n.ShortTag() {
 	case "!!null":
