@@ -52,7 +52,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 					// Started after SIGTERM: refused, or reset when the
 					// connection waited in the accept queue of the listener
 					// Shutdown closed (the kernel resets those; a proxy
-					// retries them, README).
+					// retries them, docs/operations.md).
 					if s := signalled.Load(); s != 0 && (errors.Is(err, syscall.ECONNREFUSED) ||
 						start >= s && errors.Is(err, syscall.ECONNRESET)) {
 						refused.Add(1)

@@ -23,7 +23,7 @@ var ErrInactiveSession = errors.New("session is not active")
 // its successor: tabs of one browser refreshing at the same moment. After it,
 // presenting the token again is reuse and revokes the session — once the
 // successor has been presented: until then the client may never have
-// received it, and the old token joins it instead (README, Security).
+// received it, and the old token joins it instead (docs/security.md).
 const RefreshGrace = 10 * time.Second
 
 // RefreshPendingWindow bounds that joining: a successor never presented

@@ -148,7 +148,7 @@ func (p *pollPage) await(n int) {
 	p.t.Fatalf("fewer than %d answers in 20 s", want)
 }
 
-// The README's setup on a production deployment: the page on
+// The setup of docs/api.md on a production deployment: the page on
 // app.example.test, the API on api.example.test, one site, HTTPS, the
 // session cookie for the parent domain example.test (cookie_domain). The
 // page polls across a refresh and keeps working: the refreshed cookie

@@ -80,8 +80,8 @@ type Options struct {
 // DefaultMaxConns is pgx's own default pool size: as many connections as
 // the instance has cores, at least 4. A request holds a connection for one
 // round trip, so a few keep the instance's cores busy; more only add
-// backends and context switches (BENCHMARKS.md: 10 instead cost about 15 %
-// of the throughput at 10 memberships with the database on the same cores),
+// backends and context switches (docs/operations.md: 10 instead cost about
+// 15 % of the throughput at 10 memberships, the database on the same cores),
 // and every instance's pool counts against max_connections.
 var DefaultMaxConns = int32(max(4, runtime.GOMAXPROCS(0)))
 

@@ -70,12 +70,12 @@ const connParams = "_pragma=busy_timeout(5000)" +
 // The memory map (mmap_size): SQLite reads up to that much of the file
 // through a map instead of a pread into each connection's private page
 // cache: with more data than that cache (2 MiB), the copies and system calls
-// were a third of a request's CPU (BENCHMARKS.md, step 7). The map is
+// were a third of a request's CPU (BENCHMARKS.md, in its git history). The map is
 // address space, not memory; the pages it touches are the kernel's page
 // cache, held once for all connections and processes, but each connection
 // maps them itself, so RSS counts them once per connection. Another program
 // truncating the file in place makes a read of a mapped page past its end a
-// SIGBUS, fatal to the process (README); without the map (0) SQLite reads
+// SIGBUS, fatal to the process (docs/operations.md); without the map (0) SQLite reads
 // what is there, and a damaged file is an error.
 const (
 	// DefaultMMapSize is Open's map: 1 GiB per connection.

@@ -406,7 +406,7 @@ func listedOn(t *testing.T, s *Store, om int64) (n int) {
 // Without the memory map, another program truncating the file in place
 // (`cp backup.db memberships.db` begins so) gives a connection that had the
 // pages cached its old answer and a new one an error; with the map it is a
-// SIGBUS that ends the process (README). The test first checks the file is
+// SIGBUS that ends the process (docs/operations.md). The test first checks the file is
 // not mapped, so a map it did not ask for fails it instead of crashing the
 // test binary.
 func TestTruncatedWithoutMap(t *testing.T) {
