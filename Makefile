@@ -14,20 +14,50 @@ GOFILES := $(shell git ls-files '*.go' 2>/dev/null | grep -v '\.gen\.go$$')
 # deadline (golang/go#75804). FUZZX multiplies them for longer runs.
 FUZZX ?= 1
 
-.PHONY: bench bench-smoke soak all generate check-generated build run test test-postgres test-stores test-topology test-writers fuzz-smoke lint lint-spec check-breaking ci clean
+.PHONY: bench bench-smoke soak all generate generate-ts ts-check check-generated build run test test-postgres test-stores test-topology test-writers fuzz-smoke lint lint-spec check-breaking ci clean
 
 all: build
 
-## generate: regenerate gen/ and client/ from openapi.yaml
-generate:
+# Node.js and npm, for the TypeScript package and Spectral: scripts/install-node.sh
+# installs Debian's. Without them a target says so and skips, except under CI.
+define need_node
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	echo "$(1): Node.js and npm are not installed: run scripts/install-node.sh (Debian's nodejs and npm)."; \
+	if [ -n "$$CI" ]; then echo "$(1): FAIL: CI must run this gate."; exit 1; fi; \
+	echo "$(1): SKIPPED."; exit 0; \
+fi
+endef
+
+## generate: regenerate gen/ and client/ (Go) and ts/src/schema.d.ts (TypeScript) from openapi.yaml
+generate: generate-ts
 	$(GO) generate ./...
+
+# The TypeScript types, by the lockfile's openapi-typescript.
+TS_DIR := ts
+TS_BIN := node_modules/.bin
+generate-ts:
+	@$(call need_node,generate-ts); \
+	$(MAKE) -s --no-print-directory $(TS_DIR)/node_modules/.installed && \
+	cd $(TS_DIR) && $(TS_BIN)/openapi-typescript ../openapi.yaml --output src/schema.d.ts --silent
+
+## ts-check: tsc --noEmit over ts/ (the generated types, the typed client) and its example
+ts-check:
+	@$(call need_node,ts-check); \
+	$(MAKE) -s --no-print-directory $(TS_DIR)/node_modules/.installed && \
+	cd $(TS_DIR) && $(TS_BIN)/tsc --noEmit -p . && echo "ts-check: ok"
+
+# ts/'s pinned packages, installed from the lockfile on first use (and when it changes).
+$(TS_DIR)/node_modules/.installed: $(TS_DIR)/package-lock.json
+	@echo "installing ts/'s pinned packages (npm ci in $(TS_DIR))"
+	cd $(TS_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 ## check-generated: fail if the committed generated code is not what openapi.yaml gives
 check-generated: generate
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "check-generated: the tree changed after 'make generate':"; \
 		git status --porcelain; \
-		echo "Run 'make generate' and commit openapi.yaml with gen/ and client/."; \
+		echo "Run 'make generate' and commit openapi.yaml with gen/, client/ and ts/src/schema.d.ts."; \
 		exit 1; \
 	fi
 
@@ -39,8 +69,8 @@ build:
 run: build
 	./$(BIN) serve --addr $(ADDR) --db $(DB)
 
-## test: every test, every response checked against the contract
-test:
+## test: the TypeScript check, then every Go test (the browser example in internal/e2e too), every response checked against the contract
+test: ts-check
 	$(GO) test -count=1 ./...
 
 ## test-postgres: every test, PostgreSQL included, beside a throw-away cluster (scripts/with-postgres.sh)
