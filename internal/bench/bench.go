@@ -158,62 +158,55 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 		return err
 	}
 
+	fullT := target{url: ch.addrs.Full + apiPath, host: mainHost, tokens: tokens}
+	etags, err := etagsOf(ctx, client, fullT)
+	if err != nil {
+		return err
+	}
+	noValT, floorT := fullT, fullT
+	noValT.url, floorT.url = ch.addrs.NoValidator+apiPath, ch.addrs.Floor+apiPath
 	scenarios := []struct {
 		name string
-		url  string
-	}{{"full", ch.addrs.Full}, {"no-validator", ch.addrs.NoValidator}, {"floor", ch.addrs.Floor}}
-	type measured struct {
-		res        result
-		mallocs    uint64
-		alloc      uint64
-		statements int64
-		peak       int64
-	}
+		t    target
+	}{{"full", fullT}, {"no-validator", noValT}, {"floor", floorT},
+		{"full 304", fullT.revalidating(etags)}, {"floor 304", floorT.revalidating(etags)}}
 	ms := make([]measured, len(scenarios))
 	for _, s := range scenarios {
-		drive(ctx, client, target{url: s.url + apiPath, host: mainHost, tokens: tokens}, c.Concurrency, c.Warmup)
+		drive(ctx, client, s.t, c.Concurrency, c.Warmup)
 	}
 	rounds := max(c.Rounds, 1)
 	for r := range rounds {
 		for i, s := range scenarios {
 			fmt.Fprintf(progress.Writer(c.Progress), "\r%s: round %d/%d, %-12s", name, r+1, rounds, s.name)
 			_ = ch.post("/reset-peak", nil)
-			before, err := ch.stats()
-			if err != nil {
+			if err := ms[i].run(ctx, ch, client, s.t, c.Concurrency, c.Duration/time.Duration(rounds)); err != nil {
 				return err
 			}
-			res := drive(ctx, client, target{url: s.url + apiPath, host: mainHost, tokens: tokens}, c.Concurrency, c.Duration/time.Duration(rounds))
-			after, err := ch.stats()
-			if err != nil {
-				return err
-			}
-			m := &ms[i]
-			m.res.add(res)
-			m.mallocs += after.Mallocs - before.Mallocs
-			m.alloc += after.TotalAlloc - before.TotalAlloc
-			m.statements += after.Statements - before.Statements
-			m.peak = max(m.peak, after.PeakRSS)
 		}
 	}
 	fmt.Fprint(progress.Writer(c.Progress), "\r\033[K")
 
-	fmt.Fprintf(c.Out, "closed loop: concurrency %d, %s per scenario (%d rounds), %d users' tokens, answer %d bytes\n",
+	fmt.Fprintf(c.Out, "closed loop: concurrency %d, %s per scenario (%d rounds), %d users' tokens, answer %d bytes; a 304 scenario revalidates each token's ETag\n",
 		c.Concurrency, c.Duration, rounds, len(tokens), len(typical))
 	tw := c.table()
-	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp90\tp99\terrors\tallocs/req\tbytes/req\tstmts/req\tpeak RSS\t")
+	fmt.Fprintln(tw, "scenario\treq/s\tCPU/req\tp50\tp90\tp99\terrors\tallocs/req\tbytes/req\tstmts/req\tpeak RSS\t")
 	for i, s := range scenarios {
 		m := &ms[i]
 		n := float64(max(m.res.requests(), 1))
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.1f MiB\t\n", s.name, m.res.rate(),
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.1f MiB\t\n", s.name, m.res.rate(), us(m.cpuPerRequest()),
 			ms3(m.res.quantile(.5)), ms3(m.res.quantile(.9)), ms3(m.res.quantile(.99)), m.res.errors,
 			float64(m.mallocs)/n, float64(m.alloc)/n, float64(m.statements)/n, float64(m.peak)/(1<<20))
 	}
 	tw.Flush()
 	full, noVal, floor := &ms[0].res, &ms[1].res, &ms[2].res
-	fmt.Fprintf(c.Out, "full/floor = %.2f   full/no-validator = %.2f   full p99/p50 = %.1f\n",
+	fmt.Fprintf(c.Out, "server CPU per request, floor/full: 200 %.2f, 304 %.2f   throughput full/floor = %.2f   full/no-validator = %.2f   full p99/p50 = %.1f\n",
+		ms[2].cpuPerRequest()/ms[0].cpuPerRequest(), ms[4].cpuPerRequest()/ms[3].cpuPerRequest(),
 		full.rate()/floor.rate(), full.rate()/noVal.rate(), float64(full.quantile(.99))/float64(max(full.quantile(.5), 1)))
 
-	failed := full.errors + noVal.errors + floor.errors
+	failed := 0
+	for _, m := range ms {
+		failed += m.res.errors
+	}
 	defer func() {
 		if failed > 0 && err == nil {
 			err = fmt.Errorf("%d requests failed", failed)
@@ -229,11 +222,11 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 	if len(c.Sweep) == 0 {
 		return nil
 	}
-	fmt.Fprintf(c.Out, "\nsweep: concurrency %d, %s per scenario (%d rounds), %d users' tokens per point; the floor serves the point's typical answer\n",
+	fmt.Fprintf(c.Out, "\nsweep: concurrency %d, %s per scenario (%d rounds), %d users' tokens per point; the floor serves the point's typical answer, or a 304\n",
 		c.SweepConcurrency, c.SweepDuration, rounds, c.SweepUsers)
 	tw = c.table()
-	fmt.Fprintln(tw, "memberships/user\tfull req/s\tfloor req/s\tfull/floor\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
-	p50 := map[int]time.Duration{}
+	fmt.Fprintln(tw, "memberships/user\tpath\tfull req/s\tfloor req/s\tfull CPU/req\tfloor CPU/req\tfloor/full CPU\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
+	cost := map[string]map[int]float64{"200": {}, "304": {}}
 	for i, m := range c.Sweep {
 		t := target{host: sweepHost(m), tokens: sweepTokens[i]}
 		full, floor := t, t
@@ -245,36 +238,101 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 		if err := ch.post("/floor", typical); err != nil {
 			return err
 		}
-		var fullRes, floorRes result
-		var statements int64
-		for _, t := range []target{full, floor} {
-			drive(ctx, client, t, c.SweepConcurrency, c.SweepDuration/5)
+		etags, err := etagsOf(ctx, client, full)
+		if err != nil {
+			return err
 		}
-		for r := range rounds {
-			fmt.Fprintf(progress.Writer(c.Progress), "\r%s: sweep %d, round %d/%d", name, m, r+1, rounds)
-			before, err := ch.stats()
-			if err != nil {
-				return err
+		paths := []struct {
+			name        string
+			full, floor target
+		}{{"200", full, floor}, {"304", full.revalidating(etags), floor.revalidating(etags)}}
+		for _, p := range paths {
+			drive(ctx, client, p.full, c.SweepConcurrency, c.SweepDuration/5)
+			drive(ctx, client, p.floor, c.SweepConcurrency, c.SweepDuration/5)
+			var fullM, floorM measured
+			for r := range rounds {
+				fmt.Fprintf(progress.Writer(c.Progress), "\r%s: sweep %d (%s), round %d/%d", name, m, p.name, r+1, rounds)
+				d := c.SweepDuration / time.Duration(rounds)
+				if err := fullM.run(ctx, ch, client, p.full, c.SweepConcurrency, d); err != nil {
+					return err
+				}
+				if err := floorM.run(ctx, ch, client, p.floor, c.SweepConcurrency, d); err != nil {
+					return err
+				}
 			}
-			fullRes.add(drive(ctx, client, full, c.SweepConcurrency, c.SweepDuration/time.Duration(rounds)))
-			after, err := ch.stats()
-			if err != nil {
-				return err
-			}
-			statements += after.Statements - before.Statements
-			floorRes.add(drive(ctx, client, floor, c.SweepConcurrency, c.SweepDuration/time.Duration(rounds)))
+			fmt.Fprint(progress.Writer(c.Progress), "\r\033[K")
+			failed += fullM.res.errors + floorM.res.errors
+			cost[p.name][m] = fullM.cpuPerRequest()
+			fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%s\t%s\t%.2f\t%s\t%s\t%d\t%d\t%.2f\t\n", m, p.name, fullM.res.rate(), floorM.res.rate(),
+				us(fullM.cpuPerRequest()), us(floorM.cpuPerRequest()), floorM.cpuPerRequest()/fullM.cpuPerRequest(),
+				ms3(fullM.res.quantile(.5)), ms3(fullM.res.quantile(.99)), fullM.res.errors+floorM.res.errors,
+				len(typical), float64(fullM.statements)/float64(max(fullM.res.requests(), 1)))
 		}
-		fmt.Fprint(progress.Writer(c.Progress), "\r\033[K")
-		p50[m], failed = fullRes.quantile(.5), failed+fullRes.errors+floorRes.errors
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.2f\t%s\t%s\t%d\t%d\t%.2f\t\n", m, fullRes.rate(), floorRes.rate(), fullRes.rate()/floorRes.rate(),
-			ms3(p50[m]), ms3(fullRes.quantile(.99)), fullRes.errors+floorRes.errors,
-			len(typical), float64(statements)/float64(max(fullRes.requests(), 1)))
 	}
 	tw.Flush()
-	if p50[10] > 0 && p50[1000] > 0 {
-		fmt.Fprintf(c.Out, "p50(1000)/p50(10) = %.1f\n", float64(p50[1000])/float64(p50[10]))
+	for _, p := range []string{"200", "304"} {
+		if c10, c1000 := cost[p][10], cost[p][1000]; c10 > 0 && c1000 > 0 {
+			fmt.Fprintf(c.Out, "%s: server CPU per request at 1000 / at 10 memberships = %.2f\n", p, c1000/c10)
+		}
 	}
 	return nil
+}
+
+// measured adds up the runs of one scenario, with what the server process
+// spent on them.
+type measured struct {
+	res        result
+	mallocs    uint64
+	alloc      uint64
+	statements int64
+	peak       int64
+	cpu        int64 // nanoseconds of the server process's CPU
+}
+
+// run drives t for d and adds the run and the server's counters to m.
+func (m *measured) run(ctx context.Context, ch *child, client *http.Client, t target, concurrency int, d time.Duration) error {
+	before, err := ch.stats()
+	if err != nil {
+		return err
+	}
+	res := drive(ctx, client, t, concurrency, d)
+	after, err := ch.stats()
+	if err != nil {
+		return err
+	}
+	m.res.add(res)
+	m.mallocs += after.Mallocs - before.Mallocs
+	m.alloc += after.TotalAlloc - before.TotalAlloc
+	m.statements += after.Statements - before.Statements
+	m.peak = max(m.peak, after.PeakRSS)
+	m.cpu += after.CPU - before.CPU
+	return nil
+}
+
+// cpuPerRequest is the server process's CPU per request, in nanoseconds:
+// the cost that does not move with whatever else shares the machine.
+func (m *measured) cpuPerRequest() float64 {
+	return float64(m.cpu) / float64(max(m.res.requests(), 1))
+}
+
+func us(ns float64) string { return fmt.Sprintf("%.0fµs", ns/1e3) }
+
+// etagsOf fetches each of t's tokens' answer once and returns their ETags,
+// as the browser would hold them.
+func etagsOf(ctx context.Context, c *http.Client, t target) ([]string, error) {
+	out := make([]string, len(t.tokens))
+	for i, tok := range t.tokens {
+		one := t
+		one.tokens = []string{tok}
+		resp, err := get(ctx, c, one)
+		if err != nil {
+			return nil, err
+		}
+		if out[i] = resp.etag; out[i] == "" {
+			return nil, fmt.Errorf("GET %s: a 200 without an ETag", t.url)
+		}
+	}
+	return out, nil
 }
 
 const apiPath = "/me/workspace-memberships"
@@ -408,21 +466,31 @@ func mint(ctx context.Context, st domain.Store, sc seed.Config, n int) ([]string
 	return out, nil
 }
 
-// fetch gets one answer, which must be a 200.
+// fetch gets the first token's answer, which must be a 200.
 func fetch(ctx context.Context, c *http.Client, t target) ([]byte, error) {
+	a, err := get(ctx, c, t)
+	return a.body, err
+}
+
+type fetched struct {
+	body []byte
+	etag string
+}
+
+func get(ctx context.Context, c *http.Client, t target) (fetched, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
 	req.Host = t.host
 	req.Header.Set("Cookie", "__session="+t.tokens[0])
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return fetched{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %d %s", t.url, resp.StatusCode, b)
 	}
-	return b, err
+	return fetched{b, resp.Header.Get("ETag")}, err
 }
 
 // child is the server process.

@@ -12,10 +12,19 @@ import (
 )
 
 // target is what the load generator calls: a server's URL and the tokens of
-// the users it may pick, all for the deployment on host.
+// the users it may pick, all for the deployment on host. With etags (one per
+// token, as the browser holds them) every request revalidates and must be a
+// 304; without, it must be a 200.
 type target struct {
 	url, host string
 	tokens    []string
+	etags     []string
+}
+
+// revalidating is t with every request carrying its token's ETag.
+func (t target) revalidating(etags []string) target {
+	t.etags = etags
+	return t
 }
 
 // result is one closed-loop run: every latency, errors, and bytes received.
@@ -58,13 +67,17 @@ func newClient(concurrency int) *http.Client {
 
 // drive runs concurrency workers for d, each sending one request at a time
 // as a random user of t and reading the whole answer (closed loop). Anything
-// but a 200 is an error.
+// but the status t expects is an error.
 func drive(ctx context.Context, c *http.Client, t target, concurrency int, d time.Duration) result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	results := make([]result, concurrency)
 	var wg sync.WaitGroup
 	start := time.Now()
+	want := http.StatusOK
+	if t.etags != nil {
+		want = http.StatusNotModified
+	}
 	for w := range concurrency {
 		wg.Add(1)
 		go func() {
@@ -74,7 +87,11 @@ func drive(ctx context.Context, c *http.Client, t target, concurrency int, d tim
 			for ctx.Err() == nil {
 				req, _ := http.NewRequest(http.MethodGet, t.url, nil)
 				req.Host = t.host
-				req.Header.Set("Cookie", "__session="+t.tokens[rnd.IntN(len(t.tokens))])
+				i := rnd.IntN(len(t.tokens))
+				req.Header.Set("Cookie", "__session="+t.tokens[i])
+				if t.etags != nil {
+					req.Header.Set("If-None-Match", t.etags[i])
+				}
 				began := time.Now()
 				resp, err := c.Do(req)
 				if err != nil {
@@ -88,7 +105,7 @@ func drive(ctx context.Context, c *http.Client, t target, concurrency int, d tim
 				if ctx.Err() != nil && err != nil {
 					continue // cut off by the end of the run
 				}
-				if err != nil || resp.StatusCode != http.StatusOK {
+				if err != nil || resp.StatusCode != want {
 					r.errors++
 					continue
 				}
