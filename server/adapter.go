@@ -10,6 +10,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/revalidate"
 	"github.com/wachtbench/memberships/internal/service"
 )
 
@@ -17,7 +18,8 @@ import (
 // turns requests into service calls and their entries into the answer
 // (encode.go).
 type adapter struct {
-	svc *service.Service
+	svc  *service.Service
+	feed *revalidate.Feed // answers given, and the change feed read
 }
 
 var _ gen.StrictServerInterface = (*adapter)(nil)
@@ -36,13 +38,25 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 		}
 		r.OrganizationID = &id
 	}
+	in := inputs(r)
+	// A refreshed token must reach the client, so that answer is always a 200.
+	if req.Params.IfNoneMatch != nil && !st.refreshed {
+		if etag, ok := a.unchanged(ctx, *req.Params.IfNoneMatch, in); ok {
+			return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
+				CacheControl: &cacheControl, ETag: &etag}}, nil
+		}
+	}
 	entries, err := a.svc.Memberships(ctx, r)
 	if err != nil {
 		return nil, internal(err)
 	}
 	buf := encodeAnswer(entries, st.caller.Session)
 	etag := entityTag(*buf)
-	// A refreshed token must reach the client, so that answer is always a 200.
+	if len(entries) > 0 {
+		a.feed.Keep(etag, in, entries[0].Stamp, len(entries), func(i int) (int64, int64) {
+			return entries[i].Workspace.ID, entries[i].OrganizationID
+		})
+	}
 	if req.Params.IfNoneMatch != nil && !st.refreshed && matches(*req.Params.IfNoneMatch, etag) {
 		release(buf)
 		return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
@@ -52,6 +66,43 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 		buf:     buf,
 		headers: gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag},
 	}, nil
+}
+
+// unchanged reports whether an ETag of ifNoneMatch names an answer this
+// instance gave for in that is still the answer, from one read of the
+// change feed: no membership read, no encoding. A failed read only means
+// the answer is read.
+func (a *adapter) unchanged(ctx context.Context, ifNoneMatch string, in revalidate.Inputs) (string, bool) {
+	if a.feed == nil {
+		return "", false
+	}
+	since := a.feed.Since()
+	rows, err := a.svc.Changes(ctx, since, revalidate.ReadLimit)
+	if err != nil || !a.feed.Read(since, rows) {
+		return "", false
+	}
+	for _, t := range strings.Split(ifNoneMatch, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if a.feed.Current(t, in) {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// inputs are what the answer to r depends on besides the tables.
+func inputs(r service.Request) revalidate.Inputs {
+	in := revalidate.Inputs{
+		DeploymentID: r.Deployment.ID, UserID: r.Caller.UserID, HasMFA: r.Caller.HasMFA,
+		ClientIP:    r.ClientIP.String(),
+		IPAllowlist: r.Deployment.IPAllowlistPerWorkspaceEnabled, EnforceMFA: r.Deployment.EnforceMFAPerWorkspaceEnabled,
+		SessionID: r.Caller.Session.ID, SessionCreated: r.Caller.Session.CreatedAt.UnixMicro(),
+		SessionUpdated: r.Caller.Session.UpdatedAt.UnixMicro(),
+	}
+	if r.OrganizationID != nil {
+		in.Organization = *r.OrganizationID
+	}
+	return in
 }
 
 // entityTag is the strong ETag of an answer: a hash of its bytes, which hold
@@ -78,3 +129,7 @@ func matches(ifNoneMatch, etag string) bool {
 	}
 	return false
 }
+
+// answersKept bounds the answers an instance keeps to revalidate (their
+// ETag, inputs and what they show: about 50 bytes plus 32 a membership).
+const answersKept = 100_000

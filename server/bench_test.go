@@ -61,3 +61,5 @@ func (f fixedStore) Memberships(context.Context, domain.MembershipQuery) ([]doma
 	}
 	return out, nil
 }
+
+func (fixedStore) Changes(context.Context, int64, int) ([]domain.Change, error) { return nil, nil }

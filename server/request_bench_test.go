@@ -20,7 +20,15 @@ import (
 // contract validator, authentication (caches warm), the SQLite query,
 // eligibility and encoding, for a user with 10 memberships. Profile it with
 // -cpuprofile to see where a request's CPU goes.
-func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil) }
+func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil, false) }
+
+// BenchmarkRevalidate is a poll that finds nothing new: each request sends
+// the answer's ETag and gets a 304, for 10, 100 and 1,000 memberships.
+func BenchmarkRevalidate(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) { benchmarkRequest(b, n, nil, true) })
+	}
+}
 
 // BenchmarkValidateResponses is BenchmarkRequest with the answer checked
 // against the contract (--validate-responses log; enforce costs the same on
@@ -29,13 +37,13 @@ func BenchmarkValidateResponses(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		for _, mode := range []server.ResponseValidation{server.ValidateOff, server.ValidateLog} {
 			b.Run(fmt.Sprintf("memberships=%d/%s", n, mode), func(b *testing.B) {
-				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode})
+				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode}, false)
 			})
 		}
 	}
 }
 
-func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation) {
+func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation, revalidate bool) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, tempSQLite(b), store.Options{})
 	if err != nil {
@@ -58,12 +66,19 @@ func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]se
 	req := httptest.NewRequest(http.MethodGet, "/me/workspace-memberships", nil)
 	req.Host = c.Host
 	req.Header.Set("Cookie", "__session="+tok)
+	want := http.StatusOK
+	if revalidate {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+		want = http.StatusNotModified
+	}
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
+		if rec.Code != want {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 	}

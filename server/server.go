@@ -19,6 +19,7 @@ import (
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/revalidate"
 	"github.com/wachtbench/memberships/internal/service"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 )
@@ -124,7 +125,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store)}
+	api := &adapter{svc: service.New(store), feed: revalidate.New(answersKept)}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

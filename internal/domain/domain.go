@@ -114,7 +114,30 @@ type Membership struct {
 	// OrganizationPermissions are the permissions of the roles of the
 	// organization membership behind this workspace membership.
 	OrganizationPermissions []string
+	// Stamp is the change feed's newest stamp in the snapshot the row was
+	// read in, when the whole answer came from that snapshot (no fragment
+	// was read by a later statement); else 0.
+	Stamp int64 `json:"-"`
 }
+
+// Change is a row of the change feed: a write at Seq that may have changed
+// the answers showing what Kind and ID name.
+type Change struct {
+	Seq  int64
+	Kind ChangeKind
+	ID   int64
+}
+
+// ChangeKind says what a Change names (the feed's kind column).
+type ChangeKind int8
+
+const (
+	ChangedAll          ChangeKind = 0 // every answer
+	ChangedUser         ChangeKind = 1 // the answers of user ID
+	ChangedWorkspace    ChangeKind = 2 // answers showing workspace ID
+	ChangedOrganization ChangeKind = 3 // answers showing organization ID
+	ChangedDeployment   ChangeKind = 4 // the answers of deployment ID's users
+)
 
 // Workspace belongs to one organization.
 type Workspace struct {
@@ -299,6 +322,10 @@ type Store interface {
 	Session(ctx context.Context, deploymentID, sessionID int64) (SessionState, error)
 	// Memberships returns the query's memberships, newest first.
 	Memberships(ctx context.Context, q MembershipQuery) ([]Membership, error)
+	// Changes returns up to limit rows of the change feed from since on
+	// (since included), oldest first; since 0 asks for the newest row only.
+	// Read where Memberships reads.
+	Changes(ctx context.Context, since int64, limit int) ([]Change, error)
 
 	// FindUser finds a user of a deployment by id or e-mail; ErrNotFound.
 	FindUser(ctx context.Context, deploymentID int64, idOrEmail string) (User, error)

@@ -16,6 +16,7 @@ import (
 // MembershipStore is the part of the store the service reads.
 type MembershipStore interface {
 	Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error)
+	Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error)
 }
 
 // Service lists memberships with their eligibility.
@@ -60,4 +61,9 @@ func (s *Service) Memberships(ctx context.Context, r Request) ([]Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// Changes reads the change feed (domain.Store.Changes), for revalidation.
+func (s *Service) Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	return s.store.Changes(ctx, since, limit)
 }

@@ -21,7 +21,8 @@ type Dialect struct {
 	// Columns: id, organization_membership_id, public_metadata, created_at,
 	// updated_at, workspace id and version,
 	// organization id and version, the live workspace roles as
-	// "id.version,…", and the organization permissions as a JSON array.
+	// "id.version,…", the organization permissions as a JSON array, and
+	// the change feed's newest stamp (0 when it is empty).
 	// Nothing more: each column costs per row (the user is the parameter,
 	// the organization id the organization's).
 	Memberships string
@@ -83,6 +84,8 @@ type row struct {
 // growing it anew was a tenth of the store's read.
 type scratch struct {
 	r                        row // the row being scanned, through dest
+	stamp                    int64
+	fetched                  bool // a fragment was read by a statement of its own
 	meta, rolesText, orgPerm sql.RawBytes
 	dest                     []any
 	rows                     []row
@@ -97,7 +100,7 @@ type scratch struct {
 var scratches = sync.Pool{New: func() any {
 	s := &scratch{}
 	s.dest = []any{&s.r.id, &s.r.orgMembershipID, &s.meta, &s.r.created, &s.r.updated,
-		&s.r.workspace.id, &s.r.workspace.version, &s.r.org.id, &s.r.org.version, &s.rolesText, &s.orgPerm}
+		&s.r.workspace.id, &s.r.workspace.version, &s.r.org.id, &s.r.org.version, &s.rolesText, &s.orgPerm, &s.stamp}
 	return s
 }}
 
@@ -121,6 +124,7 @@ func (s *scratch) release() {
 	clear(s.roles[:cap(s.roles)])
 	s.rows, s.refText, s.rKeys, s.wKeys, s.oKeys = s.rows[:0], s.refText[:0], s.rKeys[:0], s.wKeys[:0], s.oKeys[:0]
 	s.ws, s.orgs, s.roles = s.ws[:0], s.orgs[:0], s.roles[:0]
+	s.stamp, s.fetched = 0, false
 	scratches.Put(s)
 }
 
@@ -169,16 +173,23 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	}
 
 	rows := sc.rows
-	if sc.ws, err = resolve(ctx, c, src, src.Workspaces, c.workspaces, sc.wKeys, sc.ws, scanWorkspace); err != nil {
+	if sc.ws, err = resolve(ctx, c, src, src.Workspaces, c.workspaces, sc.wKeys, sc.ws, scanWorkspace, &sc.fetched); err != nil {
 		return nil, err
 	}
-	if sc.orgs, err = resolve(ctx, c, src, src.Organizations, c.organizations, sc.oKeys, sc.orgs, scanOrganization); err != nil {
+	if sc.orgs, err = resolve(ctx, c, src, src.Organizations, c.organizations, sc.oKeys, sc.orgs, scanOrganization, &sc.fetched); err != nil {
 		return nil, err
 	}
 	if sc.roles, err = c.roleSets(ctx, src, sc); err != nil {
 		return nil, err
 	}
 
+	// The answer is the memberships statement's snapshot, as of its stamp,
+	// only when every fragment came from the cache (keyed by the versions
+	// that snapshot names): a later statement may read a later write.
+	stamp := sc.stamp
+	if sc.fetched {
+		stamp = 0
+	}
 	out := make([]domain.Membership, 0, len(rows))
 	for i := range rows {
 		r := &rows[i]
@@ -196,7 +207,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
 			Workspace: sc.ws[i], Organization: sc.orgs[i], Roles: roles,
-			OrganizationPermissions: r.perms,
+			OrganizationPermissions: r.perms, Stamp: stamp,
 		})
 	}
 	return out, nil
@@ -230,7 +241,7 @@ func (c *Cache) roleSets(ctx context.Context, src Source, sc *scratch) ([][]*dom
 		}
 		counts = append(counts, len(sc.rKeys)-n)
 	}
-	rs, err := resolve(ctx, c, src, src.Roles, c.roles, sc.rKeys, make([]*domain.Role, 0, len(sc.rKeys)), scanRole)
+	rs, err := resolve(ctx, c, src, src.Roles, c.roles, sc.rKeys, make([]*domain.Role, 0, len(sc.rKeys)), scanRole, &sc.fetched)
 	if err != nil {
 		return nil, err
 	}
@@ -280,13 +291,14 @@ func named(roles []*domain.Role, keys []key) bool {
 // fragment read is cached under the version read, which may be newer than
 // the key's: a write came in between, and the next request will ask for it.
 func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *shelf[V], keys []key, out []*V,
-	scan func(Scanner) (*V, key, error)) ([]*V, error) {
+	scan func(Scanner) (*V, key, error), fetched *bool) ([]*V, error) {
 	out = slices.Grow(out[:0], len(keys))[:len(keys)]
 	found := s.lookup(keys, out)
 	c.count(found, len(keys))
 	if found == len(keys) {
 		return out, nil
 	}
+	*fetched = true
 	var ids []int64
 	seen := map[int64]bool{}
 	for i, k := range keys {

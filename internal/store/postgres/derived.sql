@@ -15,7 +15,7 @@
 --
 -- It is written against the schema as of this migration, and applied only
 -- once that migration is:
--- schema: 0010_organization_membership_locked
+-- schema: 0011_answer_changes
 --
 -- Triggers of one event fire in name order.
 
@@ -420,3 +420,111 @@ UPDATE organizations o SET member_count = c.n
   FROM (SELECT o2.id, count(m.id) AS n FROM organizations o2
           LEFT JOIN organization_memberships m ON m.organization_id = o2.id AND m.deleted_at IS NULL GROUP BY o2.id) c
  WHERE c.id = o.id AND o.member_count <> c.n;
+
+-- The change feed (migration 0011, internal/revalidate): every write that
+-- can change an answer names what it changed. The memberships statement
+-- reads a user's workspace membership rows (whatever else changes them:
+-- roles, links, organization memberships, they are rewritten by the
+-- triggers above) joined to live workspaces and organizations of the
+-- deployment, and the fragments those name by version. So: a membership row
+-- names its user (before and after); a workspace or an organization names
+-- itself, or its deployment when it appears, disappears or moves, which can
+-- show or hide rows no answer listed; TRUNCATE names everything. Rows are
+-- noted with the placeholder and stamped at commit (answer_changes_stamp).
+-- They come last, so that recomputing the derived columns above writes no
+-- feed rows; the file's last statement invalidates every answer instead.
+CREATE OR REPLACE FUNCTION answer_pending()
+ RETURNS bigint
+ LANGUAGE sql
+AS $function$ SELECT -(pg_current_xact_id()::text::bigint) $function$
+;
+
+CREATE OR REPLACE FUNCTION answer_changes_members()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), 1, user_id FROM new_rows ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), 1, user_id FROM old_rows ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $function$
+;
+
+-- TG_ARGV[0]: the kind naming a row of the table (2 workspace, 3 organization).
+CREATE OR REPLACE FUNCTION answer_changes_shared()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    k smallint := TG_ARGV[0]::smallint;
+BEGIN
+    CASE TG_OP
+    WHEN 'INSERT' THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), 4, deployment_id FROM new_rows ON CONFLICT DO NOTHING;
+    WHEN 'DELETE' THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), k, id FROM old_rows ON CONFLICT DO NOTHING;
+    ELSE
+        INSERT INTO answer_changes
+        SELECT DISTINCT answer_pending(), k, n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE o.deployment_id = n.deployment_id AND o.deleted_at IS NOT DISTINCT FROM n.deleted_at
+        ON CONFLICT DO NOTHING;
+        INSERT INTO answer_changes
+        SELECT DISTINCT answer_pending(), 4, d FROM (
+            SELECT n.deployment_id AS d FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
+             WHERE o.id IS NULL OR o.deployment_id <> n.deployment_id OR o.deleted_at IS DISTINCT FROM n.deleted_at
+            UNION ALL
+            SELECT o.deployment_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
+             WHERE n.id IS NULL OR o.deployment_id <> n.deployment_id OR o.deleted_at IS DISTINCT FROM n.deleted_at) t
+        ON CONFLICT DO NOTHING;
+    END CASE;
+    RETURN NULL;
+END $function$
+;
+
+CREATE OR REPLACE FUNCTION answer_changes_truncated()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO answer_changes VALUES (answer_pending(), 0, 0) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $function$
+;
+
+-- At commit, for each row noted: the first stamps all of the transaction's.
+CREATE OR REPLACE FUNCTION answer_changes_stamp()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    s bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM answer_changes WHERE seq = NEW.seq) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE answer_clock SET n = greatest(n + 1, micros(clock_timestamp())) RETURNING n INTO s;
+    UPDATE answer_changes SET seq = s WHERE seq = NEW.seq;
+    DELETE FROM answer_changes WHERE seq > 0 AND seq < s - 600000000;
+    RETURN NULL;
+END $function$
+;
+
+CREATE CONSTRAINT TRIGGER answer_changes_stamp AFTER INSERT ON answer_changes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.seq < 0)) EXECUTE FUNCTION answer_changes_stamp();
+CREATE TRIGGER answer_changes_delete AFTER DELETE ON workspace_memberships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_members();
+CREATE TRIGGER answer_changes_insert AFTER INSERT ON workspace_memberships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_members();
+CREATE TRIGGER answer_changes_truncated AFTER TRUNCATE ON workspace_memberships FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_truncated();
+CREATE TRIGGER answer_changes_update AFTER UPDATE ON workspace_memberships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_members();
+CREATE TRIGGER answer_changes_delete AFTER DELETE ON workspaces REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('2');
+CREATE TRIGGER answer_changes_insert AFTER INSERT ON workspaces REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('2');
+CREATE TRIGGER answer_changes_truncated AFTER TRUNCATE ON workspaces FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_truncated();
+CREATE TRIGGER answer_changes_update AFTER UPDATE ON workspaces REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('2');
+CREATE TRIGGER answer_changes_delete AFTER DELETE ON organizations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('3');
+CREATE TRIGGER answer_changes_insert AFTER INSERT ON organizations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('3');
+CREATE TRIGGER answer_changes_truncated AFTER TRUNCATE ON organizations FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_truncated();
+CREATE TRIGGER answer_changes_update AFTER UPDATE ON organizations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('3');
+
+INSERT INTO answer_changes VALUES (answer_pending(), 0, 0) ON CONFLICT DO NOTHING;

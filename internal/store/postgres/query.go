@@ -111,7 +111,8 @@ var fragmentSQL = fragment.Dialect{
 	Memberships: `
 SELECT wm.id, wm.organization_membership_id,
        wm.public_metadata::text, wm.created_at, wm.updated_at,
-       w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions
+       w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions,
+       (SELECT coalesce(max(seq), 0) FROM answer_changes)
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
@@ -255,4 +256,33 @@ func nonNil(v []string) []string {
 		return []string{}
 	}
 	return v
+}
+
+// changesSQL reads the change feed from $1 on (the newest row alone for 0).
+const changesSQL = `SELECT seq, kind, id FROM answer_changes
+WHERE seq >= CASE WHEN $1::bigint = 0 THEN (SELECT max(seq) FROM answer_changes) ELSE $1::bigint END
+ORDER BY seq, kind, id LIMIT $2`
+
+// Changes reads the change feed where Memberships reads: one statement, an
+// index range.
+func (s *Store) Changes(ctx context.Context, since int64, limit int) (out []domain.Change, err error) {
+	err = s.onReplica(ctx, func(p *pgxpool.Pool) error {
+		rows, err := p.Query(ctx, changesSQL, since, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out = out[:0]
+		for rows.Next() {
+			var c domain.Change
+			var kind int16
+			if err := rows.Scan(&c.Seq, &kind, &c.ID); err != nil {
+				return err
+			}
+			c.Kind = domain.ChangeKind(kind)
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, err
 }

@@ -1,3 +1,9 @@
+-- constraint answer_changes.answer_changes_pkey
+PRIMARY KEY (seq, kind, id)
+
+-- constraint answer_changes.answer_changes_stamp
+TRIGGER DEFERRABLE INITIALLY DEFERRED
+
 -- constraint deployment_hosts.deployment_hosts_deployment_id_fkey
 FOREIGN KEY (deployment_id) REFERENCES deployments(id)
 
@@ -225,6 +231,84 @@ FOREIGN KEY (organization_id, deployment_id) REFERENCES organizations(id, deploy
 
 -- constraint workspaces.workspaces_pkey
 PRIMARY KEY (id)
+
+-- function answer_changes_members()
+CREATE OR REPLACE FUNCTION answer_changes_members()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), 1, user_id FROM new_rows ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), 1, user_id FROM old_rows ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $function$
+
+-- function answer_changes_shared()
+CREATE OR REPLACE FUNCTION answer_changes_shared()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    k smallint := TG_ARGV[0]::smallint;
+BEGIN
+    CASE TG_OP
+    WHEN 'INSERT' THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), 4, deployment_id FROM new_rows ON CONFLICT DO NOTHING;
+    WHEN 'DELETE' THEN
+        INSERT INTO answer_changes SELECT DISTINCT answer_pending(), k, id FROM old_rows ON CONFLICT DO NOTHING;
+    ELSE
+        INSERT INTO answer_changes
+        SELECT DISTINCT answer_pending(), k, n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE o.deployment_id = n.deployment_id AND o.deleted_at IS NOT DISTINCT FROM n.deleted_at
+        ON CONFLICT DO NOTHING;
+        INSERT INTO answer_changes
+        SELECT DISTINCT answer_pending(), 4, d FROM (
+            SELECT n.deployment_id AS d FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
+             WHERE o.id IS NULL OR o.deployment_id <> n.deployment_id OR o.deleted_at IS DISTINCT FROM n.deleted_at
+            UNION ALL
+            SELECT o.deployment_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
+             WHERE n.id IS NULL OR o.deployment_id <> n.deployment_id OR o.deleted_at IS DISTINCT FROM n.deleted_at) t
+        ON CONFLICT DO NOTHING;
+    END CASE;
+    RETURN NULL;
+END $function$
+
+-- function answer_changes_stamp()
+CREATE OR REPLACE FUNCTION answer_changes_stamp()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    s bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM answer_changes WHERE seq = NEW.seq) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE answer_clock SET n = greatest(n + 1, micros(clock_timestamp())) RETURNING n INTO s;
+    UPDATE answer_changes SET seq = s WHERE seq = NEW.seq;
+    DELETE FROM answer_changes WHERE seq > 0 AND seq < s - 600000000;
+    RETURN NULL;
+END $function$
+
+-- function answer_changes_truncated()
+CREATE OR REPLACE FUNCTION answer_changes_truncated()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    INSERT INTO answer_changes VALUES (answer_pending(), 0, 0) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $function$
+
+-- function answer_pending()
+CREATE OR REPLACE FUNCTION answer_pending()
+ RETURNS bigint
+ LANGUAGE sql
+AS $function$ SELECT -(pg_current_xact_id()::text::bigint) $function$
 
 -- function fragment_version()
 CREATE OR REPLACE FUNCTION fragment_version()
@@ -555,6 +639,9 @@ BEGIN
     RETURN NULL;
 END $function$
 
+-- index answer_changes_pkey
+CREATE UNIQUE INDEX answer_changes_pkey ON answer_changes USING btree (seq, kind, id)
+
 -- index deployment_hosts_pkey
 CREATE UNIQUE INDEX deployment_hosts_pkey ON deployment_hosts USING btree (host)
 
@@ -667,6 +754,14 @@ CREATE UNIQUE INDEX workspaces_id_organization ON workspaces USING btree (id, or
 CREATE UNIQUE INDEX workspaces_pkey ON workspaces USING btree (id)
 
 -- sequence fragment_versions
+
+-- table answer_changes
+    seq bigint NOT NULL
+    kind smallint NOT NULL
+    id bigint NOT NULL
+
+-- table answer_clock
+    n bigint NOT NULL
 
 -- table deployment_hosts
     host text NOT NULL
@@ -856,6 +951,9 @@ CREATE UNIQUE INDEX workspaces_pkey ON workspaces USING btree (id)
     member_count bigint NOT NULL DEFAULT 0
     version bigint NOT NULL DEFAULT 0
 
+-- trigger answer_changes.answer_changes_stamp
+CREATE CONSTRAINT TRIGGER answer_changes_stamp AFTER INSERT ON answer_changes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.seq < 0)) EXECUTE FUNCTION answer_changes_stamp()
+
 -- trigger organization_membership_roles.organization_membership_roles_permissions_delete
 CREATE TRIGGER organization_membership_roles_permissions_delete AFTER DELETE ON organization_membership_roles REFERENCING OLD TABLE AS old_links FOR EACH STATEMENT EXECUTE FUNCTION organization_membership_roles_permissions()
 
@@ -913,6 +1011,18 @@ CREATE TRIGGER organization_segments_truncated AFTER TRUNCATE ON organization_se
 -- trigger organization_segments.organization_segments_version
 CREATE TRIGGER organization_segments_version AFTER INSERT OR DELETE OR UPDATE ON organization_segments FOR EACH ROW EXECUTE FUNCTION organization_segments_version()
 
+-- trigger organizations.answer_changes_delete
+CREATE TRIGGER answer_changes_delete AFTER DELETE ON organizations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('3')
+
+-- trigger organizations.answer_changes_insert
+CREATE TRIGGER answer_changes_insert AFTER INSERT ON organizations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('3')
+
+-- trigger organizations.answer_changes_truncated
+CREATE TRIGGER answer_changes_truncated AFTER TRUNCATE ON organizations FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_truncated()
+
+-- trigger organizations.answer_changes_update
+CREATE TRIGGER answer_changes_update AFTER UPDATE ON organizations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('3')
+
 -- trigger organizations.organizations_version
 CREATE TRIGGER organizations_version BEFORE INSERT OR UPDATE ON organizations FOR EACH ROW EXECUTE FUNCTION fragment_version()
 
@@ -942,6 +1052,18 @@ CREATE TRIGGER workspace_membership_roles_scope_insert BEFORE INSERT ON workspac
 
 -- trigger workspace_membership_roles.workspace_membership_roles_truncated
 CREATE TRIGGER workspace_membership_roles_truncated AFTER TRUNCATE ON workspace_membership_roles FOR EACH STATEMENT EXECUTE FUNCTION truncated()
+
+-- trigger workspace_memberships.answer_changes_delete
+CREATE TRIGGER answer_changes_delete AFTER DELETE ON workspace_memberships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_members()
+
+-- trigger workspace_memberships.answer_changes_insert
+CREATE TRIGGER answer_changes_insert AFTER INSERT ON workspace_memberships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_members()
+
+-- trigger workspace_memberships.answer_changes_truncated
+CREATE TRIGGER answer_changes_truncated AFTER TRUNCATE ON workspace_memberships FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_truncated()
+
+-- trigger workspace_memberships.answer_changes_update
+CREATE TRIGGER answer_changes_update AFTER UPDATE ON workspace_memberships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_members()
 
 -- trigger workspace_memberships.workspace_members_count
 CREATE TRIGGER workspace_members_count AFTER DELETE OR UPDATE OF workspace_id, deleted_at ON workspace_memberships FOR EACH ROW EXECUTE FUNCTION workspace_members_count()
@@ -984,6 +1106,18 @@ CREATE TRIGGER workspace_segments_truncated AFTER TRUNCATE ON workspace_segments
 
 -- trigger workspace_segments.workspace_segments_version
 CREATE TRIGGER workspace_segments_version AFTER INSERT OR DELETE OR UPDATE ON workspace_segments FOR EACH ROW EXECUTE FUNCTION workspace_segments_version()
+
+-- trigger workspaces.answer_changes_delete
+CREATE TRIGGER answer_changes_delete AFTER DELETE ON workspaces REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('2')
+
+-- trigger workspaces.answer_changes_insert
+CREATE TRIGGER answer_changes_insert AFTER INSERT ON workspaces REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('2')
+
+-- trigger workspaces.answer_changes_truncated
+CREATE TRIGGER answer_changes_truncated AFTER TRUNCATE ON workspaces FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_truncated()
+
+-- trigger workspaces.answer_changes_update
+CREATE TRIGGER answer_changes_update AFTER UPDATE ON workspaces REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION answer_changes_shared('2')
 
 -- trigger workspaces.workspaces_version
 CREATE TRIGGER workspaces_version BEFORE INSERT OR UPDATE ON workspaces FOR EACH ROW EXECUTE FUNCTION fragment_version()

@@ -12,7 +12,7 @@
 --
 -- It is written against the schema as of this migration, and applied only
 -- once that migration is:
--- schema: 0010_replaced_rows
+-- schema: 0011_answer_changes
 --
 -- Triggers fire in an order SQLite does not promise: none here depends on
 -- another having run first (each reads the rows as they are when it runs).
@@ -414,3 +414,84 @@ UPDATE organizations SET member_count = (SELECT count(*) FROM organization_membe
     WHERE c.organization_id = organizations.id AND c.deleted_at IS NULL)
  WHERE member_count <> (SELECT count(*) FROM organization_memberships c
     WHERE c.organization_id = organizations.id AND c.deleted_at IS NULL);
+
+-- The change feed (migration 0011, internal/revalidate): every write that
+-- can change an answer names what it changed. The memberships statement
+-- reads a user's workspace membership rows (whatever else changes them:
+-- roles, links, organization memberships, they are rewritten by the triggers
+-- above) joined to live workspaces and organizations of the deployment, and
+-- the fragments those name by version. So: a membership row names its user
+-- (before and after); a workspace or an organization names itself, or its
+-- deployment when it appears, disappears or moves, which can show or hide
+-- rows no answer listed. These come last, so that recomputing the derived
+-- columns above writes no feed rows; the file's last statement invalidates
+-- every answer instead.
+CREATE TRIGGER answer_changes_workspace_memberships_insert AFTER INSERT ON workspace_memberships BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, NEW.user_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- INSERT OR REPLACE of another user's row by its id fires no delete trigger.
+CREATE TRIGGER answer_changes_workspace_memberships_replacing BEFORE INSERT ON workspace_memberships
+WHEN EXISTS (SELECT 1 FROM workspace_memberships WHERE id = NEW.id AND user_id <> NEW.user_id) BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, (SELECT user_id FROM workspace_memberships WHERE id = NEW.id) FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_workspace_memberships_update AFTER UPDATE ON workspace_memberships BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, OLD.user_id FROM fragment_clock;
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, NEW.user_id FROM fragment_clock WHERE NEW.user_id <> OLD.user_id;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_workspace_memberships_delete AFTER DELETE ON workspace_memberships BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, OLD.user_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_workspaces_insert AFTER INSERT ON workspaces BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_workspaces_update AFTER UPDATE ON workspaces BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 2, NEW.id FROM fragment_clock WHERE NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at;
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, OLD.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_workspaces_delete AFTER DELETE ON workspaces BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 2, OLD.id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_organizations_insert AFTER INSERT ON organizations BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_organizations_update AFTER UPDATE ON organizations BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 3, NEW.id FROM fragment_clock WHERE NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at;
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, OLD.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+CREATE TRIGGER answer_changes_organizations_delete AFTER DELETE ON organizations BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 3, OLD.id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+INSERT OR IGNORE INTO answer_changes SELECT n, 0, 0 FROM fragment_clock;

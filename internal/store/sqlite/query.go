@@ -133,7 +133,8 @@ var fragmentSQL = fragment.Dialect{
 	Memberships: `
 SELECT wm.id, wm.organization_membership_id,
        wm.public_metadata, wm.created_at, wm.updated_at,
-       w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions
+       w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions,
+       (SELECT coalesce(max(seq), 0) FROM answer_changes)
 FROM workspace_memberships wm
 JOIN workspaces w ON w.id = wm.workspace_id AND w.deleted_at IS NULL
 JOIN organizations o ON o.id = wm.organization_id AND o.deleted_at IS NULL
@@ -334,4 +335,35 @@ func sessionErr(what string, id int64, err error) error {
 		return fmt.Errorf("%s %d already exists: %w", what, id, domain.ErrConflict)
 	}
 	return fmt.Errorf("create %s %d: %w", what, id, err)
+}
+
+// changesSQL reads the change feed from ?1 on (the newest row alone for 0).
+const changesSQL = `SELECT seq, kind, id FROM answer_changes
+WHERE seq >= CASE WHEN ?1 = 0 THEN (SELECT max(seq) FROM answer_changes) ELSE ?1 END
+ORDER BY seq, kind, id LIMIT ?2`
+
+// Changes reads the change feed: one statement, an index range.
+func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	st, err := s.prepared(ctx, changesSQL)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanChanges(rows)
+}
+
+func scanChanges(rows *sql.Rows) ([]domain.Change, error) {
+	var out []domain.Change
+	for rows.Next() {
+		var c domain.Change
+		if err := rows.Scan(&c.Seq, &c.Kind, &c.ID); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -21,6 +21,14 @@ CREATE INDEX workspace_memberships_user_rows ON workspace_memberships (
     organization_membership_id, updated_at, role_refs, organization_permissions, public_metadata, deleted_at)
     WHERE deleted_at IS NULL;
 
+-- table answer_changes
+CREATE TABLE answer_changes (
+    seq  INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    id   INTEGER NOT NULL,
+    PRIMARY KEY (seq, kind, id)
+) WITHOUT ROWID;
+
 -- table deployment_hosts
 CREATE TABLE deployment_hosts (
     host          TEXT    PRIMARY KEY CONSTRAINT host CHECK (host <> '' AND host = lower(host)),
@@ -269,6 +277,82 @@ CREATE TABLE workspaces (
     UNIQUE (id, organization_id),
     FOREIGN KEY (organization_id, deployment_id) REFERENCES organizations (id, deployment_id)
 ) STRICT;
+
+-- trigger answer_changes_organizations_delete
+CREATE TRIGGER answer_changes_organizations_delete AFTER DELETE ON organizations BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 3, OLD.id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_organizations_insert
+CREATE TRIGGER answer_changes_organizations_insert AFTER INSERT ON organizations BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_organizations_update
+CREATE TRIGGER answer_changes_organizations_update AFTER UPDATE ON organizations BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 3, NEW.id FROM fragment_clock WHERE NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at;
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, OLD.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspace_memberships_delete
+CREATE TRIGGER answer_changes_workspace_memberships_delete AFTER DELETE ON workspace_memberships BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, OLD.user_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspace_memberships_insert
+CREATE TRIGGER answer_changes_workspace_memberships_insert AFTER INSERT ON workspace_memberships BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, NEW.user_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspace_memberships_replacing
+CREATE TRIGGER answer_changes_workspace_memberships_replacing BEFORE INSERT ON workspace_memberships
+WHEN EXISTS (SELECT 1 FROM workspace_memberships WHERE id = NEW.id AND user_id <> NEW.user_id) BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, (SELECT user_id FROM workspace_memberships WHERE id = NEW.id) FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspace_memberships_update
+CREATE TRIGGER answer_changes_workspace_memberships_update AFTER UPDATE ON workspace_memberships BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, OLD.user_id FROM fragment_clock;
+    INSERT OR IGNORE INTO answer_changes SELECT n, 1, NEW.user_id FROM fragment_clock WHERE NEW.user_id <> OLD.user_id;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspaces_delete
+CREATE TRIGGER answer_changes_workspaces_delete AFTER DELETE ON workspaces BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 2, OLD.id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspaces_insert
+CREATE TRIGGER answer_changes_workspaces_insert AFTER INSERT ON workspaces BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock;
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
+
+-- trigger answer_changes_workspaces_update
+CREATE TRIGGER answer_changes_workspaces_update AFTER UPDATE ON workspaces BEGIN
+    UPDATE fragment_clock SET n = max(n + 1, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    INSERT OR IGNORE INTO answer_changes SELECT n, 2, NEW.id FROM fragment_clock WHERE NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at;
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, OLD.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    INSERT OR IGNORE INTO answer_changes SELECT n, 4, NEW.deployment_id FROM fragment_clock WHERE NOT (NEW.id = OLD.id AND NEW.deployment_id = OLD.deployment_id AND NEW.deleted_at IS OLD.deleted_at);
+    DELETE FROM answer_changes WHERE seq < (SELECT n FROM fragment_clock) - 600000000;
+END;
 
 -- trigger organization_members_delete
 CREATE TRIGGER organization_members_delete AFTER DELETE ON organization_memberships

@@ -1,0 +1,235 @@
+// Package revalidate decides whether an answer an instance gave is still the
+// answer, without reading it again: a poll that finds nothing new then costs
+// one read of the database's change feed (an index range holding one row
+// when nothing changed), whatever the size of the answer.
+//
+// Triggers, whoever writes, add a feed row for every write that can change
+// an answer, naming what it changed (a user's memberships, a workspace, an
+// organization, a deployment, everything), stamped in commit order by a
+// clock that never runs behind the wall clock (migration 0011 and
+// derived.sql of each store). An answer is kept with the stamp of the
+// snapshot it was read in and what it shows. It is still the answer while
+// the feed, read past that stamp without a gap, names none of it.
+//
+// The feed is read from the last row seen, that row included: its absence
+// (a restored backup, rows pruned while the instance was idle, a read
+// replica behind the primary) is a gap, and the instance then trusts no
+// kept answer until it has read the feed anew.
+//
+// It imports domain only.
+package revalidate
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+// Inputs are what an answer depends on besides the tables: the same tables
+// give another answer to another session, filter, address or MFA state.
+type Inputs struct {
+	DeploymentID, UserID int64
+	Organization         int64 // the org_id filter; 0 without
+	ClientIP             string
+	HasMFA               bool
+	// The deployment's switches eligibility reads (cached by the instance,
+	// not in the feed).
+	IPAllowlist, EnforceMFA bool
+	// The session the answer shows.
+	SessionID, SessionCreated, SessionUpdated int64
+}
+
+// dep names what an answer shows, as a feed row names it.
+type dep struct {
+	kind domain.ChangeKind
+	id   int64
+}
+
+func cmpDep(a, b dep) int {
+	if a.kind != b.kind {
+		return int(a.kind) - int(b.kind)
+	}
+	switch {
+	case a.id < b.id:
+		return -1
+	case a.id > b.id:
+		return 1
+	}
+	return 0
+}
+
+// answer is a kept answer: its ETag, inputs, what it shows (sorted), and
+// the stamp up to which the feed names none of it.
+type answer struct {
+	inputs Inputs
+	deps   []dep
+	stamp  int64
+}
+
+// Feed is one instance's view of the change feed and the answers it gave.
+// Safe for concurrent use.
+type Feed struct {
+	mu sync.Mutex
+	// seen is the feed as read, oldest first, without a gap since seen[0]
+	// (empty: nothing trusted). At most ringMax rows.
+	seen    []domain.Change
+	answers generations // by ETag
+}
+
+// ReadLimit is how many feed rows one read asks for.
+const ReadLimit = 1024
+
+// ringMax bounds the rows kept; an answer older than the oldest kept is
+// read again.
+const ringMax = 8192
+
+// New returns a feed keeping at most size answers (in two generations).
+func New(size int) *Feed {
+	return &Feed{answers: newGenerations(max(size, 2))}
+}
+
+// Since is where the next read of the feed starts: the newest row seen,
+// or 0 (the newest row of the feed) when nothing is trusted.
+func (f *Feed) Since() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.seen) == 0 {
+		return 0
+	}
+	return f.seen[len(f.seen)-1].Seq
+}
+
+// Read records the rows a read from since (Since's value) returned, and
+// reports whether what it knows now includes them: only then may the
+// request that read them answer from a kept answer. Requests read at once,
+// so the rows are joined to what was seen: a read that agrees extends it; a
+// read whose first row is not since's (a restored backup, rows pruned while
+// the instance was idle, a replica behind the primary) or whose rows differ
+// from those seen is a gap, and nothing seen before is trusted; a read that
+// knows less than was seen, or starts where nothing seen is, changes nothing
+// and its request reads the answer.
+func (f *Feed) Read(since int64, rows []domain.Change) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if since == 0 {
+		if len(f.seen) > 0 || len(rows) == 0 {
+			return false
+		}
+		f.seen = append(f.seen, rows...)
+		return true
+	}
+	if len(rows) == 0 || rows[0].Seq != since {
+		f.seen = f.seen[:0]
+		return false
+	}
+	i, found := f.find(since)
+	if !found {
+		return false
+	}
+	old := f.seen[i:]
+	if len(rows) < len(old) {
+		return false
+	}
+	if !slices.Equal(old, rows[:len(old)]) {
+		f.seen = f.seen[:0]
+		return false
+	}
+	f.seen = append(f.seen, rows[len(old):]...)
+	if len(f.seen) > ringMax {
+		f.seen = slices.Delete(f.seen, 0, len(f.seen)-ringMax/2)
+	}
+	return true
+}
+
+// find returns the index of the first row seen stamped seq.
+func (f *Feed) find(seq int64) (int, bool) {
+	return slices.BinarySearchFunc(f.seen, seq, func(c domain.Change, s int64) int {
+		switch {
+		case c.Seq < s:
+			return -1
+		case c.Seq > s:
+			return 1
+		}
+		return 0
+	})
+}
+
+// Keep records an answer given with etag for in, read in the snapshot of
+// stamp (0: not one snapshot, not kept), showing n memberships, the i-th in
+// shows(i)'s workspace and organization.
+func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int) (workspace, organization int64)) {
+	if f == nil || stamp == 0 || etag == "" {
+		return
+	}
+	deps := make([]dep, 0, 2+2*n)
+	deps = append(deps, dep{domain.ChangedUser, in.UserID}, dep{domain.ChangedDeployment, in.DeploymentID})
+	for i := range n {
+		w, o := shows(i)
+		deps = append(deps, dep{domain.ChangedWorkspace, w}, dep{domain.ChangedOrganization, o})
+	}
+	slices.SortFunc(deps, cmpDep)
+	deps = slices.Compact(deps)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers.put(etag, &answer{inputs: in, deps: deps, stamp: stamp})
+}
+
+// Current reports whether etag names an answer given for in that is still
+// the answer, as far as the feed read so far tells.
+func (f *Feed) Current(etag string, in Inputs) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := f.answers.get(etag)
+	if a == nil || a.inputs != in || len(f.seen) == 0 {
+		return false
+	}
+	// The rows after the answer's stamp, which must itself have been seen
+	// (else the feed seen does not reach back to its snapshot).
+	i, found := f.find(a.stamp)
+	if !found {
+		return false
+	}
+	for _, c := range f.seen[i:] {
+		if c.Seq == a.stamp {
+			continue
+		}
+		if c.Kind == domain.ChangedAll {
+			return false
+		}
+		if _, hit := slices.BinarySearchFunc(a.deps, dep{c.Kind, c.ID}, cmpDep); hit {
+			return false
+		}
+	}
+	a.stamp = f.seen[len(f.seen)-1].Seq // none of it changed up to here
+	return true
+}
+
+// generations is a bounded map in two generations, as the fragment cache's
+// shelves: an answer still polled survives by being copied back.
+type generations struct {
+	cur, old map[string]*answer
+	max      int
+}
+
+func newGenerations(size int) generations {
+	return generations{cur: map[string]*answer{}, old: map[string]*answer{}, max: size / 2}
+}
+
+func (g *generations) get(k string) *answer {
+	if a, ok := g.cur[k]; ok {
+		return a
+	}
+	a, ok := g.old[k]
+	if ok {
+		g.put(k, a)
+	}
+	return a
+}
+
+func (g *generations) put(k string, a *answer) {
+	if len(g.cur) >= g.max {
+		g.old, g.cur = g.cur, make(map[string]*answer, g.max)
+	}
+	g.cur[k] = a
+}
