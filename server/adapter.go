@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/revalidate"
@@ -20,6 +21,8 @@ import (
 type adapter struct {
 	svc  *service.Service
 	feed *revalidate.Feed // answers given, and the change feed read
+	// revalidated counts If-None-Match requests: unchanged, read.
+	revalidated *prometheus.CounterVec
 }
 
 var _ gen.StrictServerInterface = (*adapter)(nil)
@@ -41,7 +44,9 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	in := inputs(r)
 	// A refreshed token must reach the client, so that answer is always a 200.
 	if req.Params.IfNoneMatch != nil && !st.refreshed {
-		if etag, ok := a.unchanged(ctx, *req.Params.IfNoneMatch, in); ok {
+		etag, ok := a.unchanged(ctx, *req.Params.IfNoneMatch, in)
+		a.count(ok)
+		if ok {
 			return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
 				CacheControl: &cacheControl, ETag: &etag}}, nil
 		}
@@ -88,6 +93,17 @@ func (a *adapter) unchanged(ctx context.Context, ifNoneMatch string, in revalida
 		}
 	}
 	return "", false
+}
+
+func (a *adapter) count(unchanged bool) {
+	if a.revalidated == nil {
+		return
+	}
+	result := "read"
+	if unchanged {
+		result = "unchanged"
+	}
+	a.revalidated.WithLabelValues(result).Inc()
 }
 
 // inputs are what the answer to r depends on besides the tables.

@@ -30,6 +30,7 @@ type metrics struct {
 	limited      *prometheus.CounterVec
 	shed         prometheus.Counter
 	violations   *prometheus.CounterVec
+	revalidated  *prometheus.CounterVec
 }
 
 // NewRegistry is the registry a server exports when Config gives none: the
@@ -76,8 +77,12 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, replica func() 
 			Name: "memberships_contract_violations_total",
 			Help: "Answers that broke openapi.yaml (--validate-responses), by mode: log (sent anyway) or enforce (replaced by a 500).",
 		}, []string{"mode"}),
+		revalidated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "memberships_revalidations_total",
+			Help: "Requests with If-None-Match, by how they were answered: unchanged (a 304 from the change feed, the answer not read) or read (the answer read: it changed, was not kept, or the feed had a gap).",
+		}, []string{"result"}),
 	}
-	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations}
+	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations, m.revalidated}
 	if frag != nil {
 		for _, result := range []string{"hit", "miss"} {
 			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -211,6 +216,13 @@ func (s instrumentedStore) Memberships(ctx context.Context, q domain.MembershipQ
 	ms, err := s.Store.Memberships(ctx, q)
 	s.observe("memberships", start, err)
 	return ms, err
+}
+
+func (s instrumentedStore) Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	start := time.Now()
+	cs, err := s.Store.Changes(ctx, since, limit)
+	s.observe("changes", start, err)
+	return cs, err
 }
 
 func (s instrumentedStore) Ping(ctx context.Context) error {

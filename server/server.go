@@ -125,7 +125,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store), feed: revalidate.New(answersKept)}
+	api := &adapter{svc: service.New(store), feed: revalidate.New(answersKept), revalidated: m.revalidated}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

@@ -40,6 +40,12 @@ func (t timeoutStore) Memberships(ctx context.Context, q domain.MembershipQuery)
 	return t.Store.Memberships(ctx, q)
 }
 
+func (t timeoutStore) Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.d)
+	defer cancel()
+	return t.Store.Changes(ctx, since, limit)
+}
+
 func (t timeoutStore) Refresh(ctx context.Context, r domain.RefreshRequest) (domain.RefreshResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.d)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -57,9 +58,10 @@ type env struct {
 	pg      bool
 	dialect oracle.Dialect
 	warm    http.Handler
-	raw     *sql.DB  // the other writer, one connection (SQLite pragmas stick)
-	raw2    *sql.DB  // a second writer (PostgreSQL concurrency)
-	tokens  []string // per user
+	metrics *prometheus.Registry // the warm instance's
+	raw     *sql.DB              // the other writer, one connection (SQLite pragmas stick)
+	raw2    *sql.DB              // a second writer (PostgreSQL concurrency)
+	tokens  []string             // per user
 	ctx     context.Context
 	now     time.Time
 	backup  string            // SQLite: a backup file; PostgreSQL: "taken"
@@ -91,7 +93,8 @@ func newEnv(tb testing.TB, pg bool) *env {
 	if err := st.Load(e.ctx, ds); err != nil {
 		tb.Fatal(err)
 	}
-	if e.warm, err = server.New(server.Config{}, st); err != nil {
+	e.metrics = server.NewRegistry()
+	if e.warm, err = server.New(server.Config{Registry: e.metrics}, st); err != nil {
 		tb.Fatal(err)
 	}
 	d, err := st.DeploymentByHost(e.ctx, host)
@@ -307,4 +310,26 @@ func eachStore(t *testing.T, test func(t *testing.T, pg bool)) {
 		pgtest.Skip(t)
 		test(t, true)
 	})
+}
+
+// unchanged is how many revalidations the warm instance answered from the
+// change feed, without reading the answer.
+func (e *env) unchanged() float64 {
+	mfs, err := e.metrics.Gather()
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "memberships_revalidations_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == "unchanged" {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -46,6 +46,15 @@ func TestWriters(t *testing.T) {
 		seeds = nil // rapid's own flag decides
 	}
 	eachStore(t, func(t *testing.T, pg bool) {
+		unchanged = 0
+		defer func() {
+			// The proof covers the 304s answered from the change feed only
+			// if there were some.
+			t.Logf("%.0f revalidations answered from the change feed", unchanged)
+			if !t.Failed() && unchanged == 0 {
+				t.Error("no revalidation was answered from the change feed")
+			}
+		}()
 		if seeds == nil {
 			rapid.Check(t, func(rt *rapid.T) { machine(t, rt, pg) })
 			return
@@ -68,8 +77,12 @@ type issued struct {
 	body any
 }
 
+// unchanged counts the warm instances' 304s answered from the change feed.
+var unchanged float64
+
 func machine(t *testing.T, rt *rapid.T, pg bool) {
 	e := newEnv(rtb{TB: t, rt: rt}, pg)
+	defer func() { unchanged += e.unchanged() }()
 	if !pg && rapid.Bool().Draw(rt, "foreign keys off") {
 		// Half the sequences run as the sqlite3 shell does by default.
 		if _, err := e.raw.ExecContext(e.ctx, `PRAGMA foreign_keys = OFF`); err != nil {

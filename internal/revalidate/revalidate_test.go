@@ -1,0 +1,151 @@
+package revalidate
+
+import (
+	"testing"
+
+	"github.com/wachtbench/memberships/internal/domain"
+)
+
+func ch(seq int64, kind domain.ChangeKind, id int64) domain.Change {
+	return domain.Change{Seq: seq, Kind: kind, ID: id}
+}
+
+var in = Inputs{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3}
+
+// kept is a feed that has read up to seq 10 and keeps "e", given at 10 for
+// in, showing workspace 100 of organization 200.
+func kept(t *testing.T) *Feed {
+	t.Helper()
+	f := New(16)
+	if !f.Read(0, []domain.Change{ch(10, domain.ChangedAll, 0)}) {
+		t.Fatal("the first read was not taken")
+	}
+	f.Keep("e", in, 10, 1, func(int) (int64, int64) { return 100, 200 })
+	if !f.Current("e", in) {
+		t.Fatal("an answer as of the feed's newest row is not current")
+	}
+	return f
+}
+
+func TestCurrent(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rows []domain.Change // read from 10
+		want bool
+	}{
+		{"nothing new", []domain.Change{ch(10, 0, 0)}, true},
+		{"another user", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedUser, 8)}, true},
+		{"another workspace", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedWorkspace, 101)}, true},
+		{"an organization with the workspace's id", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedOrganization, 100)}, true},
+		{"another deployment", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedDeployment, 2)}, true},
+		{"the user", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedUser, 7)}, false},
+		{"the workspace", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedWorkspace, 100)}, false},
+		{"the organization", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedOrganization, 200)}, false},
+		{"the deployment", []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedDeployment, 1)}, false},
+		{"everything", []domain.Change{ch(10, 0, 0), ch(12, domain.ChangedAll, 0)}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := kept(t)
+			if !f.Read(10, c.rows) {
+				t.Fatal("a read continuing the feed was not taken")
+			}
+			if got := f.Current("e", in); got != c.want {
+				t.Errorf("Current = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestCurrentInputs(t *testing.T) {
+	f := kept(t)
+	for _, other := range []Inputs{
+		{DeploymentID: 1, UserID: 8, ClientIP: "192.0.2.1", SessionID: 3},
+		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.2", SessionID: 3},
+		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3, HasMFA: true},
+		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3, Organization: 200},
+		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 4},
+		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3, IPAllowlist: true},
+	} {
+		if f.Current("e", other) {
+			t.Errorf("the answer for %+v is current for %+v", in, other)
+		}
+	}
+	if f.Current("other", in) {
+		t.Error("an ETag never given is current")
+	}
+}
+
+// A gap, whatever its cause, drops all trust until the feed is read anew
+// from its newest row.
+func TestGap(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rows []domain.Change
+	}{
+		{"the row read last is gone (restored, pruned)", []domain.Change{ch(12, domain.ChangedUser, 8)}},
+		{"the feed is empty", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := kept(t)
+			if f.Read(10, c.rows) {
+				t.Error("a read with a gap was taken")
+			}
+			if f.Current("e", in) {
+				t.Error("an answer is current across a gap")
+			}
+			if f.Since() != 0 {
+				t.Errorf("after a gap the next read starts at %d, not at the newest row", f.Since())
+			}
+		})
+	}
+}
+
+func TestDisagreeingReads(t *testing.T) {
+	f := kept(t)
+	if !f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedUser, 8), ch(13, domain.ChangedUser, 9)}) {
+		t.Fatal("a read continuing the feed was not taken")
+	}
+	// Read at the same time from 10: knows less (an earlier snapshot, or a
+	// restore): its request must read the answer, and nothing is lost.
+	if f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedUser, 8)}) {
+		t.Error("a read knowing less than was seen was taken")
+	}
+	if !f.Current("e", in) {
+		t.Error("a shorter read dropped what was seen")
+	}
+	// Different rows after the same start: the feed was rewritten (a
+	// restore, then other writes).
+	if f.Read(10, []domain.Change{ch(10, 0, 0), ch(12, domain.ChangedUser, 8), ch(14, 0, 0)}) {
+		t.Error("a read disagreeing with the rows seen was taken")
+	}
+	if f.Current("e", in) {
+		t.Error("an answer is current after the feed was rewritten")
+	}
+}
+
+func TestFirstReadOnlyOnce(t *testing.T) {
+	f := kept(t)
+	// A read from 0 (the newest row) started before the feed was seeded
+	// knows nothing of what came since: it is not taken.
+	if f.Read(0, []domain.Change{ch(10, 0, 0)}) {
+		t.Error("a second read from the newest row was taken")
+	}
+}
+
+func TestStampNotSeen(t *testing.T) {
+	f := kept(t)
+	// Given in a snapshot newer than the feed read: current only once the
+	// feed read reaches its stamp.
+	f.Keep("later", in, 15, 1, func(int) (int64, int64) { return 100, 200 })
+	if f.Current("later", in) {
+		t.Error("an answer is current before the feed read reaches its stamp")
+	}
+	f.Read(10, []domain.Change{ch(10, 0, 0), ch(15, domain.ChangedUser, 9)})
+	if !f.Current("later", in) {
+		t.Error("an answer is not current once the feed read reaches its stamp")
+	}
+	f.Keep("unstamped", in, 0, 1, func(int) (int64, int64) { return 100, 200 })
+	if f.Current("unstamped", in) {
+		t.Error("an answer read over several snapshots was kept")
+	}
+}
