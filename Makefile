@@ -115,13 +115,15 @@ fuzz-smoke:
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$$((1000 * $(FUZZX)))x ./server
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeStrings$$' -fuzztime=$$((50000 * $(FUZZX)))x ./internal/store/fragment
 
-## bench: the load benchmark (cmd/membench): seeds a fresh database, then full / no-validator / floor
-## side by side and the memberships-per-user sweep; PostgreSQL too when MEMBERSHIPS_TEST_POSTGRES is set.
+## bench: the load benchmark (cmd/membench) on SQLite and PostgreSQL (MEMBERSHIPS_TEST_POSTGRES, else a
+## throw-away cluster by scripts/with-postgres.sh): full / no-validator / floor, a 200 and a 304 each, side
+## by side, and the memberships-per-user sweep of both paths, with the server's CPU per request.
 ## BENCHFLAGS passes flags (go run ./cmd/membench -h). Then the Go micro-benchmarks.
 BENCHFLAGS ?=
 bench:
 	$(GO) build -o bin/membench ./cmd/membench
-	./bin/membench $(BENCHFLAGS)
+	if [ -n "$$MEMBERSHIPS_TEST_POSTGRES" ]; then ./bin/membench $(BENCHFLAGS); \
+	else scripts/with-postgres.sh ./bin/membench $(BENCHFLAGS); fi
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/auth ./internal/eligibility ./internal/store/sqlite ./server
 
 ## soak: sustained load on the full server for SOAK (default 3m): zero errors, flat memory
