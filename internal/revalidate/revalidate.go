@@ -59,41 +59,53 @@ func cmpDep(a, b dep) int {
 	return 0
 }
 
-// answer is a kept answer: its ETag, inputs, what it shows (sorted), and
-// the stamp up to which the feed names none of it.
+// answer is a kept answer: what it shows (sorted) and the stamp of the
+// snapshot it was read in.
 type answer struct {
-	inputs Inputs
-	deps   []dep
-	stamp  int64
+	deps  []dep
+	stamp int64
+}
+
+// key names a kept answer: the same bytes (so the same ETag) may answer
+// several inputs.
+type key struct {
+	etag string
+	in   Inputs
 }
 
 // Feed is one instance's view of the change feed and the answers it gave.
 // Safe for concurrent use.
 type Feed struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	// seen is the feed as read, oldest first, without a gap since seen[0]
-	// (empty: nothing trusted). At most ringMax rows.
-	seen    []domain.Change
-	answers generations // by ETag
+	// (empty: nothing trusted); at most ringMax rows. last is the newest
+	// stamp naming each dep among them, all the newest naming everything.
+	seen []domain.Change
+	last map[dep]int64
+	all  int64
+
+	amu     sync.Mutex
+	answers generations
 }
 
-// ReadLimit is how many feed rows one read asks for.
+// ReadLimit is how many feed rows one read asks for. A read that fills it
+// may have left rows out, and counts as a gap.
 const ReadLimit = 1024
 
-// ringMax bounds the rows kept; an answer older than the oldest kept is
-// read again.
-const ringMax = 8192
+// ringMax bounds the rows kept: an answer read before the oldest is read
+// again. 65,536 rows are minutes of history at a hundred writes a second.
+const ringMax = 1 << 16
 
 // New returns a feed keeping at most size answers (in two generations).
 func New(size int) *Feed {
-	return &Feed{answers: newGenerations(max(size, 2))}
+	return &Feed{last: map[dep]int64{}, answers: newGenerations(max(size, 2))}
 }
 
 // Since is where the next read of the feed starts: the newest row seen,
 // or 0 (the newest row of the feed) when nothing is trusted.
 func (f *Feed) Since() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	if len(f.seen) == 0 {
 		return 0
 	}
@@ -105,22 +117,26 @@ func (f *Feed) Since() int64 {
 // request that read them answer from a kept answer. Requests read at once,
 // so the rows are joined to what was seen: a read that agrees extends it; a
 // read whose first row is not since's (a restored backup, rows pruned while
-// the instance was idle, a replica behind the primary) or whose rows differ
-// from those seen is a gap, and nothing seen before is trusted; a read that
-// knows less than was seen, or starts where nothing seen is, changes nothing
-// and its request reads the answer.
+// the instance was idle, a replica behind the primary), whose rows differ
+// from those seen, or that filled ReadLimit is a gap, and nothing seen
+// before is trusted; a read that knows less than was seen, or starts where
+// nothing seen is, changes nothing and its request reads the answer.
 func (f *Feed) Read(since int64, rows []domain.Change) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(rows) >= ReadLimit {
+		f.reset()
+		return false
+	}
 	if since == 0 {
 		if len(f.seen) > 0 || len(rows) == 0 {
 			return false
 		}
-		f.seen = append(f.seen, rows...)
+		f.add(rows)
 		return true
 	}
 	if len(rows) == 0 || rows[0].Seq != since {
-		f.seen = f.seen[:0]
+		f.reset()
 		return false
 	}
 	i, found := f.find(since)
@@ -132,14 +148,39 @@ func (f *Feed) Read(since int64, rows []domain.Change) bool {
 		return false
 	}
 	if !slices.Equal(old, rows[:len(old)]) {
-		f.seen = f.seen[:0]
+		f.reset()
 		return false
 	}
-	f.seen = append(f.seen, rows[len(old):]...)
-	if len(f.seen) > ringMax {
-		f.seen = slices.Delete(f.seen, 0, len(f.seen)-ringMax/2)
-	}
+	f.add(rows[len(old):])
 	return true
+}
+
+func (f *Feed) reset() {
+	f.seen = f.seen[:0]
+	clear(f.last)
+	f.all = 0
+}
+
+// add appends rows newer than any seen, and drops the oldest past ringMax.
+func (f *Feed) add(rows []domain.Change) {
+	for _, r := range rows {
+		f.seen = append(f.seen, r)
+		if r.Kind == domain.ChangedAll {
+			f.all = r.Seq
+		} else {
+			f.last[dep{r.Kind, r.ID}] = r.Seq
+		}
+	}
+	if len(f.seen) <= ringMax {
+		return
+	}
+	drop := len(f.seen) - ringMax/2
+	for _, r := range f.seen[:drop] {
+		if d := (dep{r.Kind, r.ID}); f.last[d] == r.Seq {
+			delete(f.last, d)
+		}
+	}
+	f.seen = slices.Delete(f.seen, 0, drop)
 }
 
 // find returns the index of the first row seen stamped seq.
@@ -170,53 +211,46 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int
 	}
 	slices.SortFunc(deps, cmpDep)
 	deps = slices.Compact(deps)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answers.put(etag, &answer{inputs: in, deps: deps, stamp: stamp})
+	f.amu.Lock()
+	defer f.amu.Unlock()
+	f.answers.put(key{etag, in}, &answer{deps: deps, stamp: stamp})
 }
 
 // Current reports whether etag names an answer given for in that is still
-// the answer, as far as the feed read so far tells.
+// the answer, as far as the feed read so far tells: its stamp was seen, and
+// no row seen since names what it shows. O(what it shows).
 func (f *Feed) Current(etag string, in Inputs) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a := f.answers.get(etag)
-	if a == nil || a.inputs != in || len(f.seen) == 0 {
+	f.amu.Lock()
+	a := f.answers.get(key{etag, in})
+	f.amu.Unlock()
+	if a == nil {
 		return false
 	}
-	// The rows after the answer's stamp, which must itself have been seen
-	// (else the feed seen does not reach back to its snapshot).
-	i, found := f.find(a.stamp)
-	if !found {
-		return false
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if _, found := f.find(a.stamp); !found || f.all > a.stamp {
+		return false // read before the feed seen reaches back, or everything changed since
 	}
-	for _, c := range f.seen[i:] {
-		if c.Seq == a.stamp {
-			continue
-		}
-		if c.Kind == domain.ChangedAll {
-			return false
-		}
-		if _, hit := slices.BinarySearchFunc(a.deps, dep{c.Kind, c.ID}, cmpDep); hit {
+	for _, d := range a.deps {
+		if f.last[d] > a.stamp {
 			return false
 		}
 	}
-	a.stamp = f.seen[len(f.seen)-1].Seq // none of it changed up to here
 	return true
 }
 
 // generations is a bounded map in two generations, as the fragment cache's
 // shelves: an answer still polled survives by being copied back.
 type generations struct {
-	cur, old map[string]*answer
+	cur, old map[key]*answer
 	max      int
 }
 
 func newGenerations(size int) generations {
-	return generations{cur: map[string]*answer{}, old: map[string]*answer{}, max: size / 2}
+	return generations{cur: map[key]*answer{}, old: map[key]*answer{}, max: size / 2}
 }
 
-func (g *generations) get(k string) *answer {
+func (g *generations) get(k key) *answer {
 	if a, ok := g.cur[k]; ok {
 		return a
 	}
@@ -227,9 +261,9 @@ func (g *generations) get(k string) *answer {
 	return a
 }
 
-func (g *generations) put(k string, a *answer) {
+func (g *generations) put(k key, a *answer) {
 	if len(g.cur) >= g.max {
-		g.old, g.cur = g.cur, make(map[string]*answer, g.max)
+		g.old, g.cur = g.cur, make(map[key]*answer, g.max)
 	}
 	g.cur[k] = a
 }

@@ -149,3 +149,45 @@ func TestStampNotSeen(t *testing.T) {
 		t.Error("an answer read over several snapshots was kept")
 	}
 }
+
+// A read that fills ReadLimit may have left rows out (a bulk write between
+// two polls): it is a gap, not a complete view.
+func TestFullReadIsAGap(t *testing.T) {
+	f := kept(t)
+	rows := []domain.Change{ch(10, 0, 0)}
+	for i := range ReadLimit {
+		rows = append(rows, ch(11+int64(i), domain.ChangedUser, 1000+int64(i)))
+	}
+	if f.Read(10, rows[:ReadLimit]) {
+		t.Error("a full read was taken")
+	}
+	if f.Current("e", in) {
+		t.Error("an answer is current after a full read")
+	}
+}
+
+// History is kept by row count: an answer read before the oldest row kept
+// is read again, and the rows dropped forget what they named.
+func TestRingBound(t *testing.T) {
+	f := kept(t)
+	seq := int64(10)
+	for range 2 * ringMax / (ReadLimit / 2) {
+		rows := []domain.Change{f.seen[len(f.seen)-1]}
+		for range ReadLimit/2 - 1 {
+			seq++
+			rows = append(rows, ch(seq, domain.ChangedUser, 1))
+		}
+		if !f.Read(rows[0].Seq, rows) {
+			t.Fatal("a read continuing the feed was not taken")
+		}
+	}
+	if len(f.seen) > ringMax {
+		t.Errorf("%d rows kept, more than %d", len(f.seen), ringMax)
+	}
+	if f.Current("e", in) {
+		t.Error("an answer read before the oldest row kept is current")
+	}
+	if len(f.last) != 1 {
+		t.Errorf("last names %d deps, want 1", len(f.last))
+	}
+}

@@ -495,7 +495,9 @@ BEGIN
 END $function$
 ;
 
--- At commit, for each row noted: the first stamps all of the transaction's.
+-- At commit, for each row noted: the first stamps all of the transaction's,
+-- one row naming everything in place of more than 256 (a bulk write: so a
+-- stamp never holds more rows than a reader reads at once).
 CREATE OR REPLACE FUNCTION answer_changes_stamp()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -506,8 +508,15 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM answer_changes WHERE seq = NEW.seq) THEN
         RETURN NULL;
     END IF;
-    UPDATE answer_clock SET n = greatest(n + 1, micros(clock_timestamp())) RETURNING n INTO s;
-    UPDATE answer_changes SET seq = s WHERE seq = NEW.seq;
+    PERFORM pg_advisory_xact_lock(7305617010711140);
+    s := greatest(nextval('answer_clock'), micros(clock_timestamp()));
+    PERFORM setval('answer_clock', s);
+    IF (SELECT count(*) FROM (SELECT 1 FROM answer_changes WHERE seq = NEW.seq LIMIT 257) t) > 256 THEN
+        DELETE FROM answer_changes WHERE seq = NEW.seq;
+        INSERT INTO answer_changes VALUES (s, 0, 0);
+    ELSE
+        UPDATE answer_changes SET seq = s WHERE seq = NEW.seq;
+    END IF;
     DELETE FROM answer_changes WHERE seq > 0 AND seq < s - 600000000;
     RETURN NULL;
 END $function$

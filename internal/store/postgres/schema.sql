@@ -288,8 +288,15 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM answer_changes WHERE seq = NEW.seq) THEN
         RETURN NULL;
     END IF;
-    UPDATE answer_clock SET n = greatest(n + 1, micros(clock_timestamp())) RETURNING n INTO s;
-    UPDATE answer_changes SET seq = s WHERE seq = NEW.seq;
+    PERFORM pg_advisory_xact_lock(7305617010711140);
+    s := greatest(nextval('answer_clock'), micros(clock_timestamp()));
+    PERFORM setval('answer_clock', s);
+    IF (SELECT count(*) FROM (SELECT 1 FROM answer_changes WHERE seq = NEW.seq LIMIT 257) t) > 256 THEN
+        DELETE FROM answer_changes WHERE seq = NEW.seq;
+        INSERT INTO answer_changes VALUES (s, 0, 0);
+    ELSE
+        UPDATE answer_changes SET seq = s WHERE seq = NEW.seq;
+    END IF;
     DELETE FROM answer_changes WHERE seq > 0 AND seq < s - 600000000;
     RETURN NULL;
 END $function$
@@ -753,15 +760,14 @@ CREATE UNIQUE INDEX workspaces_id_organization ON workspaces USING btree (id, or
 -- index workspaces_pkey
 CREATE UNIQUE INDEX workspaces_pkey ON workspaces USING btree (id)
 
+-- sequence answer_clock
+
 -- sequence fragment_versions
 
 -- table answer_changes
     seq bigint NOT NULL
     kind smallint NOT NULL
     id bigint NOT NULL
-
--- table answer_clock
-    n bigint NOT NULL
 
 -- table deployment_hosts
     host text NOT NULL

@@ -10,11 +10,12 @@
 -- A reader that has seen a row must have seen every row stamped before it,
 -- whichever transaction commits first. So the triggers (derived.sql) note
 -- rows with a placeholder (minus the transaction id), and a deferred trigger
--- stamps them at commit from answer_clock, whose row it locks until the
--- commit ends: stamps follow commit order. Taken only at commit, after the
--- transaction's last statement, the lock cannot join a deadlock. The clock
--- never runs behind the wall clock, so a restored dump cannot hand a stamp
--- out again. Rows older than ten minutes are dropped, keeping the newest.
+-- stamps them at commit from answer_clock under a transaction advisory
+-- lock, held until the commit ends: stamps follow commit order. A sequence,
+-- not a row, so that REPEATABLE READ and SERIALIZABLE writers do not
+-- conflict on it. The clock never runs behind the wall clock, so a restored
+-- dump cannot hand a stamp out again. Rows older than ten minutes are
+-- dropped, keeping the newest.
 CREATE TABLE answer_changes (
     seq  bigint   NOT NULL,
     kind smallint NOT NULL,
@@ -22,6 +23,6 @@ CREATE TABLE answer_changes (
     PRIMARY KEY (seq, kind, id)
 );
 
-CREATE TABLE answer_clock (n bigint NOT NULL);
-INSERT INTO answer_clock VALUES ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint);
-INSERT INTO answer_changes SELECT n, 0, 0 FROM answer_clock;
+CREATE SEQUENCE answer_clock;
+SELECT setval('answer_clock', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);
+INSERT INTO answer_changes VALUES (currval('answer_clock'), 0, 0);
