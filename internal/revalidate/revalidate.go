@@ -22,6 +22,7 @@ package revalidate
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wachtbench/memberships/internal/domain"
 )
@@ -64,6 +65,9 @@ func cmpDep(a, b dep) int {
 type answer struct {
 	deps  []dep
 	stamp int64
+	// checked is a stamp seen up to which no row names what it shows: a
+	// poll after few writes checks only the rows since.
+	checked atomic.Int64
 }
 
 // key names a kept answer: the same bytes (so the same ETag) may answer
@@ -213,12 +217,15 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int
 	deps = slices.Compact(deps)
 	f.amu.Lock()
 	defer f.amu.Unlock()
-	f.answers.put(key{etag, in}, &answer{deps: deps, stamp: stamp})
+	a := &answer{deps: deps, stamp: stamp}
+	a.checked.Store(stamp)
+	f.answers.put(key{etag, in}, a)
 }
 
 // Current reports whether etag names an answer given for in that is still
 // the answer, as far as the feed read so far tells: its stamp was seen, and
-// no row seen since names what it shows. O(what it shows).
+// no row seen since names what it shows. O(the fewer of the rows since its
+// last check and what it shows).
 func (f *Feed) Current(etag string, in Inputs) bool {
 	f.amu.Lock()
 	a := f.answers.get(key{etag, in})
@@ -228,14 +235,35 @@ func (f *Feed) Current(etag string, in Inputs) bool {
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if _, found := f.find(a.stamp); !found || f.all > a.stamp {
-		return false // read before the feed seen reaches back, or everything changed since
+	if len(f.seen) == 0 {
+		return false
 	}
-	for _, d := range a.deps {
-		if f.last[d] > a.stamp {
-			return false
+	top := f.seen[len(f.seen)-1].Seq
+	checked := a.checked.Load()
+	if checked == top {
+		return true
+	}
+	// The rows since it was last checked, or what it shows: whichever is fewer.
+	if i, found := f.find(checked); found && len(f.seen)-i < len(a.deps) {
+		for _, c := range f.seen[i:] {
+			if c.Seq == checked {
+				continue
+			}
+			if _, hit := slices.BinarySearchFunc(a.deps, dep{c.Kind, c.ID}, cmpDep); hit || c.Kind == domain.ChangedAll {
+				return false
+			}
+		}
+	} else {
+		if _, found := f.find(a.stamp); !found || f.all > a.stamp {
+			return false // read before the feed seen reaches back, or everything changed since
+		}
+		for _, d := range a.deps {
+			if f.last[d] > a.stamp {
+				return false
+			}
 		}
 	}
+	a.checked.Store(top)
 	return true
 }
 
