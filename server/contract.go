@@ -60,6 +60,7 @@ type contract struct {
 	options  *openapi3filter.Options
 	validate bool
 	trusted  []netip.Prefix
+	spans    spans
 }
 
 func newContract(spec *openapi3.T, store domain.Store, a *auth.Authenticator, validate bool, trusted []netip.Prefix) (*contract, error) {
@@ -141,9 +142,15 @@ func (c *contract) refresh(ec echo.Context, st *requestState) error {
 	if st.expired == nil {
 		return nil
 	}
-	tok, err := c.auth.Refresh(ec.Request().Context(), st.deployment, st.expired)
+	ctx, span := c.spans.start(ec.Request().Context(), "refresh")
+	tok, err := c.auth.Refresh(ctx, st.deployment, st.expired)
 	if err != nil {
-		return authError(err)
+		err = authError(err)
+		fail(span, errorType(err))
+	}
+	span.End()
+	if err != nil {
+		return err
 	}
 	st.caller, st.expired, st.refreshed = st.expired.Caller, nil, true
 	h := ec.Response().Header()
@@ -210,9 +217,20 @@ func (c *contract) authenticateRequest(ctx context.Context, req *http.Request, s
 	if scheme != "" && scheme != from {
 		return errNotThisScheme
 	}
+	ctx, span := c.spans.start(ctx, "authenticate")
+	if span.IsRecording() {
+		span.SetAttributes(attrScheme.String(from)) // the security scheme of openapi.yaml
+	}
 	res, err := c.auth.Authenticate(ctx, st.deployment, token)
 	if err != nil {
-		return authError(err)
+		err = authError(err)
+		fail(span, errorType(err))
+	} else if res.Expired {
+		span.SetAttributes(attrExpired.Bool(true)) // refreshed once every check passed
+	}
+	span.End()
+	if err != nil {
+		return err
 	}
 	st.caller = res.Caller
 	if res.Expired {

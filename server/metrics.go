@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -179,55 +180,67 @@ func MetricsHandler(reg prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
-// instrumentedStore times the store calls a request makes; every other
-// method passes through untimed.
+// instrumentedStore times the store calls a request makes, and gives each
+// its span (store.<op>), the parent of its statements'; every other method
+// passes through untimed.
 type instrumentedStore struct {
 	domain.Store
-	m *metrics
+	m     *metrics
+	spans spans
 }
 
-func (s instrumentedStore) observe(op string, start time.Time, err error) {
+func (s instrumentedStore) begin(ctx context.Context, op string) (context.Context, trace.Span, time.Time) {
+	if s.spans.tracer == nil {
+		return ctx, noSpan, time.Now() // and no name to build
+	}
+	ctx, span := s.spans.start(ctx, "store."+op)
+	return ctx, span, time.Now()
+}
+
+func (s instrumentedStore) observe(op string, start time.Time, span trace.Span, err error) {
 	result := "ok"
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		result = "not_found"
+		result = "not_found" // an answer, not a failure
 	case err != nil:
 		result = "error"
+		fail(span, "store")
 	}
 	s.m.store.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+	span.End()
 }
 
 func (s instrumentedStore) DeploymentByHost(ctx context.Context, host string) (domain.Deployment, error) {
-	start := time.Now()
+	ctx, span, start := s.begin(ctx, "deployment_by_host")
 	d, err := s.Store.DeploymentByHost(ctx, host)
-	s.observe("deployment_by_host", start, err)
+	s.observe("deployment_by_host", start, span, err)
 	return d, err
 }
 
 func (s instrumentedStore) Session(ctx context.Context, deploymentID, sessionID int64) (domain.SessionState, error) {
-	start := time.Now()
+	ctx, span, start := s.begin(ctx, "session")
 	st, err := s.Store.Session(ctx, deploymentID, sessionID)
-	s.observe("session", start, err)
+	s.observe("session", start, span, err)
 	return st, err
 }
 
 func (s instrumentedStore) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
-	start := time.Now()
+	ctx, span, start := s.begin(ctx, "memberships")
 	ms, err := s.Store.Memberships(ctx, q)
-	s.observe("memberships", start, err)
+	s.observe("memberships", start, span, err)
 	return ms, err
 }
 
 func (s instrumentedStore) Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
-	start := time.Now()
+	ctx, span, start := s.begin(ctx, "changes")
 	cs, err := s.Store.Changes(ctx, since, limit)
-	s.observe("changes", start, err)
+	s.observe("changes", start, span, err)
 	return cs, err
 }
 
 func (s instrumentedStore) Ping(ctx context.Context) error {
-	start := time.Now()
+	ctx, span, start := s.begin(ctx, "ping")
 	err := s.Store.Ping(ctx)
-	s.observe("ping", start, err)
+	s.observe("ping", start, span, err)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/auth"
@@ -22,6 +23,7 @@ import (
 	"github.com/wachtbench/memberships/internal/revalidate"
 	"github.com/wachtbench/memberships/internal/service"
 	"github.com/wachtbench/memberships/internal/store/fragment"
+	"github.com/wachtbench/memberships/internal/tracing"
 )
 
 // Config is how the server behaves.
@@ -66,6 +68,12 @@ type Config struct {
 	// served on a listener of its own (MetricsHandler), not on every
 	// customer's domain.
 	MetricsElsewhere bool
+	// TracerProvider, when set, receives a span for every request, with
+	// its authentication, refresh and store calls as children (tracing.go),
+	// and log lines of a request carry its trace_id and span_id. Nil:
+	// tracing off, nothing started. The stores' statement spans are the
+	// store's own option (store.Options.TracerProvider).
+	TracerProvider trace.TracerProvider
 }
 
 // New returns the HTTP handler of the API over store.
@@ -74,6 +82,8 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	log = slog.New(tracing.LogHandler(log.Handler()))
+	sp := newSpans(cfg.TracerProvider)
 	reg := cfg.Registry
 	if reg == nil {
 		reg = NewRegistry()
@@ -88,7 +98,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	}
 	// The cache sits outside the instrumentation: store metrics time the
 	// database calls actually made.
-	store = cache.Store(instrumentedStore{Store: store, m: m}, cfg.CacheTTL, cfg.Now)
+	store = cache.Store(instrumentedStore{Store: store, m: m, spans: sp}, cfg.CacheTTL, cfg.Now)
 	spec, err := gen.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("loading embedded contract: %w", err)
@@ -97,6 +107,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building contract validator: %w", err)
 	}
+	ct.spans = sp
 
 	lim, err := newLimits(cfg, m, reg)
 	if err != nil {
@@ -113,6 +124,9 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = renderError(log)
+	if sp.tracer != nil {
+		e.Use(sp.traceRequests)
+	}
 	e.Use(withRequestID, accessLog(log), m.instrument, recoverPanics(log), withTimeout(cfg.HandlerTimeout))
 	var gatherer prometheus.Gatherer = reg
 	if cfg.MetricsElsewhere {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/keyring"
@@ -115,7 +116,8 @@ type dbConfig struct {
 	keyEncryptionKey                            string       // from the environment only
 	log                                         *slog.Logger // serve's, for replica failover
 	fragments                                   *fragment.Cache
-	flags                                       *pflag.FlagSet // for errors naming where a value came from
+	tracer                                      trace.TracerProvider // serve's, for statement spans
+	flags                                       *pflag.FlagSet       // for errors naming where a value came from
 }
 
 // dbFlags declares the database flags.
@@ -147,7 +149,7 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	if c.maxConns < 1 || c.maxConns > math.MaxInt32 {
 		return nil, badValue(c.flags, "db-max-conns", "%d is not a positive number", c.maxConns)
 	}
-	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(c.maxConns), Logger: c.log, Fragments: c.fragments,
+	opts := store.Options{ReadURL: c.readURL, MaxConns: int32(c.maxConns), Logger: c.log, Fragments: c.fragments, TracerProvider: c.tracer,
 		MMapSize: c.mmap.bytes, ConnectTimeout: c.connectTimeout, StatementTimeout: c.statementTimeout, ReadCheckInterval: c.readCheck}
 	for _, d := range []struct {
 		flag string

@@ -116,17 +116,25 @@ __dev_session__ query parameter).`,
 // builds here use -buildvcs=false); otherwise build info says what it can.
 var version, commit = "", ""
 
+// appVersion is the linker's version, else the module's from build info.
+func appVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return ""
+}
+
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and contract version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, rev := version, commit
+			v, rev := appVersion(), commit
 			if bi, ok := debug.ReadBuildInfo(); ok {
-				if v == "" {
-					v = bi.Main.Version
-				}
 				for _, s := range bi.Settings {
 					if s.Key == "vcs.revision" && rev == "" {
 						rev = s.Value

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,11 +21,25 @@ import (
 	"github.com/wachtbench/memberships/internal/loader"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/fragment"
+	"github.com/wachtbench/memberships/internal/tracing"
 	"github.com/wachtbench/memberships/server"
 )
 
+// flushTimeout bounds sending the last spans at shutdown: a collector that
+// is gone must not hold the process.
+const flushTimeout = 5 * time.Second
+
+// redactURL is u for logs: without a password it may carry.
+func redactURL(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Redacted()
+	}
+	return ""
+}
+
 type serveConfig struct {
 	addr, metricsAddr, logFormat, logLevel, validateResponses string
+	otlpEndpoint                                              string
 	trustedProxies                                            []string
 	demo                                                      bool
 	db                                                        dbConfig
@@ -59,6 +74,9 @@ database named otherwise, PostgreSQL included.`,
 	fs.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "IPs or CIDRs of the proxies whose X-Forwarded-For is believed, comma-separated or repeated")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "",
+		"export OpenTelemetry traces over OTLP/HTTP to this collector (a base URL like http://collector:4318; spans are posted to its /v1/traces); empty: "+
+			tracing.EnvTracesEndpoint+" or "+tracing.EnvEndpoint+" when set, else no tracing. Spans never record tokens, cookies or keys")
 	fs.BoolVar(&c.demo, "demo", false, "load the demo data set into an empty database (the default SQLite file gets it anyway)")
 	// PreRunE refuses a negative duration and a count below its minimum.
 	durations := []struct {
@@ -116,11 +134,12 @@ func newLogger(fs *pflag.FlagSet, w io.Writer, format, level string) (*slog.Logg
 		return nil, badValue(fs, "log-level", "%q is not one of debug, info, warn, error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// A line logged with a traced request's context carries its trace_id.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(tracing.LogHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(tracing.LogHandler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, badValue(fs, "log-format", "%q is not text or json", format)
 }
@@ -150,7 +169,29 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return badValue(fs, "validate-responses", "%v", err)
 	}
-	c.db.log = log
+	tcfg := tracing.Config{Endpoint: c.otlpEndpoint, Getenv: e, Version: appVersion(), Logger: log}
+	target, from, err := tcfg.TracesURL()
+	if err != nil {
+		if from == "" {
+			return badValue(fs, "otlp-endpoint", "%v", err)
+		}
+		return usagef("%s: %v", from, err)
+	}
+	tp, err := tracing.Setup(ctx, tcfg)
+	if err != nil {
+		return err
+	}
+	// Deferred before the database closes, so the spans of the last
+	// requests, batched, are sent once the servers have drained.
+	defer func() {
+		if err := tp.Shutdown(flushTimeout); err != nil {
+			log.Warn("tracing: spans lost at shutdown", "error", err)
+		}
+	}()
+	if tp != nil {
+		log.Info("tracing: exporting spans over OTLP/HTTP", "url", redactURL(target))
+	}
+	c.db.log, c.db.tracer = log, tp.Traces()
 	frag := fragment.NewCache(c.fragmentCache)
 	c.db.fragments = frag
 	db, err := c.db.open(ctx)
@@ -173,6 +214,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
 		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag,
+		TracerProvider: tp.Traces(),
 	}, st)
 	if err != nil {
 		return err

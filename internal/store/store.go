@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/postgres"
@@ -44,6 +46,9 @@ type Options struct {
 	// memory map: 0 takes DefaultMMapSize, NoMMap turns the map off.
 	// PostgreSQL ignores it.
 	MMapSize int64
+	// TracerProvider, when set, gets a span for every SQL statement a
+	// traced request sends (internal/tracing); nil: no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // Memory map settings of Options (SQLite only).
@@ -88,6 +93,7 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 			ReadURL: opts.ReadURL, MaxConns: opts.MaxConns,
 			ConnectTimeout: opts.ConnectTimeout, StatementTimeout: opts.StatementTimeout,
 			ReadCheckInterval: opts.ReadCheckInterval, MaxReplicaLag: opts.MaxReplicaLag, Logger: opts.Logger,
+			TracerProvider: opts.TracerProvider,
 		})
 		if err != nil {
 			return nil, err
@@ -114,6 +120,7 @@ func Open(ctx context.Context, url string, opts Options) (domain.Store, error) {
 		if opts.Fragments != nil {
 			lite.UseFragments(opts.Fragments)
 		}
+		lite.UseTracing(opts.TracerProvider)
 		s = lite
 	}
 	if err := s.Migrate(ctx); err != nil {

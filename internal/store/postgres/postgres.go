@@ -5,9 +5,10 @@
 //
 // It imports domain, ids (id leases), store/fragment (the shared query
 // path; query.go is this store's SQL), store/load (the shared loader;
-// load.go is this store's dialect) and store/migrate; never another store
-// or the server. Tests reach the pool through export_test.go; other
-// packages' tests open their own (storetest.RawDB).
+// load.go is this store's dialect), store/migrate and tracing (spans of
+// its statements, trace.go); never another store or the server. Tests
+// reach the pool through export_test.go; other packages' tests open their
+// own (storetest.RawDB).
 package postgres
 
 import (
@@ -27,10 +28,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/migrate"
+	"github.com/wachtbench/memberships/internal/tracing"
 )
 
 //go:embed migrations/*.sql
@@ -75,6 +78,9 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// StatementTimeout is the server-side statement_timeout of every connection.
 	StatementTimeout time.Duration
+	// TracerProvider, when set, gets a span for every statement sent on
+	// behalf of a traced request (trace.go); nil: no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultMaxConns is pgx's own default pool size: as many connections as
@@ -176,6 +182,9 @@ func (s *Store) pool(ctx context.Context, url string, opts Options, also *atomic
 	timeout := orDefault(opts.StatementTimeout, DefaultStatementTimeout)
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
 	cfg.ConnConfig.Tracer = counter{&s.count, also}
+	if spans := tracing.NewStatements(opts.TracerProvider, scope, tracing.PostgreSQL); spans != nil {
+		cfg.ConnConfig.Tracer = tracedCounter{counter{&s.count, also}, spans}
+	}
 	cfg.AfterConnect = registerMicros
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -13,13 +13,15 @@ import (
 // runs is counted where it is sent, whichever path database/sql takes: direct
 // Exec/Query on a connection, executions of prepared statements, and the
 // BEGIN, COMMIT and ROLLBACK of transactions. Preparing a statement is not
-// counted: it runs nothing.
+// counted: it runs nothing. Where a statement is counted it also gets its
+// span when tracing is on (trace.go).
 
 type countingConnector struct {
 	driver.Connector
-	n    *atomic.Int64
-	file string // the database file, whose identity connections check
-	seen *fileSeen
+	n     *atomic.Int64
+	file  string // the database file, whose identity connections check
+	seen  *fileSeen
+	spans *spans
 }
 
 // fileSeen is what the path named at the last look, shared by the pool's
@@ -56,7 +58,7 @@ func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{Conn: conn, n: c.n, file: c.file, ident: ident, seen: c.seen}, nil
+	return &countingConn{Conn: conn, n: c.n, file: c.file, ident: ident, seen: c.seen, spans: c.spans}, nil
 }
 
 // countingConn forwards every optional interface the modernc connection
@@ -67,6 +69,7 @@ type countingConn struct {
 	file  string
 	ident os.FileInfo
 	seen  *fileSeen
+	spans *spans
 }
 
 var (
@@ -91,7 +94,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: s, n: c.n}, nil
+	return &countingStmt{Stmt: s, n: c.n, query: query, spans: c.spans}, nil
 }
 
 func (c *countingConn) Begin() (driver.Tx, error) {
@@ -100,21 +103,28 @@ func (c *countingConn) Begin() (driver.Tx, error) {
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c.n.Add(1)
-	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	sctx, span := c.spans.start(ctx, "BEGIN")
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(sctx, opts)
+	end(span, err)
 	if err != nil {
 		return nil, err
 	}
-	return countingTx{Tx: tx, n: c.n}, nil
+	return countingTx{Tx: tx, n: c.n, ctx: ctx, spans: c.spans}, nil
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c.n.Add(1)
-	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	ctx, span := c.spans.start(ctx, query)
+	res, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	end(span, err)
+	return res, err
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.n.Add(1)
-	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	ctx, span := c.spans.start(ctx, query)
+	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	return tracedRows(rows, span, err)
 }
 
 func (c *countingConn) Ping(ctx context.Context) error {
@@ -138,24 +148,36 @@ func (c *countingConn) ResetSession(ctx context.Context) error {
 
 func (c *countingConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
 
+// countingTx keeps the context of its BEGIN: database/sql gives COMMIT and
+// ROLLBACK none, and their spans belong to the same request.
 type countingTx struct {
 	driver.Tx
-	n *atomic.Int64
+	n     *atomic.Int64
+	ctx   context.Context
+	spans *spans
 }
 
 func (t countingTx) Commit() error {
 	t.n.Add(1)
-	return t.Tx.Commit()
+	_, span := t.spans.start(t.ctx, "COMMIT")
+	err := t.Tx.Commit()
+	end(span, err)
+	return err
 }
 
 func (t countingTx) Rollback() error {
 	t.n.Add(1)
-	return t.Tx.Rollback()
+	_, span := t.spans.start(t.ctx, "ROLLBACK")
+	err := t.Tx.Rollback()
+	end(span, err)
+	return err
 }
 
 type countingStmt struct {
 	driver.Stmt
-	n *atomic.Int64
+	n     *atomic.Int64
+	query string
+	spans *spans
 }
 
 var (
@@ -165,12 +187,17 @@ var (
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.n.Add(1)
-	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	ctx, span := s.spans.start(ctx, s.query)
+	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	end(span, err)
+	return res, err
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.n.Add(1)
-	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	ctx, span := s.spans.start(ctx, s.query)
+	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	return tracedRows(rows, span, err)
 }
 
 // Exec and Query are the context-free paths; database/sql never takes them

@@ -8,9 +8,10 @@
 //
 // It imports domain, ids (id leases), store/fragment (the shared query
 // path; query.go is this store's SQL), store/load (the shared loader;
-// load.go is this store's dialect) and store/migrate; never another store
-// or the server. Tests reach the pool through export_test.go; other
-// packages' tests open their own (storetest.RawDB).
+// load.go is this store's dialect), store/migrate and tracing (spans of
+// its statements, trace.go); never another store or the server. Tests
+// reach the pool through export_test.go; other packages' tests open their
+// own (storetest.RawDB).
 package sqlite
 
 import (
@@ -53,6 +54,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	spans spans // UseTracing
 
 	fragments *fragment.Cache
 }
@@ -134,7 +137,7 @@ func OpenMapped(ctx context.Context, path string, mmapSize int64) (*Store, error
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s := &Store{stmts: map[string]*sql.Stmt{}, fragments: fragment.NewCache(0)}
-	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file, seen: &fileSeen{}})
+	s.db = sql.OpenDB(countingConnector{Connector: base, n: &s.count, file: file, seen: &fileSeen{}, spans: &s.spans})
 	// Every connection a request may use stays open: a new one re-reads the
 	// schema, runs the pragmas, re-prepares statements and starts with a cold
 	// page cache, which under load costs more than the query. SQLite work is
