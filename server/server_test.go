@@ -54,7 +54,7 @@ type env struct {
 func newEnv(t testing.TB, db string, cfg server.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, db, store.Options{Fragments: cfg.Fragments})
+	st, err := store.Open(ctx, db, store.Options{Fragments: cfg.Fragments, TracerProvider: cfg.TracerProvider})
 	if err != nil {
 		t.Fatal(err)
 	}
