@@ -60,11 +60,17 @@ func startServer(t *testing.T, db string, flags ...string) string {
 // startServerOutput is startServer, also returning what serve printed.
 func startServerOutput(t *testing.T, db string, flags ...string) (string, string) {
 	t.Helper()
+	return startServerEnv(t, noEnv, db, flags...)
+}
+
+// startServerEnv is startServerOutput with the environment getenv.
+func startServerEnv(t *testing.T, getenv func(string) string, db string, flags ...string) (string, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	args := append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, flags...)
-	go func() { done <- Run(ctx, args, noEnv, &out, &errOut) }()
+	go func() { done <- Run(ctx, args, getenv, &out, &errOut) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -342,6 +348,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--db", db, "--limit-failures", "many"}, 2, "--limit-failures"},
 		{[]string{"serve", "--db", db, "--limit-session", "1.5"}, 2, "--limit-session"},
 		{[]string{"serve", "--db", db, "--validate-responses", "strict"}, 2, "--validate-responses"},
+		{[]string{"serve", "--db", db, "--otlp-endpoint", "collector:4318"}, 2, "--otlp-endpoint"},
 	} {
 		code, _, stderr := run(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
