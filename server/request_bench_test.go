@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/seed"
@@ -20,13 +23,31 @@ import (
 // contract validator, authentication (caches warm), the SQLite query,
 // eligibility and encoding, for a user with 10 memberships. Profile it with
 // -cpuprofile to see where a request's CPU goes.
-func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil, false) }
+func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil, false, nil) }
+
+// BenchmarkTracing is BenchmarkRequest with tracing off (no provider, the
+// default) and on: every request sampled, its spans (HTTP, store,
+// authentication, statements) batched to an exporter that drops them, so
+// the cost is the spans' own, not a collector's network.
+func BenchmarkTracing(b *testing.B) {
+	b.Run("off", func(b *testing.B) { benchmarkRequest(b, 10, nil, false, nil) })
+	b.Run("on", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
+		defer tp.Shutdown(context.Background())
+		benchmarkRequest(b, 10, nil, false, tp)
+	})
+}
+
+type discardSpans struct{}
+
+func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardSpans) Shutdown(context.Context) error                             { return nil }
 
 // BenchmarkRevalidate is a poll that finds nothing new: each request sends
 // the answer's ETag and gets a 304, for 10, 100 and 1,000 memberships.
 func BenchmarkRevalidate(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) { benchmarkRequest(b, n, nil, true) })
+		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) { benchmarkRequest(b, n, nil, true, nil) })
 	}
 }
 
@@ -37,15 +58,15 @@ func BenchmarkValidateResponses(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		for _, mode := range []server.ResponseValidation{server.ValidateOff, server.ValidateLog} {
 			b.Run(fmt.Sprintf("memberships=%d/%s", n, mode), func(b *testing.B) {
-				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode}, false)
+				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode}, false, nil)
 			})
 		}
 	}
 }
 
-func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation, revalidate bool) {
+func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation, revalidate bool, tp trace.TracerProvider) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, tempSQLite(b), store.Options{})
+	st, err := store.Open(ctx, tempSQLite(b), store.Options{TracerProvider: tp})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,7 +80,7 @@ func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]se
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := server.New(server.Config{ValidateResponses: validate, CacheTTL: time.Hour}, st) // warm: one statement a request
+	h, err := server.New(server.Config{ValidateResponses: validate, CacheTTL: time.Hour, TracerProvider: tp}, st) // warm: one statement a request
 	if err != nil {
 		b.Fatal(err)
 	}
