@@ -25,7 +25,7 @@ import (
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
 	"github.com/wachtbench/memberships/internal/store/storetest"
@@ -63,7 +63,7 @@ func newEnv(t testing.TB, db string, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := loader.Parse("fixture.yaml", data, time.Now())
+	ds, err := loadfile.Parse("fixture.yaml", data, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

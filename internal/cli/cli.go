@@ -2,7 +2,7 @@
 // commands, with every flag falling back to a MEMBERSHIPS_* environment
 // variable.
 //
-// It imports the server, store, client, loader, seed and the packages they
+// It imports the server, store, client, loadfile, seed and the packages they
 // need; only cmd/memberships imports it.
 package cli
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/contracttest"
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
 	"github.com/wachtbench/memberships/internal/store/storetest"
@@ -214,7 +214,7 @@ func TestDemoLoadedOnce(t *testing.T) {
 	if err := storetest.RawDB(t, db).QueryRow(`SELECT (SELECT count(*) FROM deployments), (SELECT count(*) FROM users)`).Scan(&deployments, &users); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := loader.Parse("examples/demo.yaml", examples.Demo, time.Now())
+	ds, err := loadfile.Parse("examples/demo.yaml", examples.Demo, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

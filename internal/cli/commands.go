@@ -12,7 +12,7 @@ import (
 
 	memberships "github.com/wachtbench/memberships"
 	"github.com/wachtbench/memberships/internal/auth"
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 )
 
 func migrateCmd(e env) *cobra.Command {
@@ -42,7 +42,7 @@ func loadCmd(e env) *cobra.Command {
 		Short: "Load a YAML or JSON data set, all or nothing (format: docs/load-format.md)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := loader.ReadFile(args[0])
+			data, err := loadfile.ReadFile(args[0])
 			var unreadable *fs.PathError
 			switch {
 			case errors.As(err, &unreadable):
@@ -50,7 +50,7 @@ func loadCmd(e env) *cobra.Command {
 			case err != nil: // too large
 				return invalidData(err)
 			}
-			ds, err := loader.Parse(args[0], data, time.Now())
+			ds, err := loadfile.Parse(args[0], data, time.Now())
 			if err != nil {
 				return invalidData(err)
 			}

@@ -18,7 +18,7 @@ import (
 	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/tracing"
@@ -289,7 +289,7 @@ func loadDemoIfEmpty(ctx context.Context, st domain.Store, log *slog.Logger) err
 	if err != nil || !empty {
 		return err
 	}
-	ds, err := loader.Parse("examples/demo.yaml", examples.Demo, time.Now())
+	ds, err := loadfile.Parse("examples/demo.yaml", examples.Demo, time.Now())
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}

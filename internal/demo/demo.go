@@ -3,7 +3,7 @@
 // users. Examples and end-to-end tests use it; the binary does the same
 // through `memberships serve` and `memberships token`.
 //
-// It imports examples, store, loader, auth and domain; never the server.
+// It imports examples, store, loadfile, auth and domain; never the server.
 package demo
 
 import (
@@ -14,7 +14,7 @@ import (
 	"github.com/wachtbench/memberships/examples"
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/domain"
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 	"github.com/wachtbench/memberships/internal/store"
 )
 
@@ -27,7 +27,7 @@ const User = "demo@example.com"
 // Open creates a store in dir holding the demo data set, after edit (if not
 // nil) has changed it — to allow a test's browser origin, say.
 func Open(ctx context.Context, dir string, edit func(*domain.Dataset)) (domain.Store, error) {
-	ds, err := loader.Parse("examples/demo.yaml", examples.Demo, time.Now())
+	ds, err := loadfile.Parse("examples/demo.yaml", examples.Demo, time.Now())
 	if err != nil {
 		return nil, err
 	}

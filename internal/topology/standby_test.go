@@ -20,7 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/postgres"
 	"github.com/wachtbench/memberships/internal/store/postgres/pgtest"
@@ -66,7 +66,7 @@ func newOnStandbyLag(t *testing.T, via func(standbyURL string) string, maxLag ti
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := loader.Parse("topology.yaml", []byte(dataset), time.Now())
+	ds, err := loadfile.Parse("topology.yaml", []byte(dataset), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

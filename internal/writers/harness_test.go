@@ -31,7 +31,7 @@ import (
 	"github.com/wachtbench/memberships/internal/contracttest"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/ids"
-	"github.com/wachtbench/memberships/internal/loader"
+	"github.com/wachtbench/memberships/internal/loadfile"
 	"github.com/wachtbench/memberships/internal/store"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/oracle"
@@ -86,7 +86,7 @@ func newEnv(tb testing.TB, pg bool) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ds, err := loader.Parse("fixture.yaml", data, e.now.Add(-time.Hour))
+	ds, err := loadfile.Parse("fixture.yaml", data, e.now.Add(-time.Hour))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package loader
+package loadfile
 
 // Organizations, their workspaces, roles and memberships.
 

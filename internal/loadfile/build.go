@@ -1,4 +1,4 @@
-package loader
+package loadfile
 
 // The builder: a decoded file flattened into a Dataset, every error collected.
 

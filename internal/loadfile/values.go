@@ -1,4 +1,4 @@
-package loader
+package loadfile
 
 // Field values every entry has: ids, timestamps, metadata.
 

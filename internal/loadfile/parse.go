@@ -1,14 +1,14 @@
-// Package loader reads the declarative data file of `memberships load` (YAML
+// Package loadfile reads the declarative data file of `memberships load` (YAML
 // or JSON, documented in docs/load-format.md) into a domain.Dataset: every id
 // assigned, every reference resolved, everything validated. Parsing writes
 // nothing and makes no keys: inserting the data set, and generating the key
 // of a deployment given none, is the store's job (internal/store/load).
 //
-// Files: loader.go parses, check.go checks the document's shape, format.go
+// Files: parse.go parses, check.go checks the document's shape, format.go
 // is the format as decoded; build.go flattens it, with deployment.go,
 // users.go, organizations.go and values.go by what they build. It imports
 // domain, auth (to check a given key) and ids; never a store.
-package loader
+package loadfile
 
 import (
 	"bytes"

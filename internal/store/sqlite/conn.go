@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"os"
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // The types below wrap the driver's connections so that every statement SQLite
@@ -14,7 +12,8 @@ import (
 // Exec/Query on a connection, executions of prepared statements, and the
 // BEGIN, COMMIT and ROLLBACK of transactions. Preparing a statement is not
 // counted: it runs nothing. Where a statement is counted it also gets its
-// span when tracing is on (trace.go).
+// span when tracing is on (trace.go). A connection also remembers the file it
+// opened, so that a restore is noticed (restore.go).
 
 type countingConnector struct {
 	driver.Connector
@@ -22,28 +21,6 @@ type countingConnector struct {
 	file  string // the database file, whose identity connections check
 	seen  *fileSeen
 	spans *spans
-}
-
-// fileSeen is what the path named at the last look, shared by the pool's
-// connections: a reused connection compares its file with it, and looks
-// again (a stat) only when the last look is older than fileLook, so a busy
-// pool does not stat the file for every statement.
-type fileSeen struct {
-	mu   sync.Mutex
-	at   time.Time
-	info os.FileInfo // nil: missing
-}
-
-const fileLook = 50 * time.Millisecond
-
-func (f *fileSeen) now(path string) os.FileInfo {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if t := time.Now(); t.Sub(f.at) >= fileLook {
-		f.info, _ = os.Stat(path)
-		f.at = t
-	}
-	return f.info
 }
 
 func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -131,17 +108,11 @@ func (c *countingConn) Ping(ctx context.Context) error {
 	return c.Conn.(driver.Pinger).Ping(ctx)
 }
 
-// ResetSession runs before a pooled connection is reused. A connection keeps
-// its file open even after the file is removed or replaced (a restore), and
-// would go on answering from the old one; so when the path no longer names
-// the file the connection opened (as of a look at most fileLook old), it is
-// dropped. New connections then fail while the file is missing, and open the
-// restored file once it is back.
+// ResetSession runs before a pooled connection is reused: one whose file
+// was replaced is dropped (restore.go).
 func (c *countingConn) ResetSession(ctx context.Context) error {
-	if c.file != "" {
-		if now := c.seen.now(c.file); now == nil || !os.SameFile(now, c.ident) {
-			return driver.ErrBadConn
-		}
+	if c.replaced() {
+		return driver.ErrBadConn
 	}
 	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
 }

@@ -1,4 +1,4 @@
-package loader
+package loadfile
 
 // Limits on a data file, checked before the work they bound, so a hostile
 // file is refused in bounded memory (docs/load-format.md#limits). Each

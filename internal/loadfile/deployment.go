@@ -1,4 +1,4 @@
-package loader
+package loadfile
 
 // Deployments: hosts, browser origins, the signing key.
 

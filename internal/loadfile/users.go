@@ -1,4 +1,4 @@
-package loader
+package loadfile
 
 // Segments and users of a deployment.
 
