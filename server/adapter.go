@@ -74,16 +74,11 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 }
 
 // unchanged reports whether an ETag of ifNoneMatch names an answer this
-// instance gave for in that is still the answer, from one read of the
-// change feed: no membership read, no encoding. A failed read only means
-// the answer is read.
+// instance gave for in that is still the answer, from a read of the change
+// feed (shared by the requests that wait for it): no membership read, no
+// encoding. A failed read only means the answer is read.
 func (a *adapter) unchanged(ctx context.Context, ifNoneMatch string, in revalidate.Inputs) (string, bool) {
-	if a.feed == nil {
-		return "", false
-	}
-	since := a.feed.Since()
-	rows, err := a.svc.Changes(ctx, since, revalidate.ReadLimit)
-	if err != nil || !a.feed.Read(since, rows) {
+	if a.feed == nil || !a.feed.Refresh(ctx, a.svc.Changes) {
 		return "", false
 	}
 	for _, t := range strings.Split(ifNoneMatch, ",") {

@@ -1,9 +1,16 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/server"
 )
 
@@ -60,4 +67,78 @@ func testConditionalRequests(t *testing.T, db string) {
 			t.Errorf("%s: the same ETag, but the answer differs", name)
 		}
 	}
+}
+
+// Polls that share reads of the change feed: once a write that changes the
+// answer has committed, no poll begun after it gets a 304 for the answer
+// before it, on either of two instances, however the reads are shared.
+func TestConcurrentPollsSeeAWrite(t *testing.T) { eachStore(t, testConcurrentPollsSeeAWrite) }
+
+func testConcurrentPollsSeeAWrite(t *testing.T, db string) {
+	a := newEnv(t, db, server.Config{})
+	var instances []*env
+	for range 2 {
+		h, err := server.New(server.Config{}, slowFeed{a.store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		instances = append(instances, a.with(h))
+	}
+	alice := a.session("prod.test", "alice@example.com", nil)
+	base := call{host: "prod.test", cookie: alice, remote: "192.0.2.1:5555"}
+	var answer gen.WorkspaceMembershipsResponse
+	first := instances[0].do(base)
+	if err := json.Unmarshal(first.Body.Bytes(), &answer); err != nil || first.Code != 200 || len(answer.Data) == 0 {
+		t.Fatalf("first answer %d %s", first.Code, first.Body)
+	}
+	etag := first.Header().Get("ETag")
+	for _, e := range instances { // each instance keeps the answer
+		if rec := e.do(base); rec.Header().Get("ETag") != etag {
+			t.Fatalf("instances disagree: %q, %q", rec.Header().Get("ETag"), etag)
+		}
+	}
+
+	var written, stop atomic.Bool
+	var before, after atomic.Int64 // 304s before the write, polls begun after it
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := base
+			c.header = http.Header{"If-None-Match": {etag}}
+			for n := 0; !stop.Load(); n++ {
+				late := written.Load()
+				rec := instances[(i+n)%2].do(c)
+				switch {
+				case late && rec.Code != 200:
+					t.Errorf("a poll begun after the write: %d, want 200", rec.Code)
+					return
+				case late:
+					after.Add(1)
+				case rec.Code == 304:
+					before.Add(1)
+				}
+			}
+		}()
+	}
+	waitFor(t, func() bool { return before.Load() >= 50 })
+	if _, err := a.db().Exec(`UPDATE workspaces SET name = name || ' (renamed)' WHERE id = ` + answer.Data[0].Workspace.Id); err != nil {
+		t.Fatal(err)
+	}
+	written.Store(true)
+	waitFor(t, func() bool { return after.Load() >= 200 })
+	stop.Store(true)
+	wg.Wait()
+}
+
+// slowFeed returns the change feed's rows a while after reading them, so
+// that a write often commits while a read begun before it is still under
+// way: the read a poll begun after the write must not trust.
+type slowFeed struct{ domain.Store }
+
+func (s slowFeed) Changes(ctx context.Context, since int64, limit int) ([]domain.Change, error) {
+	rows, err := s.Store.Changes(ctx, since, limit)
+	time.Sleep(time.Millisecond)
+	return rows, err
 }

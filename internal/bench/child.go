@@ -122,14 +122,19 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 	var addrs childAddrs
 	for _, s := range []struct {
 		addr *string
+		name string
 		h    http.Handler
-	}{{&addrs.Full, full}, {&addrs.NoValidator, noValidator}, {&addrs.Floor, floorHandler}, {&addrs.Control, control}} {
+	}{{&addrs.Full, "full", full}, {&addrs.NoValidator, "no-validator", noValidator}, {&addrs.Floor, "floor", floorHandler}, {&addrs.Control, "control", control}} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		*s.addr = "http://" + ln.Addr().String()
-		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+		h := s.h
+		if os.Getenv(ProfileEnv) != "" {
+			h = labelled(s.name, h)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 		go srv.Serve(ln)
 		defer srv.Close()
 	}
@@ -138,6 +143,23 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 	}
 	io.Copy(io.Discard, os.Stdin) // the driver closes stdin when done
 	return nil
+}
+
+// labelled tags the profile's samples of h's requests with the server and
+// the path ("answer", or "revalidate" with If-None-Match), so that
+// `go tool pprof -tagfocus path=revalidate -tagignore server=floor` shows
+// the full server's 304s. It covers the handler, not net/http's reading of
+// the request.
+func labelled(server string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := "answer"
+		if r.Header.Get("If-None-Match") != "" {
+			path = "revalidate"
+		}
+		pprof.Do(r.Context(), pprof.Labels("server", server, "path", path), func(ctx context.Context) {
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})
+	})
 }
 
 // floorETag is what the floor's 304 carries: as long as the server's.

@@ -90,6 +90,10 @@ type Feed struct {
 
 	amu     sync.Mutex
 	answers generations
+
+	// The read in flight and the one waiting to start (shared.go).
+	rmu           sync.Mutex
+	running, next *round
 }
 
 // ReadLimit is how many feed rows one read asks for. A read that fills it
