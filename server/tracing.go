@@ -76,13 +76,13 @@ func errorType(err error) string {
 func (s spans) traceRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		ctx := tracing.Propagator.Extract(req.Context(), propagation.HeaderCarrier(req.Header))
+		ctx := continued(tracing.Propagator.Extract(req.Context(), propagation.HeaderCarrier(req.Header)))
 		method, route := semconvMethod(req.Method), c.Path() // the template; "" when no route matched
 		name := method
 		if method == "_OTHER" {
 			name = "HTTP"
 		}
-		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method), semconv.ServerAddress(hostname(req.Host))}
+		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method)}
 		if route != "" {
 			name += " " + route
 			attrs = append(attrs, semconv.HTTPRoute(route))
@@ -102,13 +102,30 @@ func (s spans) traceRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		span.SetAttributes(semconv.HTTPResponseStatusCode(status))
 		if st := stateFrom(c.Request().Context()); st != nil {
-			span.SetAttributes(attrDeployment.Int64(st.deployment.ID))
+			// Only a host that named a deployment: anyone may send any
+			// Host, of any length.
+			span.SetAttributes(attrDeployment.Int64(st.deployment.ID), semconv.ServerAddress(hostname(req.Host)))
 		}
 		if status >= http.StatusInternalServerError {
 			fail(span, strconv.Itoa(status))
 		}
 		return nil
 	}
+}
+
+// maxTraceState is the most of an incoming tracestate carried on: W3C
+// Trace Context asks to propagate at least 512 characters, and every span
+// of the request would carry it.
+const maxTraceState = 512
+
+// continued is the remote span context of ctx with an oversized tracestate
+// dropped (the trace itself continues).
+func continued(ctx context.Context) context.Context {
+	sc := trace.SpanContextFromContext(ctx)
+	if ts := sc.TraceState(); len(ts.String()) > maxTraceState {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, sc.WithTraceState(trace.TraceState{}))
+	}
+	return ctx
 }
 
 // semconvMethod is the http.request.method of m: the known methods as they

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/server"
@@ -293,5 +294,38 @@ func TestTracingOff(t *testing.T) {
 	}
 	if strings.Contains(logs.b.String(), "trace_id") || !strings.Contains(logs.b.String(), `"request_id"`) {
 		t.Errorf("log with tracing off: %s", logs.b.String())
+	}
+}
+
+// What a request sends is bounded in its spans: a Host that names no
+// deployment is not recorded, and an oversized tracestate is dropped while
+// the trace continues.
+func TestTracingHostileHeaders(t *testing.T) {
+	e, exp := tracedEnv(t, tempSQLite(t), &lockedBuffer{})
+	huge := strings.Repeat("a", 100_000) + ".test"
+	if rec := e.do(call{host: huge}); rec.Code != 404 {
+		t.Fatalf("an unknown Host: %d", rec.Code)
+	}
+	tr := spanTree{t, exp.GetSpans()}
+	if a, ok := attrs(tr.server())[semconv.ServerAddressKey]; ok {
+		t.Errorf("server.address recorded for a Host naming no deployment: %d bytes", len(a.AsString()))
+	}
+	exp.Reset()
+
+	tok := e.session("prod.test", "alice@example.com", nil)
+	state := "k=" + strings.Repeat("v", 250) + ",l=" + strings.Repeat("w", 250) + ",m=" + strings.Repeat("x", 250)
+	rec := e.do(call{host: "prod.test", cookie: tok, header: http.Header{"Traceparent": {traceparent}, "Tracestate": {state}}})
+	if rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	srv := spanTree{t, exp.GetSpans()}.server()
+	if got := srv.SpanContext.TraceID().String(); got != incomingTrace {
+		t.Errorf("trace %s, want the incoming %s", got, incomingTrace)
+	}
+	if ts := srv.SpanContext.TraceState(); ts.Len() != 0 {
+		t.Errorf("a %d-byte tracestate carried on", len(ts.String()))
+	}
+	if a := attrs(srv)[semconv.ServerAddressKey]; a.AsString() != "prod.test" {
+		t.Errorf("server.address %q, want prod.test", a.AsString())
 	}
 }

@@ -38,7 +38,6 @@ import (
 const (
 	EnvTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 	EnvEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
-	envServiceName    = "OTEL_SERVICE_NAME"
 	tracesPath        = "/v1/traces"
 )
 
@@ -86,6 +85,11 @@ func (c Config) TracesURL() (target, from string, err error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", from, errors.New("not an http:// or https:// URL with a host")
 	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		// The exporter would drop credentials in the URL, and the URL is
+		// logged: they belong in OTEL_EXPORTER_OTLP_HEADERS.
+		return "", from, errors.New("credentials or a query in the URL: pass them in OTEL_EXPORTER_OTLP_HEADERS")
+	}
 	if base {
 		u.Path = strings.TrimSuffix(u.Path, "/") + tracesPath
 	}
@@ -116,15 +120,14 @@ func Setup(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OTLP exporter: %w", err)
 	}
-	name := "memberships"
-	if cfg.Getenv != nil && cfg.Getenv(envServiceName) != "" {
-		name = cfg.Getenv(envServiceName)
-	}
-	attrs := []attribute.KeyValue{semconv.ServiceName(name)}
+	attrs := []attribute.KeyValue{semconv.ServiceName("memberships")}
 	if cfg.Version != "" {
 		attrs = append(attrs, semconv.ServiceVersion(cfg.Version))
 	}
-	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithSchemaURL(semconv.SchemaURL), resource.WithAttributes(attrs...))
+	// Later options win: OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
+	// over the defaults; host.name tells instances apart.
+	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithSchemaURL(semconv.SchemaURL),
+		resource.WithAttributes(attrs...), resource.WithHost(), resource.WithFromEnv())
 	if err != nil {
 		return nil, fmt.Errorf("tracing resource: %w", err)
 	}
@@ -136,7 +139,16 @@ func Setup(ctx context.Context, cfg Config) (*Provider, error) {
 			log.Warn("tracing: spans not exported", "error", err)
 		}))
 	}
-	return &Provider{sdk: sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))}, nil
+	return &Provider{sdk: sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
+		sdktrace.WithRawSpanLimits(Limits()))}, nil
+}
+
+// Limits bound what one span may hold, whatever a request sends: the SDK's
+// defaults, with attribute values cut at 256 bytes (unbounded by default).
+func Limits() sdktrace.SpanLimits {
+	l := sdktrace.NewSpanLimits()
+	l.AttributeValueLengthLimit = 256
+	return l
 }
 
 // Shutdown exports the spans still batched and stops the exporter, within

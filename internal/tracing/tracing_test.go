@@ -27,6 +27,8 @@ func TestTracesURL(t *testing.T) {
 		{name: "flag wins", flag: "http://flag:4318", env: map[string]string{EnvTracesEndpoint: "http://c:4318/v1/traces"}, want: "http://flag:4318/v1/traces"},
 		{name: "no scheme", flag: "collector:4318", bad: true},
 		{name: "bad variable named", env: map[string]string{EnvEndpoint: "ftp://c"}, bad: true, from: EnvEndpoint},
+		{name: "credentials refused", flag: "http://user:secret@collector:4318", bad: true},
+		{name: "a query refused", env: map[string]string{EnvTracesEndpoint: "http://c:4318/v1/traces?api_key=k"}, bad: true, from: EnvTracesEndpoint},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{Endpoint: tc.flag, Getenv: func(k string) string { return tc.env[k] }}
