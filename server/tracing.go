@@ -85,7 +85,9 @@ func (s spans) traceRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method)}
 		if route != "" {
 			name += " " + route
-			attrs = append(attrs, semconv.HTTPRoute(route))
+			// url.path only where a route matched: no path a client made
+			// up of any length; the query (a __dev_session__) never.
+			attrs = append(attrs, semconv.HTTPRoute(route), semconv.URLPath(req.URL.Path))
 		}
 		if req.TLS != nil {
 			attrs = append(attrs, semconv.URLScheme("https"))

@@ -160,7 +160,7 @@ func (p *Provider) Shutdown(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := p.sdk.Shutdown(ctx); err != nil {
-		return errors.Join(errors.New("tracing: flushing spans"), err)
+		return fmt.Errorf("tracing: flushing spans: %w", err)
 	}
 	return nil
 }
