@@ -53,8 +53,16 @@ func (f *Feed) Refresh(ctx context.Context, read Changes) bool {
 	return f.lead(ctx, next, read)
 }
 
-// lead runs r's read, then lets the round that waited for it start.
-func (f *Feed) lead(ctx context.Context, r *round, read Changes) bool {
+// lead runs r's read, then lets the round that waited for it start; a
+// read that panics fails its round, and the next still starts.
+func (f *Feed) lead(ctx context.Context, r *round, read Changes) (ok bool) {
+	defer func() {
+		f.rmu.Lock()
+		f.running, f.next = f.next, nil
+		f.rmu.Unlock()
+		r.ok = ok
+		close(r.done)
+	}()
 	// Not cancelled with its own request: others wait for its result.
 	ctx = context.WithoutCancel(ctx)
 	runtime.Gosched()
@@ -63,12 +71,7 @@ func (f *Feed) lead(ctx context.Context, r *round, read Changes) bool {
 	f.rmu.Unlock()
 	since := f.Since()
 	rows, err := read(ctx, since, ReadLimit)
-	r.ok = err == nil && f.Read(since, rows)
-	f.rmu.Lock()
-	f.running, f.next = f.next, nil
-	f.rmu.Unlock()
-	close(r.done)
-	return r.ok
+	return err == nil && f.Read(since, rows)
 }
 
 func wait(ctx context.Context, r *round) bool {

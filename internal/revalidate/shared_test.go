@@ -141,3 +141,24 @@ func TestRefreshCancelledWaiter(t *testing.T) {
 		t.Fatal("a cancelled request trusted a read it never saw")
 	}
 }
+
+// A read that panics fails its round without stopping the feed: the next
+// request reads again.
+func TestRefreshPanickingRead(t *testing.T) {
+	f := kept(t)
+	func() {
+		defer func() { recover() }()
+		f.Refresh(context.Background(), func(context.Context, int64, int) ([]domain.Change, error) { panic("driver bug") })
+	}()
+	tb := &table{rows: []domain.Change{ch(10, 0, 0)}}
+	done := make(chan bool)
+	go func() { done <- f.Refresh(context.Background(), tb.read(nil)) }()
+	select {
+	case ok := <-done:
+		if !ok {
+			t.Fatal("the read after a panic was not taken")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the feed is stuck after a read panicked")
+	}
+}
