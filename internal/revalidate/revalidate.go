@@ -23,6 +23,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
 )
@@ -94,6 +95,7 @@ type Feed struct {
 	// The read in flight and the one waiting to start (shared.go).
 	rmu           sync.Mutex
 	running, next *round
+	readMax       time.Duration
 }
 
 // ReadLimit is how many feed rows one read asks for. A read that fills it
@@ -106,7 +108,7 @@ const ringMax = 1 << 16
 
 // New returns a feed keeping at most size answers (in two generations).
 func New(size int) *Feed {
-	return &Feed{last: map[dep]int64{}, answers: newGenerations(max(size, 2))}
+	return &Feed{last: map[dep]int64{}, answers: newGenerations(max(size, 2)), readMax: readMax}
 }
 
 // Since is where the next read of the feed starts: the newest row seen,

@@ -3,6 +3,7 @@ package revalidate
 import (
 	"context"
 	"runtime"
+	"time"
 
 	"github.com/wachtbench/memberships/internal/domain"
 )
@@ -49,9 +50,22 @@ func (f *Feed) Refresh(ctx context.Context, read Changes) bool {
 	next, running := &round{done: make(chan struct{})}, f.running
 	f.next = next
 	f.rmu.Unlock()
-	<-running.done // bounded by the store's query timeout; others wait on next
-	return f.lead(ctx, next, read)
+	select {
+	case <-running.done:
+		return f.lead(ctx, next, read)
+	case <-ctx.Done():
+		// Others may be waiting on next: it still has to run.
+		go func() {
+			<-running.done
+			f.lead(ctx, next, read)
+		}()
+		return false
+	}
 }
+
+// readMax bounds a shared read, which runs past its leader's cancellation
+// (others wait for it) and, with --query-timeout 0, under no other bound.
+const readMax = 5 * time.Second
 
 // lead runs r's read, then lets the round that waited for it start; a
 // read that panics fails its round, and the next still starts.
@@ -64,7 +78,8 @@ func (f *Feed) lead(ctx context.Context, r *round, read Changes) (ok bool) {
 		close(r.done)
 	}()
 	// Not cancelled with its own request: others wait for its result.
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.readMax)
+	defer cancel()
 	runtime.Gosched()
 	f.rmu.Lock()
 	r.begun = true

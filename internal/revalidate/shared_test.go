@@ -162,3 +162,41 @@ func TestRefreshPanickingRead(t *testing.T) {
 		t.Fatal("the feed is stuck after a read panicked")
 	}
 }
+
+// A read that never returns on its own (a hung database, no query timeout)
+// ends after readMax, and a request waiting to lead the next read gives up
+// with its own context without leaving the next round unled.
+func TestRefreshHungRead(t *testing.T) {
+	f := kept(t)
+	f.readMax = 50 * time.Millisecond
+	hung := func(ctx context.Context, _ int64, _ int) ([]domain.Change, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	first := make(chan bool)
+	go func() { first <- f.Refresh(context.Background(), hung) }()
+	waitFor(t, func() bool { f.rmu.Lock(); defer f.rmu.Unlock(); return f.running != nil && f.running.begun })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan bool)
+	tb := &table{rows: []domain.Change{ch(10, 0, 0)}}
+	go func() { second <- f.Refresh(ctx, tb.read(nil)) }()
+	waitFor(t, func() bool { f.rmu.Lock(); defer f.rmu.Unlock(); return f.next != nil })
+	third := make(chan bool)
+	go func() { third <- f.Refresh(context.Background(), tb.read(nil)) }() // waits on next
+	cancel()
+	if <-second {
+		t.Fatal("a request that gave up trusted a read")
+	}
+	if <-first {
+		t.Fatal("a read cut off by readMax was trusted")
+	}
+	select {
+	case ok := <-third:
+		if !ok || tb.reads.Load() != 1 {
+			t.Fatal("the round after a hung read was not read and shared")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the round its leader gave up on never ran")
+	}
+}
