@@ -11,15 +11,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/answer"
 	"github.com/wachtbench/memberships/internal/revalidate"
 	"github.com/wachtbench/memberships/internal/service"
 )
 
 // adapter implements the generated strict interface over the service: it
 // turns requests into service calls and their entries into the answer
-// (encode.go).
+// (internal/answer, sent by response.go).
 type adapter struct {
 	svc  *service.Service
+	enc  *answer.Encoder
 	feed *revalidate.Feed // answers given, and the change feed read
 	// revalidated counts If-None-Match requests: unchanged, read.
 	revalidated *prometheus.CounterVec
@@ -55,7 +57,10 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	if err != nil {
 		return nil, internal(err)
 	}
-	buf := encodeAnswer(entries, st.caller.Session)
+	buf, err := a.enc.Encode(entries, st.caller.Session)
+	if err != nil {
+		return nil, internal(err)
+	}
 	etag := entityTag(*buf)
 	if len(entries) > 0 {
 		a.feed.Keep(etag, in, entries[0].Stamp, len(entries), func(i int) (int64, int64) {
@@ -63,11 +68,11 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 		})
 	}
 	if req.Params.IfNoneMatch != nil && !st.refreshed && matches(*req.Params.IfNoneMatch, etag) {
-		release(buf)
+		answer.Release(buf)
 		return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
 			CacheControl: &cacheControl, ETag: &etag}}, nil
 	}
-	return answer{
+	return okResponse{
 		buf:     buf,
 		headers: gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag},
 	}, nil

@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/answer"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/service"
-	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // BenchmarkEncodeAnswer is the adapter and the splice on a typical answer:
-// 10 memberships with 2 roles and a segment each, fragments encoded.
+// 10 memberships with 2 roles and a segment each, encodings kept after the
+// first.
 func BenchmarkEncodeAnswer(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	seg := []domain.Segment{{ID: 5, DeploymentID: 1, Name: "segment-1", Type: domain.SegmentWorkspace, CreatedAt: now, UpdatedAt: now}}
@@ -33,13 +34,10 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 			Organization: &domain.Organization{ID: 20, Name: "Organization 2", MemberCount: 500,
 				PublicMetadata: json.RawMessage(`{"seed":true,"index":2}`), CreatedAt: now, UpdatedAt: now, Segments: seg},
 		}}
-		if err := fragment.Encode(entries[i].Membership); err != nil {
-			b.Fatal(err)
-		}
 	}
 	st := &requestState{caller: domain.Caller{UserID: 7, Session: domain.SessionSummary{ID: 9, CreatedAt: now, UpdatedAt: now}}}
 	ctx := context.WithValue(context.Background(), stateKey{}, st)
-	a := &adapter{svc: service.New(fixedStore(entries))}
+	a := &adapter{svc: service.New(fixedStore(entries)), enc: answer.New(0)}
 	for b.Loop() {
 		resp, err := a.GetUserWorkspaceMemberships(ctx, gen.GetUserWorkspaceMembershipsRequestObject{})
 		if err != nil {

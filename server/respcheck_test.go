@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,13 +19,15 @@ import (
 )
 
 // corrupted is the real store with one field of its real answer broken: a
-// membership's public metadata that is not an object.
+// workspace segment of a type the contract does not know.
 type corrupted struct{ domain.Store }
 
 func (c corrupted) Memberships(ctx context.Context, q domain.MembershipQuery) ([]domain.Membership, error) {
 	ms, err := c.Store.Memberships(ctx, q)
 	for i := range ms {
-		ms[i].PublicMetadata = json.RawMessage(`["galaxy"]`)
+		w := *ms[i].Workspace // shared with the store's cache: broken on a copy
+		w.Segments = []domain.Segment{{ID: 1, DeploymentID: 1, Name: "g", Type: "galaxy"}}
+		ms[i].Workspace = &w
 	}
 	return ms, err
 }
@@ -84,7 +85,7 @@ func testResponseValidation(t *testing.T, db string) {
 		if broken != (tc.status == 200) {
 			t.Errorf("%s: broken answer sent: %v", tc.flag, broken)
 		}
-		if logged := strings.Contains(logs, "answer breaks the contract") && strings.Contains(logs, `rule="/data/0/public_metadata: value must be an object`); logged != (n > 0) {
+		if logged := strings.Contains(logs, "answer breaks the contract") && strings.Contains(logs, `rule="/data/0/workspace/segments/0/type: value is not one of the allowed values`); logged != (n > 0) {
 			t.Errorf("%s: logged %v, want %v: %s", tc.flag, logged, n > 0, logs)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/answer"
 	"github.com/wachtbench/memberships/internal/auth"
 	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
@@ -61,6 +62,9 @@ type Config struct {
 	// Fragments, when set, is the store's fragment cache, whose hits and
 	// misses /metrics reports.
 	Fragments *fragment.Cache
+	// Encodings is how many encoded workspaces, organizations and roles
+	// are kept, of each kind (internal/answer); 0: answer.DefaultSize.
+	Encodings int
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -139,7 +143,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store), feed: revalidate.New(answersKept), revalidated: m.revalidated}
+	api := &adapter{svc: service.New(store), enc: answer.New(cfg.Encodings), feed: revalidate.New(answersKept), revalidated: m.revalidated}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

@@ -1,6 +1,7 @@
-// Package cache holds the server's small in-memory caches: a bounded map of
-// entries that expire, and a store decorator that remembers deployments and
-// sessions for a short, configured time.
+// Package cache holds the server's in-memory caches: a bounded map of
+// entries that expire (TTL), a bounded map in two generations for values
+// that never go stale (Gens, Texts), and a store decorator that remembers
+// deployments and sessions for a short, configured time.
 //
 // It imports only domain.
 package cache

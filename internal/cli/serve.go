@@ -107,7 +107,7 @@ database named otherwise, PostgreSQL included.`,
 		{&c.limitFailures, "limit-failures", 30, 0, "failed requests (bad or missing sessions, unknown hosts) a client address may make per minute, in bursts of as many; then 429 (0: no limit)"},
 		{&c.limitSession, "limit-session", 120, 0, "requests a session may make per minute, in bursts of as many; then 429 (0: no limit)"},
 		{&c.maxHeaderBytes, "max-header-bytes", 1 << 20, 4096, "largest request header accepted, at least 4096; larger ones get Go's plain 431"},
-		{&c.fragmentCache, "fragment-cache", fragment.DefaultSize, 1, "encoded workspaces, organizations and roles kept, of each kind, at least 1 (docs/caching.md: sizing)"},
+		{&c.fragmentCache, "fragment-cache", fragment.DefaultSize, 1, "workspaces, organizations and roles kept, read and encoded, of each kind, at least 1 (docs/caching.md: sizing)"},
 	}
 	for _, n := range counts {
 		fs.IntVar(n.p, n.name, n.def, n.usage)
@@ -213,7 +213,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	h, err := server.New(server.Config{
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
-		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag,
+		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag, Encodings: c.fragmentCache,
 		TracerProvider: tp.Traces(),
 	}, st)
 	if err != nil {

@@ -157,14 +157,13 @@ type Workspace struct {
 	Fragment
 }
 
-// Fragment is what the answer shows of a workspace, an organization or a
-// role, encoded once per version of the row and shared by every answer that
-// shows it (internal/store/fragment). Never modify JSON.
+// Fragment is what a workspace, an organization or a role carries as a
+// fragment of answers: read once per version of the row and shared by every
+// answer that shows it (internal/store/fragment), so never modified.
 type Fragment struct {
 	// Version changes, through triggers, on every write to anything the
 	// fragment shows.
-	Version int64  `json:"-"`
-	JSON    []byte `json:"-"`
+	Version int64 `json:"-"`
 }
 
 // Organization groups workspaces.

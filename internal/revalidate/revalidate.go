@@ -16,7 +16,7 @@
 // replica behind the primary) is a gap, and the instance then trusts no
 // kept answer until it has read the feed anew.
 //
-// It imports domain only.
+// It imports domain and cache.
 package revalidate
 
 import (
@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 )
 
@@ -89,8 +90,7 @@ type Feed struct {
 	last map[dep]int64
 	all  int64
 
-	amu     sync.Mutex
-	answers generations
+	answers *cache.Gens[key, *answer]
 
 	// The read in flight and the one waiting to start (shared.go).
 	rmu           sync.Mutex
@@ -108,7 +108,7 @@ const ringMax = 1 << 16
 
 // New returns a feed keeping at most size answers (in two generations).
 func New(size int) *Feed {
-	return &Feed{last: map[dep]int64{}, answers: newGenerations(max(size, 2)), readMax: readMax}
+	return &Feed{last: map[dep]int64{}, answers: cache.NewGens[key, *answer](size), readMax: readMax}
 }
 
 // Since is where the next read of the feed starts: the newest row seen,
@@ -221,11 +221,9 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int
 	}
 	slices.SortFunc(deps, cmpDep)
 	deps = slices.Compact(deps)
-	f.amu.Lock()
-	defer f.amu.Unlock()
 	a := &answer{deps: deps, stamp: stamp}
 	a.checked.Store(stamp)
-	f.answers.put(key{etag, in}, a)
+	f.answers.Put(key{etag, in}, a)
 }
 
 // Current reports whether etag names an answer given for in that is still
@@ -233,9 +231,7 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int
 // no row seen since names what it shows. O(the fewer of the rows since its
 // last check and what it shows).
 func (f *Feed) Current(etag string, in Inputs) bool {
-	f.amu.Lock()
-	a := f.answers.get(key{etag, in})
-	f.amu.Unlock()
+	a, _ := f.answers.Get(key{etag, in})
 	if a == nil {
 		return false
 	}
@@ -271,33 +267,4 @@ func (f *Feed) Current(etag string, in Inputs) bool {
 	}
 	a.checked.Store(top)
 	return true
-}
-
-// generations is a bounded map in two generations, as the fragment cache's
-// shelves: an answer still polled survives by being copied back.
-type generations struct {
-	cur, old map[key]*answer
-	max      int
-}
-
-func newGenerations(size int) generations {
-	return generations{cur: map[key]*answer{}, old: map[key]*answer{}, max: size / 2}
-}
-
-func (g *generations) get(k key) *answer {
-	if a, ok := g.cur[k]; ok {
-		return a
-	}
-	a, ok := g.old[k]
-	if ok {
-		g.put(k, a)
-	}
-	return a
-}
-
-func (g *generations) put(k key, a *answer) {
-	if len(g.cur) >= g.max {
-		g.old, g.cur = g.cur, make(map[key]*answer, g.max)
-	}
-	g.cur[k] = a
 }

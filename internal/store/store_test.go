@@ -1,7 +1,9 @@
 package store
 
 import (
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wachtbench/memberships/internal/store/storetest"
@@ -28,6 +30,20 @@ func TestMMapSize(t *testing.T) {
 		if s, err := Open(t.Context(), filepath.Join(t.TempDir(), "bad.db"), Options{MMapSize: mmap}); err == nil {
 			s.Close()
 			t.Errorf("MMapSize %d: opened", mmap)
+		}
+	}
+}
+
+// The stores return domain data: nothing under internal/store depends on
+// the wire types (gen) or on how answers are written (internal/answer).
+func TestStoresKnowNoWireTypes(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-test=false", "github.com/wachtbench/memberships/internal/store/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "github.com/wachtbench/memberships/gen" || pkg == "github.com/wachtbench/memberships/internal/answer" {
+			t.Errorf("internal/store/... depends on %s", pkg)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package fragment
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 )
 
@@ -154,13 +156,13 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 			return err
 		}
 		var err error
-		if r.meta, err = c.Metadata(json.RawMessage(sc.meta)); err != nil {
-			return fmt.Errorf("membership %d public_metadata: %w", r.id, err)
+		if r.meta, err = decoded(c.metadata, sc.meta, copyObject); err != nil {
+			return err
 		}
 		start := len(sc.refText)
 		sc.refText = append(sc.refText, sc.rolesText...)
 		r.refs = [2]int{start, len(sc.refText)}
-		if r.perms, err = c.permissions.get(sc.orgPerm, sortedStrings); err != nil {
+		if r.perms, err = decoded(c.permissions, sc.orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
 		sc.rows = append(sc.rows, *r)
@@ -224,7 +226,17 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 func (c *Cache) roleSets(ctx context.Context, src Source, sc *scratch) ([][]*domain.Role, error) {
 	sets := slices.Grow(sc.roles[:0], len(sc.rows))[:len(sc.rows)]
 	text := func(i int) []byte { return sc.refText[sc.rows[i].refs[0]:sc.rows[i].refs[1]] }
-	found, missing := c.refSets.lookup(len(sets), text, sets)
+	found, missing := 0, 0
+	c.refSets.Lookup(len(sets), text, func(i int, set []*domain.Role) { sets[i] = set; found += len(set) })
+	for i := range sets {
+		if sets[i] == nil {
+			if len(text(i)) == 0 {
+				sets[i] = noRoles
+			} else {
+				missing++
+			}
+		}
+	}
 	c.count(found, found)
 	if missing == 0 {
 		return sets, nil
@@ -245,7 +257,6 @@ func (c *Cache) roleSets(ctx context.Context, src Source, sc *scratch) ([][]*dom
 	if err != nil {
 		return nil, err
 	}
-	read := make(map[string][]*domain.Role, missing)
 	next, j := 0, 0
 	for i := range sets {
 		if sets[i] != nil {
@@ -254,21 +265,16 @@ func (c *Cache) roleSets(ctx context.Context, src Source, sc *scratch) ([][]*dom
 		n := counts[j]
 		j++
 		sets[i] = rs[next : next+n : next+n]
-		if t := text(i); len(t) <= refTextMax && named(sets[i], sc.rKeys[next:next+n]) {
-			read[string(t)] = sets[i]
+		if named(sets[i], sc.rKeys[next:next+n]) {
+			c.refSets.Put(text(i), sets[i]) // unless longer than cache.TextMax
 		}
 		next += n
 	}
-	c.refSets.put(read)
 	return sets, nil
 }
 
-// refTextMax bounds the role-reference texts whose lists are kept: a kept
-// text is a map key, and a text of megabytes (written through plain SQL)
-// would stay with its list of as many roles for as long as it is read. A
-// longer text is parsed and resolved on every request, as all were before.
-// A kilobyte is some thirty roles of the longest ids and versions.
-const refTextMax = 1 << 10
+// noRoles is the list of an empty text.
+var noRoles = []*domain.Role{}
 
 // named reports whether roles are exactly the ones keys name, version and
 // all: only then is a list kept under its text. The Roles statement may
@@ -276,7 +282,7 @@ const refTextMax = 1 << 10
 // statements, or a writer with the triggers off that leaves role_refs as it
 // was), or none (a role deleted); that answer stands for this request, but
 // kept under the text it would be shown for as long as the text is read,
-// where the shelf, keeping it under the version read, reads the role again.
+// where the role cache, keeping it under the version read, reads it again.
 func named(roles []*domain.Role, keys []key) bool {
 	for i, r := range roles {
 		if r == nil || r.Version != keys[i].version {
@@ -290,10 +296,10 @@ func named(roles []*domain.Role, keys []key) bool {
 // missing, from one statement (nil where the row no longer exists). A
 // fragment read is cached under the version read, which may be newer than
 // the key's: a write came in between, and the next request will ask for it.
-func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *shelf[V], keys []key, out []*V,
+func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *cache.Gens[key, *V], keys []key, out []*V,
 	scan func(Scanner) (*V, key, error), fetched *bool) ([]*V, error) {
 	out = slices.Grow(out[:0], len(keys))[:len(keys)]
-	found := s.lookup(keys, out)
+	found := s.Lookup(len(keys), func(i int) key { return keys[i] }, func(i int, v *V) bool { out[i] = v; return true })
 	c.count(found, len(keys))
 	if found == len(keys) {
 		return out, nil
@@ -308,19 +314,18 @@ func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *
 		}
 	}
 	got := make(map[int64]*V, len(ids))
-	read := make(map[key]*V, len(ids))
 	err := src.each(ctx, query, []any{src.IDs(ids)}, func(sc Scanner) error {
 		v, k, err := scan(sc)
 		if err != nil {
 			return err
 		}
-		got[k.id], read[k] = v, v
+		got[k.id] = v
+		s.Put(k, v)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.put(read)
 	for i, k := range keys {
 		if out[i] == nil {
 			out[i] = got[k.id]
@@ -328,6 +333,10 @@ func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *
 	}
 	return out, nil
 }
+
+// copyObject is a membership's stored public_metadata, copied out of the
+// column's buffer ("{}" when empty); internal/answer encodes it.
+func copyObject(b []byte) (json.RawMessage, error) { return object(bytes.Clone(b)), nil }
 
 // sortedStrings decodes a permission list: a union has no order of its own,
 // and sorting makes every store agree. The list is shared: never modify it.

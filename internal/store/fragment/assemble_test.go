@@ -9,19 +9,23 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 )
 
-// fakeRows serves membership rows as the SQLite store's plainRows does:
-// integers into *int64, texts appended into the RawBytes' own bytes.
+// fakeRows serves membership rows as database/sql does: integers into
+// *int64, texts into one buffer of the rows, reset by Next, each RawBytes a
+// piece of it reaching to its end (so a RawBytes appended to overwrites the
+// next column).
 type fakeRows struct {
-	rows [][]any // per row: the eleven columns of Dialect.Memberships
+	rows [][]any // per row: the columns of Dialect.Memberships but the stamp
 	i    int
 	fail int // 1-based row whose Scan fails; 0: none
 	dest func([]any)
+	raw  []byte
 }
 
-func (f *fakeRows) Next() bool { f.i++; return f.i <= len(f.rows) }
+func (f *fakeRows) Next() bool { f.i++; f.raw = f.raw[:0]; return f.i <= len(f.rows) }
 func (f *fakeRows) Err() error { return nil }
 func (f *fakeRows) Scan(dest ...any) error {
 	if f.dest != nil {
@@ -38,7 +42,9 @@ func (f *fakeRows) Scan(dest ...any) error {
 			if v == nil {
 				*d = nil
 			} else {
-				*d = append((*d)[:0], v.(string)...)
+				off := len(f.raw)
+				f.raw = append(f.raw, v.(string)...)
+				*d = f.raw[off:]
 			}
 		default:
 			return fmt.Errorf("column %d: %T", j, d)
@@ -51,13 +57,11 @@ func (f *fakeRows) Scan(dest ...any) error {
 // so the membership rows are the only statement.
 func fakeCache() *Cache {
 	c := NewCache(0)
-	c.workspaces.put(map[key]*domain.Workspace{{1, 1}: {ID: 1, Fragment: domain.Fragment{JSON: []byte(`{}`)}}})
-	c.organizations.put(map[key]*domain.Organization{{2, 1}: {ID: 2, Fragment: domain.Fragment{JSON: []byte(`{}`)}}})
-	roles := map[key]*domain.Role{}
+	c.workspaces.Put(key{1, 1}, &domain.Workspace{ID: 1})
+	c.organizations.Put(key{2, 1}, &domain.Organization{ID: 2})
 	for id := int64(10); id < 20; id++ {
-		roles[key{id, 1}] = &domain.Role{ID: id, Fragment: domain.Fragment{Version: 1, JSON: []byte(`{}`)}}
+		c.roles.Put(key{id, 1}, &domain.Role{ID: id, Fragment: domain.Fragment{Version: 1}})
 	}
-	c.roles.put(roles)
 	return c
 }
 
@@ -145,7 +149,7 @@ func TestScratchIsolation(t *testing.T) {
 func checkAnswer(t *testing.T, u int64, ms []domain.Membership) {
 	t.Helper()
 	for j, m := range ms {
-		want := fmt.Sprintf(`{"j":%d,"user":%d}`, j, u)
+		want := fmt.Sprintf(`{"user":%d,"j":%d}`, u, j)
 		if m.ID != u*1000+int64(j) || m.UserID != u || string(m.PublicMetadata) != want ||
 			len(m.OrganizationPermissions) != 1 || m.OrganizationPermissions[0] != fmt.Sprintf("u%d", u) {
 			t.Fatalf("user %d membership %d: %d %d %s %v", u, j, m.ID, m.UserID, m.PublicMetadata, m.OrganizationPermissions)
@@ -166,11 +170,12 @@ func checkAnswer(t *testing.T, u int64, ms []domain.Membership) {
 // kept list counts as its roles' hits.
 func TestRoleSets(t *testing.T) {
 	c := fakeCache()
-	c.refSets = newRefSets(2) // one text per generation: every other lookup evicts
+	c.refSets = cache.NewTexts[[]*domain.Role](2) // one text per generation: every other lookup evicts
 	role := func(id, version int64, name string) *domain.Role {
-		return &domain.Role{ID: id, Name: name, Fragment: domain.Fragment{Version: version, JSON: []byte(`{}`)}}
+		return &domain.Role{ID: id, Name: name, Fragment: domain.Fragment{Version: version}}
 	}
-	c.roles.put(map[key]*domain.Role{{11, 2}: role(11, 2, "renamed"), {12, 1}: role(12, 1, "third")})
+	c.roles.Put(key{11, 2}, role(11, 2, "renamed"))
+	c.roles.Put(key{12, 1}, role(12, 1, "third"))
 	read := func(refs string) []*domain.Role {
 		t.Helper()
 		f := &fakeRows{rows: [][]any{membershipRow(1, "{}", refs, "[]")}}
@@ -230,7 +235,7 @@ func (f *roleRows) Scan(dest ...any) error {
 // role at a newer version than the row's text names (a write between the
 // two statements; a writer with the triggers off, as a PostgreSQL
 // session_replication_role=replica one, that bumps the version but not
-// role_refs). The answer shows what was read, and the shelf keeps it under
+// role_refs). The answer shows what was read, and the role cache keeps it under
 // the version read, so a later request with the same text reads the role
 // again, as it did before lists were kept by text. A list whose versions
 // are not its text's must not be kept: the text would show the first
@@ -301,14 +306,7 @@ func TestRoleSetsKeepNoLongTexts(t *testing.T) {
 			t.Fatalf("%d references: %d memberships, %v", n, len(ms), err)
 		}
 	}
-	kept := 0
-	for text, roles := range c.refSets.cur {
-		if len(text) > refTextMax {
-			t.Errorf("a text of %d bytes is kept, with %d roles", len(text), len(roles))
-		}
-		kept++
-	}
-	if kept != 1 {
-		t.Errorf("%d texts kept, want the short one", kept)
+	if n := c.refSets.Len(); n != 1 {
+		t.Errorf("%d texts kept, want the short one", n)
 	}
 }

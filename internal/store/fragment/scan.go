@@ -34,9 +34,6 @@ func scanWorkspace(s Scanner) (*domain.Workspace, key, error) {
 	if w.Segments, err = decodeSegments(segs); err != nil {
 		return nil, key{}, fmt.Errorf("workspace %d segments: %w", w.ID, err)
 	}
-	if w.JSON, err = encodeWorkspace(w); err != nil {
-		return nil, key{}, fmt.Errorf("workspace %d: %w", w.ID, err)
-	}
 	return w, key{w.ID, w.Version}, nil
 }
 
@@ -62,9 +59,6 @@ func scanOrganization(s Scanner) (*domain.Organization, key, error) {
 	if o.Segments, err = decodeSegments(segs); err != nil {
 		return nil, key{}, fmt.Errorf("organization %d segments: %w", o.ID, err)
 	}
-	if o.JSON, err = encodeOrganization(o); err != nil {
-		return nil, key{}, fmt.Errorf("organization %d: %w", o.ID, err)
-	}
 	return o, key{o.ID, o.Version}, nil
 }
 
@@ -81,9 +75,6 @@ func scanRole(s Scanner) (*domain.Role, key, error) {
 	var err error
 	if r.Permissions, err = Strings(perms); err != nil {
 		return nil, key{}, fmt.Errorf("role %d permissions: %w", r.ID, err)
-	}
-	if r.JSON, err = encodeRole(r); err != nil {
-		return nil, key{}, fmt.Errorf("role %d: %w", r.ID, err)
 	}
 	return r, key{r.ID, r.Version}, nil
 }

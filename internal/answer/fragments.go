@@ -1,4 +1,4 @@
-package fragment
+package answer
 
 import (
 	"encoding/json"
@@ -12,8 +12,8 @@ import (
 // Fragments are encoded with the generated types and encoding/json, so they
 // are byte for byte what encoding/json writes for them inside a whole
 // gen.WorkspaceMembershipsResponse (keys sorted, metadata through a map,
-// HTML-safe escaping); only the per-request splice around them is written by
-// hand (server/encode.go).
+// HTML-safe escaping); only the per-request splice around them is written
+// by hand (answer.go).
 
 // Workspace is w as the generated type shows it.
 func Workspace(w *domain.Workspace) (gen.Workspace, error) {
@@ -56,6 +56,11 @@ func encodeOrganization(o *domain.Organization) ([]byte, error) { return marshal
 
 func encodeRole(r *domain.Role) ([]byte, error) { return json.Marshal(Role(r)) }
 
+// encodeMetadata writes a membership's stored public_metadata as
+// encoding/json writes it through gen.Metadata: keys sorted, numbers as
+// float64, <, >, &, U+2028 and U+2029 escaped.
+func encodeMetadata(raw []byte) ([]byte, error) { return marshal(metadata(raw)) }
+
 func marshal[T any](v T, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
@@ -74,7 +79,8 @@ func segments(ss []domain.Segment) []gen.Segment {
 	return out
 }
 
-// metadata decodes a stored JSON object (empty: {}).
+// metadata decodes a stored JSON object (empty: {}); anything else, a
+// list or text another writer stored, is an error.
 func metadata(raw json.RawMessage) (gen.Metadata, error) {
 	m := gen.Metadata{}
 	if len(raw) == 0 {
@@ -82,25 +88,6 @@ func metadata(raw json.RawMessage) (gen.Metadata, error) {
 	}
 	return m, json.Unmarshal(raw, &m)
 }
-
-// Metadata returns a membership's stored public_metadata as encoding/json
-// writes it through gen.Metadata, so the splice can copy it through: keys
-// sorted, numbers as float64, <, >, &, U+2028 and U+2029 escaped. Metadata
-// values repeat across memberships, so encodings are kept, up to a bound.
-func (c *Cache) Metadata(raw json.RawMessage) ([]byte, error) {
-	if len(raw) == 0 || string(raw) == "{}" {
-		return emptyObject, nil
-	}
-	return c.metadata.get(raw, func(raw []byte) ([]byte, error) {
-		m, err := metadata(raw)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(m)
-	})
-}
-
-var emptyObject = []byte("{}")
 
 func id(v int64) string { return strconv.FormatInt(v, 10) }
 
@@ -111,25 +98,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// Encode fills in the encoded fragments and metadata of a membership built
-// by hand, as the stores hand them over (for tests of what is spliced).
-func Encode(m *domain.Membership) error {
-	var err error
-	if m.PublicMetadata, err = (&Cache{}).Metadata(m.PublicMetadata); err != nil {
-		return err
-	}
-	if m.Workspace.JSON, err = encodeWorkspace(m.Workspace); err != nil {
-		return err
-	}
-	if m.Organization.JSON, err = encodeOrganization(m.Organization); err != nil {
-		return err
-	}
-	for i := range m.Roles {
-		if m.Roles[i].JSON, err = encodeRole(m.Roles[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +14,9 @@ import (
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/eligibility"
 	"github.com/wachtbench/memberships/internal/service"
-	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
-// TestSpliceMatchesGeneratedTypes holds the hand-written splice of stored
+// TestSpliceMatchesGeneratedTypes holds the hand-written splice of
 // fragments to the generated types: the same answer built as gen structs
 // and encoded whole by encoding/json (the oracle below) must give the same
 // bytes, for awkward strings and metadata too (<, >, &, U+2028, key order,
@@ -45,13 +45,15 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	session := domain.SessionSummary{ID: 9, CreatedAt: at, UpdatedAt: at}
 	oracle := make([]gen.WorkspaceMembership, len(entries))
 	for i := range entries {
-		oracle[i] = membership(&entries[i]) // before the store's re-encoding of metadata
-		if err := fragment.Encode(entries[i].Membership); err != nil {
+		oracle[i] = membership(&entries[i])
+	}
+	enc := New(0)
+	for _, es := range [][]service.Entry{entries, nil, entries} { // the last from kept encodings
+		buf, err := enc.Encode(es, session)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	for _, es := range [][]service.Entry{entries, nil} {
-		got := *encodeAnswer(es, session)
+		got := *buf
 		var want bytes.Buffer
 		data := oracle[:len(es)]
 		if err := json.NewEncoder(&want).Encode(gen.WorkspaceMembershipsResponse{Status: 200, Data: data,
@@ -61,19 +63,51 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("encoder and generated types differ:\n got %s\nwant %s", got, want.Bytes())
 		}
+		Release(buf)
+	}
+}
+
+// An encoding is kept under the value the store shares, never under its id:
+// a new version of a row is a new value, encoded anew.
+func TestEncodingFollowsTheValue(t *testing.T) {
+	enc := New(0)
+	entry := func(name string) []service.Entry {
+		return []service.Entry{{Membership: &domain.Membership{ID: 1, Roles: []*domain.Role{{ID: 3, Name: name}},
+			Workspace: &domain.Workspace{ID: 2, Name: name}, Organization: &domain.Organization{ID: 4, Name: name}}}}
+	}
+	for _, name := range []string{"before", "after"} {
+		buf, err := enc.Encode(entry(name), domain.SessionSummary{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(*buf, []byte(`"name":"`+name+`"`)); n != 3 {
+			t.Errorf("%d fragments show %q, want 3: %s", n, name, *buf)
+		}
+		Release(buf)
+	}
+}
+
+// Metadata another writer stored that the contract cannot show (not an
+// object) fails the answer, naming the membership.
+func TestMetadataNotAnObject(t *testing.T) {
+	for _, raw := range []string{`[1]`, `"x"`, `{"a":`} {
+		_, err := New(0).Encode([]service.Entry{{Membership: &domain.Membership{ID: 5, PublicMetadata: json.RawMessage(raw),
+			Workspace: &domain.Workspace{}, Organization: &domain.Organization{}}}}, domain.SessionSummary{})
+		if err == nil || !strings.Contains(err.Error(), "membership 5 public_metadata") {
+			t.Errorf("%s: %v", raw, err)
+		}
 	}
 }
 
 // The oracle: an entry as the generated types, encoded whole by
-// encoding/json; the conversions of stored rows to generated types are the
-// fragment package's.
+// encoding/json.
 func membership(e *service.Entry) gen.WorkspaceMembership {
 	roles := make([]gen.WorkspaceRole, len(e.Roles))
 	for i := range e.Roles {
-		roles[i] = fragment.Role(e.Roles[i])
+		roles[i] = Role(e.Roles[i])
 	}
-	w, err1 := fragment.Workspace(e.Workspace)
-	o, err2 := fragment.Organization(e.Organization)
+	w, err1 := Workspace(e.Workspace)
+	o, err2 := Organization(e.Organization)
 	meta := gen.Metadata{}
 	err3 := json.Unmarshal(e.PublicMetadata, &meta)
 	if err := errors.Join(err1, err2, err3); err != nil {

@@ -1,0 +1,198 @@
+// Package answer writes the 200 body of GET /me/workspace-memberships. It
+// is the product's cost per request, so the body is spliced by hand into a
+// pooled buffer: every workspace, organization and role is encoded with the
+// generated types once per fragment the store hands over (the store shares
+// one value per version of a row, so the value itself is the key) and
+// membership metadata once per stored text; only the membership's own
+// fields, its eligibility and the session are written per request, keys in
+// the generated WorkspaceMembershipsResponse's order (alphabetical, as
+// encoding/json writes it). TestSpliceMatchesGeneratedTypes holds the two
+// to the same bytes, and every answer in the tests is validated against
+// openapi.yaml.
+//
+// It imports gen, domain, service and cache; the stores know nothing of it.
+package answer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/cache"
+	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/eligibility"
+	"github.com/wachtbench/memberships/internal/service"
+)
+
+// DefaultSize is the default number of encodings kept of each kind.
+const DefaultSize = 50_000
+
+// metadataSize bounds the membership metadata encodings kept: metadata
+// texts repeat across memberships far less than fragments do.
+const metadataSize = 10_000
+
+// Encoder writes answers, keeping the encodings of what they show. Safe for
+// concurrent use.
+type Encoder struct {
+	workspaces    *cache.Gens[*domain.Workspace, []byte]
+	organizations *cache.Gens[*domain.Organization, []byte]
+	roles         *cache.Gens[*domain.Role, []byte]
+	metadata      *cache.Texts[[]byte]
+}
+
+// New returns an encoder keeping at most size encodings of each kind
+// (DefaultSize when size ≤ 0).
+func New(size int) *Encoder {
+	if size <= 0 {
+		size = DefaultSize
+	}
+	return &Encoder{
+		workspaces:    cache.NewGens[*domain.Workspace, []byte](size),
+		organizations: cache.NewGens[*domain.Organization, []byte](size),
+		roles:         cache.NewGens[*domain.Role, []byte](size),
+		metadata:      cache.NewTexts[[]byte](metadataSize),
+	}
+}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// Release returns an answer's buffer to the pool, unless it is one of the
+// odd huge ones (over 4 MiB: several thousand memberships).
+func Release(buf *[]byte) {
+	if cap(*buf) <= 4<<20 {
+		*buf = (*buf)[:0]
+		buffers.Put(buf)
+	}
+}
+
+// Encode writes the 200 body for entries read under session into a pooled
+// buffer (Release it). It fails only on what the database holds and the
+// contract cannot show: metadata that is not a JSON object.
+func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary) (*[]byte, error) {
+	bp := buffers.Get().(*[]byte)
+	b := append((*bp)[:0], `{"data":[`...)
+	var err error
+	for i := range entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = e.appendMembership(b, &entries[i]); err != nil {
+			*bp = b
+			Release(bp)
+			return nil, err
+		}
+	}
+	b = append(b, `],"message":"","session":{"created_at":`...)
+	b = appendTime(b, session.CreatedAt)
+	b = append(b, `,"id":`...)
+	b = appendID(b, session.ID)
+	b = append(b, `,"updated_at":`...)
+	b = appendTime(b, session.UpdatedAt)
+	b = append(b, "},\"status\":200}\n"...)
+	*bp = b
+	return bp, nil
+}
+
+func (e *Encoder) appendMembership(b []byte, m *service.Entry) ([]byte, error) {
+	org, err := encoded(e.organizations, m.Organization, encodeOrganization)
+	if err != nil {
+		return b, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
+	}
+	ws, err := encoded(e.workspaces, m.Workspace, encodeWorkspace)
+	if err != nil {
+		return b, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
+	}
+	meta, err := e.encodedMetadata(m.PublicMetadata)
+	if err != nil {
+		return b, fmt.Errorf("membership %d public_metadata: %w", m.ID, err)
+	}
+	b = append(b, `{"created_at":`...)
+	b = appendTime(b, m.CreatedAt)
+	b = append(b, `,"eligibility_restriction":`...)
+	b = append(b, restrictions[m.Restriction]...)
+	b = append(b, `,"id":`...)
+	b = appendID(b, m.ID)
+	b = append(b, `,"organization":`...)
+	b = append(b, org...)
+	b = append(b, `,"organization_id":`...)
+	b = appendID(b, m.OrganizationID)
+	b = append(b, `,"public_metadata":`...)
+	b = append(b, meta...)
+	b = append(b, `,"roles":[`...)
+	for i, r := range m.Roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		role, err := encoded(e.roles, r, encodeRole)
+		if err != nil {
+			return b, fmt.Errorf("role %d: %w", r.ID, err)
+		}
+		b = append(b, role...)
+	}
+	b = append(b, `],"updated_at":`...)
+	b = appendTime(b, m.UpdatedAt)
+	b = append(b, `,"user_id":`...)
+	b = appendID(b, m.UserID)
+	b = append(b, `,"workspace":`...)
+	b = append(b, ws...)
+	return append(b, '}'), nil
+}
+
+// encoded returns v's encoding, kept under v: the store shares one value
+// per version of a row and never modifies it.
+func encoded[V any](kept *cache.Gens[*V, []byte], v *V, encode func(*V) ([]byte, error)) ([]byte, error) {
+	if b, ok := kept.Get(v); ok {
+		return b, nil
+	}
+	b, err := encode(v)
+	if err == nil {
+		kept.Put(v, b)
+	}
+	return b, err
+}
+
+var emptyObject = []byte("{}")
+
+func (e *Encoder) encodedMetadata(raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "{}" {
+		return emptyObject, nil
+	}
+	if b, ok := e.metadata.Get(raw); ok {
+		return b, nil
+	}
+	b, err := encodeMetadata(raw)
+	if err == nil {
+		e.metadata.Put(raw, b)
+	}
+	return b, err
+}
+
+// restrictions are the four eligibility_restriction objects, encoded once.
+var restrictions = func() map[eligibility.Restriction][]byte {
+	m := map[eligibility.Restriction][]byte{}
+	for _, r := range []eligibility.Restriction{eligibility.None, eligibility.IPNotAllowed, eligibility.MFARequired, eligibility.IPAndMFARequired} {
+		b, err := json.Marshal(gen.EligibilityRestriction{Type: gen.EligibilityRestrictionType(r), Message: r.Message()})
+		if err != nil {
+			panic(err)
+		}
+		m[r] = b
+	}
+	return m
+}()
+
+// appendID writes an id as the contract wants it: a decimal string.
+func appendID(b []byte, id int64) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, id, 10)
+	return append(b, '"')
+}
+
+// appendTime writes t in UTC as RFC 3339, as time.Time's MarshalJSON does.
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}

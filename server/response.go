@@ -1,0 +1,45 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/answer"
+)
+
+// The 200 body is written by internal/answer into a pooled buffer; this is
+// the generated response object that sends it.
+
+// okResponse is the 200 response, encoded.
+type okResponse struct {
+	buf     *[]byte
+	headers gen.GetUserWorkspaceMemberships200ResponseHeaders
+}
+
+var _ gen.GetUserWorkspaceMembershipsResponseObject = okResponse{}
+
+// VisitGetUserWorkspaceMembershipsResponse writes the answer as the
+// generated 200 response would, and returns the buffer to the pool.
+func (a okResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
+	defer answer.Release(a.buf)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if v := a.headers.CacheControl; v != nil {
+		h.Set("Cache-Control", *v)
+	}
+	if v := a.headers.ETag; v != nil {
+		h.Set("ETag", *v)
+	}
+	if v := a.headers.SetCookie; v != nil {
+		h.Set("Set-Cookie", *v)
+	}
+	if v := a.headers.XDevelopmentSession; v != nil {
+		h.Set("X-Development-Session", *v)
+	}
+	// A known length spares the chunked framing (and a write at the end).
+	h.Set("Content-Length", strconv.Itoa(len(*a.buf)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(*a.buf)
+	return err
+}
