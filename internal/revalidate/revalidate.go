@@ -49,28 +49,41 @@ type dep struct {
 	id   int64
 }
 
-func cmpDep(a, b dep) int {
-	if a.kind != b.kind {
-		return int(a.kind) - int(b.kind)
-	}
-	switch {
-	case a.id < b.id:
-		return -1
-	case a.id > b.id:
-		return 1
-	}
-	return 0
-}
-
-// answer is a kept answer: what it shows (sorted) and the stamp of the
-// snapshot it was read in.
+// answer is a kept answer: what it shows, and the stamp of the snapshot it
+// was read in. Besides its user and deployment (its key's Inputs) it shows
+// the workspaces ids[:nw] and the organizations ids[nw:], each part sorted
+// and without repeats: plain int64s, sorted without a comparison function,
+// because an answer is kept on every 200.
 type answer struct {
-	deps  []dep
+	ids   []int64
+	nw    int
 	stamp int64
 	// checked is a stamp seen up to which no row names what it shows: a
 	// poll after few writes checks only the rows since.
 	checked atomic.Int64
 }
+
+// shows reports whether the feed row c names what a, given for in, shows.
+func (a *answer) shows(in Inputs, c domain.Change) bool {
+	switch c.Kind {
+	case domain.ChangedAll:
+		return true
+	case domain.ChangedUser:
+		return c.ID == in.UserID
+	case domain.ChangedDeployment:
+		return c.ID == in.DeploymentID
+	case domain.ChangedWorkspace:
+		_, hit := slices.BinarySearch(a.ids[:a.nw], c.ID)
+		return hit
+	case domain.ChangedOrganization:
+		_, hit := slices.BinarySearch(a.ids[a.nw:], c.ID)
+		return hit
+	}
+	return false
+}
+
+// deps is how many feed rows' names a shows.
+func (a *answer) deps() int { return 2 + len(a.ids) }
 
 // key names a kept answer: the same bytes (so the same ETag) may answer
 // several inputs.
@@ -208,22 +221,36 @@ func (f *Feed) find(seq int64) (int, bool) {
 
 // Keep records an answer given with etag for in, read in the snapshot of
 // stamp (0: not one snapshot, not kept), showing n memberships, the i-th in
-// shows(i)'s workspace and organization.
+// shows(i)'s workspace and organization. The same answer kept before for in
+// (the same ETag: the same bytes, so the same workspaces and organizations)
+// is only restamped when stamp is newer: a repeated 200 sorts nothing.
 func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int) (workspace, organization int64)) {
 	if f == nil || stamp == 0 || etag == "" {
 		return
 	}
-	deps := make([]dep, 0, 2+2*n)
-	deps = append(deps, dep{domain.ChangedUser, in.UserID}, dep{domain.ChangedDeployment, in.DeploymentID})
-	for i := range n {
-		w, o := shows(i)
-		deps = append(deps, dep{domain.ChangedWorkspace, w}, dep{domain.ChangedOrganization, o})
+	k := key{etag, in}
+	prev, _ := f.answers.Get(k)
+	var a *answer
+	if prev != nil {
+		if prev.stamp >= stamp {
+			return
+		}
+		a = &answer{ids: prev.ids, nw: prev.nw, stamp: stamp}
+	} else {
+		ids := make([]int64, 2*n)
+		ws, orgs := ids[:n], ids[n:]
+		for i := range n {
+			ws[i], orgs[i] = shows(i)
+		}
+		slices.Sort(ws)
+		slices.Sort(orgs)
+		ws, orgs = slices.Compact(ws), slices.Compact(orgs)
+		nw := len(ws)
+		ids = append(ids[:nw], orgs...) // orgs starts at or past nw: copy moves it down
+		a = &answer{ids: ids[:len(ids):len(ids)], nw: nw, stamp: stamp}
 	}
-	slices.SortFunc(deps, cmpDep)
-	deps = slices.Compact(deps)
-	a := &answer{deps: deps, stamp: stamp}
 	a.checked.Store(stamp)
-	f.answers.Put(key{etag, in}, a)
+	f.answers.Put(k, a)
 }
 
 // Current reports whether etag names an answer given for in that is still
@@ -246,12 +273,9 @@ func (f *Feed) Current(etag string, in Inputs) bool {
 		return true
 	}
 	// The rows since it was last checked, or what it shows: whichever is fewer.
-	if i, found := f.find(checked); found && len(f.seen)-i < len(a.deps) {
+	if i, found := f.find(checked); found && len(f.seen)-i < a.deps() {
 		for _, c := range f.seen[i:] {
-			if c.Seq == checked {
-				continue
-			}
-			if _, hit := slices.BinarySearchFunc(a.deps, dep{c.Kind, c.ID}, cmpDep); hit || c.Kind == domain.ChangedAll {
+			if c.Seq != checked && a.shows(in, c) {
 				return false
 			}
 		}
@@ -259,8 +283,16 @@ func (f *Feed) Current(etag string, in Inputs) bool {
 		if _, found := f.find(a.stamp); !found || f.all > a.stamp {
 			return false // read before the feed seen reaches back, or everything changed since
 		}
-		for _, d := range a.deps {
-			if f.last[d] > a.stamp {
+		if f.last[dep{domain.ChangedUser, in.UserID}] > a.stamp ||
+			f.last[dep{domain.ChangedDeployment, in.DeploymentID}] > a.stamp {
+			return false
+		}
+		for i, id := range a.ids {
+			kind := domain.ChangedOrganization
+			if i < a.nw {
+				kind = domain.ChangedWorkspace
+			}
+			if f.last[dep{kind, id}] > a.stamp {
 				return false
 			}
 		}

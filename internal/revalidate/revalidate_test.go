@@ -1,6 +1,7 @@
 package revalidate
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/wachtbench/memberships/internal/domain"
@@ -189,5 +190,72 @@ func TestRingBound(t *testing.T) {
 	}
 	if len(f.last) != 1 {
 		t.Errorf("last names %d deps, want 1", len(f.last))
+	}
+}
+
+// An answer shows each membership's workspace and organization, in any
+// order and with organizations repeated; both ways Current checks (the rows
+// since its last check, or what it shows against the newest row naming
+// each) find every one of them, and nothing else.
+func TestCurrentShowsEvery(t *testing.T) {
+	ws, orgs := []int64{300, 100, 200}, []int64{20, 10, 20}
+	shows := func(i int) (int64, int64) { return ws[i], orgs[i] }
+	for _, c := range []struct {
+		name string
+		row  domain.Change
+		want bool
+	}{
+		{"a workspace", ch(11, domain.ChangedWorkspace, 200), false},
+		{"the first workspace", ch(11, domain.ChangedWorkspace, 100), false},
+		{"the last workspace", ch(11, domain.ChangedWorkspace, 300), false},
+		{"a repeated organization", ch(11, domain.ChangedOrganization, 20), false},
+		{"the other organization", ch(11, domain.ChangedOrganization, 10), false},
+		{"the user", ch(11, domain.ChangedUser, 7), false},
+		{"the deployment", ch(11, domain.ChangedDeployment, 1), false},
+		{"a workspace with an organization's id", ch(11, domain.ChangedWorkspace, 20), true},
+		{"an organization with a workspace's id", ch(11, domain.ChangedOrganization, 300), true},
+		{"another workspace", ch(11, domain.ChangedWorkspace, 150), true},
+		{"another organization", ch(11, domain.ChangedOrganization, 30), true},
+	} {
+		for _, pad := range []int{0, 10} { // rows naming others after it: fewer, or more, than what it shows
+			t.Run(fmt.Sprintf("%s/%d more", c.name, pad), func(t *testing.T) {
+				f := New(16)
+				f.Read(0, []domain.Change{ch(10, domain.ChangedAll, 0)})
+				f.Keep("e", in, 10, len(ws), shows)
+				rows := []domain.Change{ch(10, domain.ChangedAll, 0), c.row}
+				for i := range pad {
+					rows = append(rows, ch(12+int64(i), domain.ChangedUser, 1000+int64(i)))
+				}
+				if !f.Read(10, rows) {
+					t.Fatal("a read continuing the feed was not taken")
+				}
+				if got := f.Current("e", in); got != c.want {
+					t.Errorf("Current = %v, want %v", got, c.want)
+				}
+			})
+		}
+	}
+}
+
+// The same answer given again from a newer snapshot (a write that changed
+// nothing it shows the bytes of) is current as of that snapshot; given again
+// from an older one, it stays as current as it was.
+func TestKeptAgain(t *testing.T) {
+	f := kept(t)
+	f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedWorkspace, 100)})
+	if f.Current("e", in) {
+		t.Fatal("an answer whose workspace changed is current")
+	}
+	f.Keep("e", in, 11, 1, func(int) (int64, int64) { return 100, 200 })
+	if !f.Current("e", in) {
+		t.Error("the same answer kept again as of the feed's newest row is not current")
+	}
+	f.Keep("e", in, 10, 1, func(int) (int64, int64) { return 100, 200 })
+	if !f.Current("e", in) {
+		t.Error("the answer kept again from an older snapshot is no longer current")
+	}
+	f.Read(11, []domain.Change{ch(11, domain.ChangedWorkspace, 100), ch(12, domain.ChangedOrganization, 200)})
+	if f.Current("e", in) {
+		t.Error("an answer kept again is current after its organization changed")
 	}
 }
