@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wachtbench/memberships/gen"
@@ -41,6 +42,10 @@ type Encoder struct {
 	organizations *cache.Gens[*domain.Organization, []byte]
 	roles         *cache.Gens[*domain.Role, []byte]
 	metadata      *cache.Texts[[]byte]
+	// perMembership is the bytes a membership took in the last answer
+	// written: a buffer is sized from it once, since growing a megabyte
+	// answer by doubling copied it twice over and cleared every new half.
+	perMembership atomic.Int64
 }
 
 // New returns an encoder keeping at most size encodings of each kind
@@ -73,6 +78,11 @@ func Release(buf *[]byte) {
 // contract cannot show: metadata that is not a JSON object.
 func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary) (*[]byte, error) {
 	bp := buffers.Get().(*[]byte)
+	if per := e.perMembership.Load(); per > 0 {
+		if need := len(entries)*int(per+per/4) + 256; cap(*bp) < need {
+			*bp = make([]byte, 0, need)
+		}
+	}
 	b := append((*bp)[:0], `{"data":[`...)
 	var err error
 	for i := range entries {
@@ -92,6 +102,9 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 	b = append(b, `,"updated_at":`...)
 	b = appendTime(b, session.UpdatedAt)
 	b = append(b, "},\"status\":200}\n"...)
+	if len(entries) > 0 {
+		e.perMembership.Store(int64(len(b) / len(entries)))
+	}
 	*bp = b
 	return bp, nil
 }
