@@ -88,7 +88,7 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, replica func() 
 		for _, result := range []string{"hit", "miss"} {
 			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name:        "memberships_fragment_cache_lookups_total",
-				Help:        "Lookups of encoded workspaces, organizations and roles in the fragment cache, by result.",
+				Help:        "Lookups of workspaces, organizations and roles in the store's fragment cache, by result: a miss is read by a statement of its own.",
 				ConstLabels: prometheus.Labels{"result": result},
 			}, func() float64 {
 				hits, misses := frag.Stats()

@@ -60,11 +60,9 @@ type Config struct {
 	// mode left out is not checked.
 	ValidateResponses map[domain.Mode]ResponseValidation
 	// Fragments, when set, is the store's fragment cache, whose hits and
-	// misses /metrics reports.
+	// misses /metrics reports; the answers' encodings are kept as many
+	// (internal/answer). Nil: answer.DefaultSize of each kind.
 	Fragments *fragment.Cache
-	// Encodings is how many encoded workspaces, organizations and roles
-	// are kept, of each kind (internal/answer); 0: answer.DefaultSize.
-	Encodings int
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -143,7 +141,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store), enc: answer.New(cfg.Encodings), feed: revalidate.New(answersKept), revalidated: m.revalidated}
+	api := &adapter{svc: service.New(store), enc: answer.New(cfg.Fragments.Size()), feed: revalidate.New(answersKept), revalidated: m.revalidated}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

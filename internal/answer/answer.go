@@ -10,7 +10,8 @@
 // to the same bytes, and every answer in the tests is validated against
 // openapi.yaml.
 //
-// It imports gen, domain, service and cache; the stores know nothing of it.
+// It imports gen, domain, eligibility, service and cache; the stores know
+// nothing of it.
 package answer
 
 import (
@@ -18,7 +19,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wachtbench/memberships/gen"
@@ -42,10 +42,6 @@ type Encoder struct {
 	organizations *cache.Gens[*domain.Organization, []byte]
 	roles         *cache.Gens[*domain.Role, []byte]
 	metadata      *cache.Texts[[]byte]
-	// perMembership is the bytes a membership took in the last answer
-	// written: a buffer is sized from it once, since growing a megabyte
-	// answer by doubling copied it twice over and cleared every new half.
-	perMembership atomic.Int64
 }
 
 // New returns an encoder keeping at most size encodings of each kind
@@ -77,23 +73,36 @@ func Release(buf *[]byte) {
 // buffer (Release it). It fails only on what the database holds and the
 // contract cannot show: metadata that is not a JSON object.
 func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary) (*[]byte, error) {
-	bp := buffers.Get().(*[]byte)
-	if per := e.perMembership.Load(); per > 0 {
-		if need := len(entries)*int(per+per/4) + 256; cap(*bp) < need {
-			*bp = make([]byte, 0, need)
+	// First every membership's encoded parts, so the buffer is sized once:
+	// growing a megabyte answer by doubling copied and cleared it twice
+	// over.
+	pp := partLists.Get().(*[][]byte)
+	defer releaseParts(pp)
+	parts, size := (*pp)[:0], 128 // the session, and the text around the data
+	for i := range entries {
+		var err error
+		if parts, err = e.appendParts(parts, &entries[i]); err != nil {
+			*pp = parts
+			return nil, err
 		}
+		size += perMembership
+	}
+	*pp = parts
+	for _, p := range parts {
+		size += len(p) + 1
+	}
+	bp := buffers.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, size)
 	}
 	b := append((*bp)[:0], `{"data":[`...)
-	var err error
 	for i := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = e.appendMembership(b, &entries[i]); err != nil {
-			*bp = b
-			Release(bp)
-			return nil, err
-		}
+		n := 3 + len(entries[i].Roles)
+		b = appendMembership(b, &entries[i], parts[:n])
+		parts = parts[n:]
 	}
 	b = append(b, `],"message":"","session":{"created_at":`...)
 	b = appendTime(b, session.CreatedAt)
@@ -102,26 +111,53 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 	b = append(b, `,"updated_at":`...)
 	b = appendTime(b, session.UpdatedAt)
 	b = append(b, "},\"status\":200}\n"...)
-	if len(entries) > 0 {
-		e.perMembership.Store(int64(len(b) / len(entries)))
-	}
 	*bp = b
 	return bp, nil
 }
 
-func (e *Encoder) appendMembership(b []byte, m *service.Entry) ([]byte, error) {
+// perMembership bounds what a membership's own fields take besides its
+// parts: the keys, times, ids and restriction, with room.
+const perMembership = 512
+
+// partLists are the per-request lists of encoded parts.
+var partLists = sync.Pool{New: func() any { p := make([][]byte, 0, 64); return &p }}
+
+func releaseParts(pp *[][]byte) {
+	if cap(*pp) <= 1<<14 {
+		clear((*pp)[:cap(*pp)]) // no hold on encodings evicted meanwhile
+		*pp = (*pp)[:0]
+		partLists.Put(pp)
+	}
+}
+
+// appendParts appends m's encoded organization, workspace, metadata and
+// roles, in that order.
+func (e *Encoder) appendParts(parts [][]byte, m *service.Entry) ([][]byte, error) {
 	org, err := encoded(e.organizations, m.Organization, encodeOrganization)
 	if err != nil {
-		return b, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
+		return parts, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
 	}
 	ws, err := encoded(e.workspaces, m.Workspace, encodeWorkspace)
 	if err != nil {
-		return b, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
+		return parts, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
 	}
 	meta, err := e.encodedMetadata(m.PublicMetadata)
 	if err != nil {
-		return b, fmt.Errorf("membership %d public_metadata: %w", m.ID, err)
+		return parts, fmt.Errorf("membership %d public_metadata: %w", m.ID, err)
 	}
+	parts = append(parts, org, ws, meta)
+	for _, r := range m.Roles {
+		role, err := encoded(e.roles, r, encodeRole)
+		if err != nil {
+			return parts, fmt.Errorf("role %d: %w", r.ID, err)
+		}
+		parts = append(parts, role)
+	}
+	return parts, nil
+}
+
+// appendMembership writes m, its parts as appendParts listed them.
+func appendMembership(b []byte, m *service.Entry, parts [][]byte) []byte {
 	b = append(b, `{"created_at":`...)
 	b = appendTime(b, m.CreatedAt)
 	b = append(b, `,"eligibility_restriction":`...)
@@ -129,19 +165,15 @@ func (e *Encoder) appendMembership(b []byte, m *service.Entry) ([]byte, error) {
 	b = append(b, `,"id":`...)
 	b = appendID(b, m.ID)
 	b = append(b, `,"organization":`...)
-	b = append(b, org...)
+	b = append(b, parts[0]...)
 	b = append(b, `,"organization_id":`...)
 	b = appendID(b, m.OrganizationID)
 	b = append(b, `,"public_metadata":`...)
-	b = append(b, meta...)
+	b = append(b, parts[2]...)
 	b = append(b, `,"roles":[`...)
-	for i, r := range m.Roles {
+	for i, role := range parts[3:] {
 		if i > 0 {
 			b = append(b, ',')
-		}
-		role, err := encoded(e.roles, r, encodeRole)
-		if err != nil {
-			return b, fmt.Errorf("role %d: %w", r.ID, err)
 		}
 		b = append(b, role...)
 	}
@@ -150,8 +182,8 @@ func (e *Encoder) appendMembership(b []byte, m *service.Entry) ([]byte, error) {
 	b = append(b, `,"user_id":`...)
 	b = appendID(b, m.UserID)
 	b = append(b, `,"workspace":`...)
-	b = append(b, ws...)
-	return append(b, '}'), nil
+	b = append(b, parts[1]...)
+	return append(b, '}')
 }
 
 // encoded returns v's encoding, kept under v: the store shares one value

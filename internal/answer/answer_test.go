@@ -90,7 +90,7 @@ func TestEncodingFollowsTheValue(t *testing.T) {
 // Metadata another writer stored that the contract cannot show (not an
 // object) fails the answer, naming the membership.
 func TestMetadataNotAnObject(t *testing.T) {
-	for _, raw := range []string{`[1]`, `"x"`, `{"a":`} {
+	for _, raw := range []string{`[1]`, `"x"`, `null`, `{"a":`} {
 		_, err := New(0).Encode([]service.Entry{{Membership: &domain.Membership{ID: 5, PublicMetadata: json.RawMessage(raw),
 			Workspace: &domain.Workspace{}, Organization: &domain.Organization{}}}}, domain.SessionSummary{})
 		if err == nil || !strings.Contains(err.Error(), "membership 5 public_metadata") {
@@ -127,5 +127,34 @@ func membership(e *service.Entry) gen.WorkspaceMembership {
 			Type:    gen.EligibilityRestrictionType(e.Restriction),
 			Message: e.Restriction.Message(),
 		},
+	}
+}
+
+// A buffer is sized from its own answer: one huge fragment (a description
+// of megabytes written through plain SQL) does not make the next answers'
+// buffers huge.
+func TestBufferSizedByItsAnswer(t *testing.T) {
+	enc := New(0)
+	huge := []service.Entry{{Membership: &domain.Membership{ID: 1,
+		Workspace: &domain.Workspace{ID: 2, Description: strings.Repeat("x", 1<<20)}, Organization: &domain.Organization{ID: 3}}}}
+	buf, err := enc.Encode(huge, domain.SessionSummary{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Release(buf)
+	small := make([]service.Entry, 200)
+	ws, org := &domain.Workspace{ID: 4}, &domain.Organization{ID: 5}
+	for i := range small {
+		small[i] = service.Entry{Membership: &domain.Membership{ID: int64(i), Workspace: ws, Organization: org}}
+	}
+	for range 3 { // the pool may hand back the huge answer's buffer: it is kept, not grown
+		buf, err := enc.Encode(small, domain.SessionSummary{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cap(*buf); c > 2<<20 {
+			t.Fatalf("a %d-byte answer in a buffer of %d bytes", len(*buf), c)
+		}
+		Release(buf)
 	}
 }

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 
@@ -80,14 +81,22 @@ func segments(ss []domain.Segment) []gen.Segment {
 }
 
 // metadata decodes a stored JSON object (empty: {}); anything else, a
-// list or text another writer stored, is an error.
+// list, text or null another writer stored, is an error.
 func metadata(raw json.RawMessage) (gen.Metadata, error) {
 	m := gen.Metadata{}
 	if len(raw) == 0 {
 		return m, nil
 	}
-	return m, json.Unmarshal(raw, &m)
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errNotObject
+	}
+	return m, nil
 }
+
+var errNotObject = errors.New("not a JSON object")
 
 func id(v int64) string { return strconv.FormatInt(v, 10) }
 

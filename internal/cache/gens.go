@@ -135,6 +135,10 @@ func NewTexts[V any](size int) *Texts[V] {
 
 // Get returns the value kept for text b.
 func (t *Texts[V]) Get(b []byte) (V, bool) {
+	if len(b) > TextMax {
+		var zero V
+		return zero, false
+	}
 	e, ok := t.g.Get(t.hash(b))
 	if !ok || e.text != string(b) {
 		var zero V
@@ -147,7 +151,7 @@ func (t *Texts[V]) Get(b []byte) (V, bool) {
 // read lock, and reports how many were.
 func (t *Texts[V]) Lookup(n int, text func(int) []byte, hit func(int, V)) int {
 	return t.g.Lookup(n, func(i int) uint64 { return t.hash(text(i)) }, func(i int, e textEntry[V]) bool {
-		if e.text != string(text(i)) {
+		if b := text(i); len(b) > TextMax || e.text != string(b) {
 			return false
 		}
 		hit(i, e.v)

@@ -213,7 +213,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 	h, err := server.New(server.Config{
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
-		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag, Encodings: c.fragmentCache,
+		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag,
 		TracerProvider: tp.Traces(),
 	}, st)
 	if err != nil {

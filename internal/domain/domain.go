@@ -319,7 +319,10 @@ type Store interface {
 	// Session returns a session of a deployment with its active sign-in;
 	// ErrNotFound when the deployment has no such session.
 	Session(ctx context.Context, deploymentID, sessionID int64) (SessionState, error)
-	// Memberships returns the query's memberships, newest first.
+	// Memberships returns the query's memberships, newest first. The
+	// workspaces, organizations and roles they point at may be shared
+	// with other answers and are never modified: internal/answer keeps
+	// their encodings under their addresses.
 	Memberships(ctx context.Context, q MembershipQuery) ([]Membership, error)
 	// Changes returns up to limit rows of the change feed from since on
 	// (since included), oldest first; since 0 asks for the newest row only.

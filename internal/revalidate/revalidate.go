@@ -57,6 +57,7 @@ type dep struct {
 type answer struct {
 	ids   []int64
 	nw    int
+	sum   uint64 // of what it shows, in order (Keep)
 	stamp int64
 	// checked is a stamp seen up to which no row names what it shows: a
 	// poll after few writes checks only the rows since.
@@ -222,20 +223,28 @@ func (f *Feed) find(seq int64) (int, bool) {
 // Keep records an answer given with etag for in, read in the snapshot of
 // stamp (0: not one snapshot, not kept), showing n memberships, the i-th in
 // shows(i)'s workspace and organization. The same answer kept before for in
-// (the same ETag: the same bytes, so the same workspaces and organizations)
-// is only restamped when stamp is newer: a repeated 200 sorts nothing.
+// (the same ETag and the same workspaces and organizations in the same
+// order, by a hash of them: an ETag collision must not lend an answer what
+// another shows) is only restamped, so a repeated 200 sorts nothing. It
+// keeps its newer stamp while the feed seen still holds it; one the feed
+// no longer holds (a restore or a failover took it back) gives way.
 func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int) (workspace, organization int64)) {
 	if f == nil || stamp == 0 || etag == "" {
 		return
 	}
+	sum := uint64(n)
+	for i := range n {
+		w, o := shows(i)
+		sum = mix(mix(sum, w), o)
+	}
 	k := key{etag, in}
 	prev, _ := f.answers.Get(k)
 	var a *answer
-	if prev != nil {
-		if prev.stamp >= stamp {
+	if prev != nil && prev.sum == sum {
+		if prev.stamp == stamp || prev.stamp > stamp && f.holds(prev.stamp) {
 			return
 		}
-		a = &answer{ids: prev.ids, nw: prev.nw, stamp: stamp}
+		a = &answer{ids: prev.ids, nw: prev.nw, sum: sum, stamp: stamp}
 	} else {
 		ids := make([]int64, 2*n)
 		ws, orgs := ids[:n], ids[n:]
@@ -247,10 +256,25 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int
 		ws, orgs = slices.Compact(ws), slices.Compact(orgs)
 		nw := len(ws)
 		ids = append(ids[:nw], orgs...) // orgs starts at or past nw: copy moves it down
-		a = &answer{ids: ids[:len(ids):len(ids)], nw: nw, stamp: stamp}
+		a = &answer{ids: ids[:len(ids):len(ids)], nw: nw, sum: sum, stamp: stamp}
 	}
 	a.checked.Store(stamp)
 	f.answers.Put(k, a)
+}
+
+// mix folds v into h (a 64-bit multiply-xorshift step): order matters.
+func mix(h uint64, v int64) uint64 {
+	h ^= uint64(v)
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>29
+}
+
+// holds reports whether a row stamped seq is among the rows seen.
+func (f *Feed) holds(seq int64) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	_, found := f.find(seq)
+	return found
 }
 
 // Current reports whether etag names an answer given for in that is still

@@ -259,3 +259,37 @@ func TestKeptAgain(t *testing.T) {
 		t.Error("an answer kept again is current after its organization changed")
 	}
 }
+
+// A stamp the feed no longer holds (a restore took row 12 back) gives way
+// to an older one, or the answer would be read on every poll until a write
+// anywhere stamped past it.
+func TestKeptAgainAfterARestore(t *testing.T) {
+	f := kept(t)
+	f.Read(10, []domain.Change{ch(10, 0, 0), ch(12, domain.ChangedUser, 99)})
+	f.Keep("e", in, 12, 1, func(int) (int64, int64) { return 100, 200 })
+	if f.Read(12, []domain.Change{ch(10, 0, 0)}) { // row 12 is gone: a gap
+		t.Fatal("a read missing its first row was taken")
+	}
+	if !f.Read(0, []domain.Change{ch(10, 0, 0)}) {
+		t.Fatal("the feed after the restore was not taken")
+	}
+	if f.Current("e", in) {
+		t.Fatal("an answer stamped past the restored feed is current")
+	}
+	f.Keep("e", in, 10, 1, func(int) (int64, int64) { return 100, 200 })
+	if !f.Current("e", in) {
+		t.Error("the answer read again after the restore is not current")
+	}
+}
+
+// The same ETag showing other workspaces (a collision) is kept anew, with
+// what it shows, not restamped with what the other showed.
+func TestKeptAgainOtherWorkspaces(t *testing.T) {
+	f := kept(t) // "e" shows workspace 100, organization 200
+	f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, 0, 0)})
+	f.Keep("e", in, 11, 1, func(int) (int64, int64) { return 300, 200 })
+	f.Read(11, []domain.Change{ch(11, 0, 0), ch(12, domain.ChangedWorkspace, 300)})
+	if f.Current("e", in) {
+		t.Error("a change to the workspace the answer shows now went unseen")
+	}
+}

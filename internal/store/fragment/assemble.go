@@ -110,9 +110,10 @@ var scratches = sync.Pool{New: func() any {
 // with more memberships than that gets a scratch of its own.
 const scratchMax = 4096
 
-// scratchBytesMax bounds each text buffer a scratch keeps: on SQLite the
-// texts are appended into them, so one membership's public_metadata of
-// megabytes would otherwise stay with the scratch for every later request.
+// scratchBytesMax bounds each text buffer a scratch keeps for the next
+// request (a driver scans into it, or points it at a buffer of its rows):
+// one membership's public_metadata of megabytes would otherwise stay with
+// the scratch for every later request.
 const scratchBytesMax = 64 << 10
 
 func (s *scratch) release() {
