@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wachtbench/memberships/gen"
+	"github.com/wachtbench/memberships/internal/answer"
 	"github.com/wachtbench/memberships/internal/domain"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 )
@@ -42,7 +43,7 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, replica func() domain.ReplicaState) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Encoder, replica func() domain.ReplicaState) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "memberships_http_requests_total",
@@ -98,6 +99,19 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, replica func() 
 				return float64(misses)
 			}))
 		}
+	}
+	for _, result := range []string{"hit", "miss"} {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "memberships_answer_encodings_total",
+			Help:        "Workspaces, organizations and roles an answer showed, by whether their JSON was kept (hit) or encoded (miss); misses past the first answers mean --fragment-cache is too small.",
+			ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 {
+			hits, misses := enc.Stats()
+			if result == "hit" {
+				return float64(hits)
+			}
+			return float64(misses)
+		}))
 	}
 	if replica != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -211,4 +211,23 @@ func TestFragmentCacheMetrics(t *testing.T) {
 	if hit1 != "0" || miss1 == "0" || miss1 == "" || miss2 != miss1 || hit2 != miss1 {
 		t.Errorf("lookups: first answer hit %s miss %s, second hit %s miss %s (cache: %d %d)", hit1, miss1, hit2, miss2, h1, m1)
 	}
+	// Its encodings likewise: the second answer's all kept.
+	encodings := func() (hit, miss int) {
+		body := e.get("/metrics").Body.String()
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, `memberships_answer_encodings_total{result="hit"} `); ok {
+				hit, _ = strconv.Atoi(v)
+			}
+			if v, ok := strings.CutPrefix(line, `memberships_answer_encodings_total{result="miss"} `); ok {
+				miss, _ = strconv.Atoi(v)
+			}
+		}
+		return hit, miss
+	}
+	h, m := encodings()
+	e.do(call{host: "prod.test", cookie: tok})
+	perAnswer := (h + m) / 2 // two equal answers so far
+	if h2, m2 := encodings(); m == 0 || m2 != m || h2-h != perAnswer {
+		t.Errorf("encodings: %d hits %d misses, then %d and %d; want all %d of the third answer kept", h, m, h2, m2, perAnswer)
+	}
 }

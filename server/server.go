@@ -94,7 +94,8 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if store.Replica().Configured {
 		replica = store.Replica
 	}
-	m, err := newMetrics(reg, cfg.Fragments, replica)
+	enc := answer.New(cfg.Fragments.Size())
+	m, err := newMetrics(reg, cfg.Fragments, enc, replica)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
@@ -141,7 +142,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store), enc: answer.New(cfg.Fragments.Size()), feed: revalidate.New(answersKept), revalidated: m.revalidated}
+	api := &adapter{svc: service.New(store), enc: enc, feed: revalidate.New(answersKept), revalidated: m.revalidated}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wachtbench/memberships/gen"
@@ -42,6 +43,7 @@ type Encoder struct {
 	organizations *cache.Gens[*domain.Organization, []byte]
 	roles         *cache.Gens[*domain.Role, []byte]
 	metadata      *cache.Texts[[]byte]
+	hits, misses  atomic.Uint64 // fragment encodings found kept, or made
 }
 
 // New returns an encoder keeping at most size encodings of each kind
@@ -57,6 +59,10 @@ func New(size int) *Encoder {
 		metadata:      cache.NewTexts[[]byte](metadataSize),
 	}
 }
+
+// Stats returns how many workspace, organization and role encodings were
+// found kept and how many were made, since the start.
+func (e *Encoder) Stats() (hits, misses uint64) { return e.hits.Load(), e.misses.Load() }
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
@@ -133,11 +139,11 @@ func releaseParts(pp *[][]byte) {
 // appendParts appends m's encoded organization, workspace, metadata and
 // roles, in that order.
 func (e *Encoder) appendParts(parts [][]byte, m *service.Entry) ([][]byte, error) {
-	org, err := encoded(e.organizations, m.Organization, encodeOrganization)
+	org, err := encoded(e, e.organizations, m.Organization, encodeOrganization)
 	if err != nil {
 		return parts, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
 	}
-	ws, err := encoded(e.workspaces, m.Workspace, encodeWorkspace)
+	ws, err := encoded(e, e.workspaces, m.Workspace, encodeWorkspace)
 	if err != nil {
 		return parts, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
 	}
@@ -147,7 +153,7 @@ func (e *Encoder) appendParts(parts [][]byte, m *service.Entry) ([][]byte, error
 	}
 	parts = append(parts, org, ws, meta)
 	for _, r := range m.Roles {
-		role, err := encoded(e.roles, r, encodeRole)
+		role, err := encoded(e, e.roles, r, encodeRole)
 		if err != nil {
 			return parts, fmt.Errorf("role %d: %w", r.ID, err)
 		}
@@ -188,10 +194,12 @@ func appendMembership(b []byte, m *service.Entry, parts [][]byte) []byte {
 
 // encoded returns v's encoding, kept under v: the store shares one value
 // per version of a row and never modifies it.
-func encoded[V any](kept *cache.Gens[*V, []byte], v *V, encode func(*V) ([]byte, error)) ([]byte, error) {
+func encoded[V any](e *Encoder, kept *cache.Gens[*V, []byte], v *V, encode func(*V) ([]byte, error)) ([]byte, error) {
 	if b, ok := kept.Get(v); ok {
+		e.hits.Add(1)
 		return b, nil
 	}
+	e.misses.Add(1)
 	b, err := encode(v)
 	if err == nil {
 		kept.Put(v, b)
