@@ -43,6 +43,23 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
+// hitsAndMisses is a cache's counters as one counter with a result label.
+func hitsAndMisses(name, help string, stats func() (hits, misses uint64)) []prometheus.Collector {
+	var cs []prometheus.Collector
+	for _, result := range []string{"hit", "miss"} {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: name, Help: help, ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 {
+			hits, misses := stats()
+			if result == "hit" {
+				return float64(hits)
+			}
+			return float64(misses)
+		}))
+	}
+	return cs
+}
+
 func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Encoder, replica func() domain.ReplicaState) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -86,33 +103,13 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Enc
 	}
 	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations, m.revalidated}
 	if frag != nil {
-		for _, result := range []string{"hit", "miss"} {
-			cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name:        "memberships_fragment_cache_lookups_total",
-				Help:        "Lookups of workspaces, organizations and roles in the store's fragment cache, by result: a miss is read by a statement of its own.",
-				ConstLabels: prometheus.Labels{"result": result},
-			}, func() float64 {
-				hits, misses := frag.Stats()
-				if result == "hit" {
-					return float64(hits)
-				}
-				return float64(misses)
-			}))
-		}
+		cs = append(cs, hitsAndMisses("memberships_fragment_cache_lookups_total",
+			"Lookups of workspaces, organizations and roles in the store's fragment cache, by result: a miss is read by a statement of its own.",
+			frag.Stats)...)
 	}
-	for _, result := range []string{"hit", "miss"} {
-		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "memberships_answer_encodings_total",
-			Help:        "Workspaces, organizations and roles an answer showed, by whether their JSON was kept (hit) or encoded (miss); misses past the first answers mean --fragment-cache is too small.",
-			ConstLabels: prometheus.Labels{"result": result},
-		}, func() float64 {
-			hits, misses := enc.Stats()
-			if result == "hit" {
-				return float64(hits)
-			}
-			return float64(misses)
-		}))
-	}
+	cs = append(cs, hitsAndMisses("memberships_answer_encodings_total",
+		"Workspaces, organizations and roles an answer showed, by whether their JSON was kept (hit) or encoded (miss); misses past the first answers mean --fragment-cache is too small.",
+		enc.Stats)...)
 	if replica != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "memberships_replica_in_use",
