@@ -69,10 +69,8 @@ func (g *Gens[K, V]) Lookup(n int, key func(int) K, hit func(int, V) bool) int {
 		g.mu.Lock()
 		for _, i := range back {
 			k := key(i)
-			if _, fresh := g.cur[k]; !fresh {
-				if v, ok := g.old[k]; ok {
-					g.putLocked(k, v)
-				}
+			if v, ok := g.old[k]; ok {
+				g.copyBackLocked(k, v)
 			}
 		}
 		g.mu.Unlock()
@@ -82,10 +80,16 @@ func (g *Gens[K, V]) Lookup(n int, key func(int) K, hit func(int, V) bool) int {
 
 func (g *Gens[K, V]) promote(k K, v V) {
 	g.mu.Lock()
+	g.copyBackLocked(k, v)
+	g.mu.Unlock()
+}
+
+// copyBackLocked puts an old generation's v into the current one, unless a
+// newer value is there already.
+func (g *Gens[K, V]) copyBackLocked(k K, v V) {
 	if _, ok := g.cur[k]; !ok {
 		g.putLocked(k, v)
 	}
-	g.mu.Unlock()
 }
 
 // Put stores v under k.
