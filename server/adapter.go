@@ -23,8 +23,9 @@ type adapter struct {
 	svc  *service.Service
 	enc  *answer.Encoder
 	feed *revalidate.Feed // answers given, and the change feed read
-	// revalidated counts If-None-Match requests: unchanged, read.
-	revalidated *prometheus.CounterVec
+	// answered counts requests by source (kept, read); revalidated those
+	// with If-None-Match by result (unchanged, kept, read).
+	answered, revalidated *prometheus.CounterVec
 }
 
 var _ gen.StrictServerInterface = (*adapter)(nil)
@@ -45,13 +46,12 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	}
 	in := inputs(r)
 	// A refreshed token must reach the client, so that answer is always a 200.
-	if req.Params.IfNoneMatch != nil && !st.refreshed {
-		etag, ok := a.unchanged(ctx, *req.Params.IfNoneMatch, in)
-		a.count(ok)
-		if ok {
-			return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
-				CacheControl: &cacheControl, ETag: &etag}}, nil
-		}
+	inm := req.Params.IfNoneMatch
+	if st.refreshed {
+		inm = nil
+	}
+	if resp := a.fromFeed(ctx, inm, in); resp != nil {
+		return resp, nil
 	}
 	entries, err := a.svc.Memberships(ctx, r)
 	if err != nil {
@@ -63,47 +63,71 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	}
 	etag := entityTag(*buf)
 	if len(entries) > 0 {
-		a.feed.Keep(etag, in, entries[0].Stamp, len(entries), func(i int) (int64, int64) {
+		a.feed.Keep(etag, in, entries[0].Stamp, *buf, len(entries), func(i int) (int64, int64) {
 			return entries[i].Workspace.ID, entries[i].OrganizationID
 		})
 	}
-	if req.Params.IfNoneMatch != nil && !st.refreshed && matches(*req.Params.IfNoneMatch, etag) {
+	if inm != nil && matches(*inm, etag) {
 		answer.Release(buf)
-		return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
-			CacheControl: &cacheControl, ETag: &etag}}, nil
+		return notModified(etag), nil
 	}
-	return okResponse{
-		buf:     buf,
-		headers: gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag},
-	}, nil
+	return okResponse{body: *buf, pooled: buf, headers: okHeaders(etag)}, nil
 }
 
-// unchanged reports whether an ETag of ifNoneMatch names an answer this
-// instance gave for in that is still the answer, from a read of the change
-// feed (shared by the requests that wait for it): no membership read, no
-// encoding. A failed read only means the answer is read.
-func (a *adapter) unchanged(ctx context.Context, ifNoneMatch string, in revalidate.Inputs) (string, bool) {
-	if a.feed == nil || !a.feed.Refresh(ctx, a.svc.Changes) {
-		return "", false
-	}
-	for _, t := range strings.Split(ifNoneMatch, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if a.feed.Current(t, in) {
-			return t, true
+// fromFeed answers from what this instance kept, when the change feed
+// (one read, shared by the requests that wait for it) says it is still the
+// answer: a 304 for an ETag of ifNoneMatch, else the 200 last sent to in.
+// No membership read, no encoding. Nil: the answer is read (nothing kept,
+// a change, a gap, or a failed read of the feed).
+func (a *adapter) fromFeed(ctx context.Context, ifNoneMatch *string, in revalidate.Inputs) gen.GetUserWorkspaceMembershipsResponseObject {
+	revalidating := ifNoneMatch != nil
+	// Without an ETag and with nothing kept, the feed read is spared.
+	if a.feed != nil && (revalidating || a.feed.HasSent(in)) && a.feed.Refresh(ctx, a.svc.Changes) {
+		etag, body, current := a.feed.Sent(in)
+		if revalidating {
+			if current && matches(*ifNoneMatch, etag) { // "*" included
+				a.count(revalidating, "unchanged")
+				return notModified(etag)
+			}
+			for _, t := range strings.Split(*ifNoneMatch, ",") {
+				t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+				if a.feed.Current(t, in) {
+					a.count(revalidating, "unchanged")
+					return notModified(t)
+				}
+			}
+		}
+		if current {
+			a.count(revalidating, "kept")
+			return okResponse{body: body, headers: okHeaders(etag)}
 		}
 	}
-	return "", false
+	a.count(revalidating, "read")
+	return nil
 }
 
-func (a *adapter) count(unchanged bool) {
-	if a.revalidated == nil {
-		return
+func notModified(etag string) gen.GetUserWorkspaceMemberships304Response {
+	return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
+		CacheControl: &cacheControl, ETag: &etag}}
+}
+
+func okHeaders(etag string) gen.GetUserWorkspaceMemberships200ResponseHeaders {
+	return gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag}
+}
+
+// count counts a request answered from what was kept (a 304: unchanged,
+// a 200: kept) or read, in answered and, with If-None-Match, revalidated.
+func (a *adapter) count(revalidating bool, result string) {
+	if revalidating && a.revalidated != nil {
+		a.revalidated.WithLabelValues(result).Inc()
 	}
-	result := "read"
-	if unchanged {
-		result = "unchanged"
+	if a.answered != nil {
+		source := "kept"
+		if result == "read" {
+			source = result
+		}
+		a.answered.WithLabelValues(source).Inc()
 	}
-	a.revalidated.WithLabelValues(result).Inc()
 }
 
 // inputs are what the answer to r depends on besides the tables.
@@ -149,3 +173,18 @@ func matches(ifNoneMatch, etag string) bool {
 // answersKept bounds the answers an instance keeps to revalidate (their
 // ETag, inputs and what they show: about 50 bytes plus 32 a membership).
 const answersKept = 100_000
+
+// DefaultAnswerBytes is how many bytes of answers an instance keeps whole
+// by default (Config.AnswerBytes): a thousand users' answers of 50
+// memberships.
+const DefaultAnswerBytes = 64 << 20
+
+func answerBytes(n int) int {
+	switch {
+	case n == 0:
+		return DefaultAnswerBytes
+	case n < 0:
+		return 0
+	}
+	return n
+}

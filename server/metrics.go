@@ -33,6 +33,7 @@ type metrics struct {
 	shed         prometheus.Counter
 	violations   *prometheus.CounterVec
 	revalidated  *prometheus.CounterVec
+	answered     *prometheus.CounterVec
 }
 
 // NewRegistry is the registry a server exports when Config gives none: the
@@ -98,10 +99,14 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Enc
 		}, []string{"mode"}),
 		revalidated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "memberships_revalidations_total",
-			Help: "Requests with If-None-Match, by how they were answered: unchanged (a 304 from the change feed, the answer not read) or read (the answer read: it changed, was not kept, or the feed had a gap).",
+			Help: "Requests with If-None-Match, by how they were answered: unchanged (a 304 from the change feed, the answer not read), kept (a 200 of the answer last sent, current by the change feed: the ETag was an older one) or read (the answer read: it changed, was not kept, or the feed had a gap).",
 		}, []string{"result"}),
+		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "memberships_answers_total",
+			Help: "Answers of GET /me/workspace-memberships by source: kept (a 304, or the 200 last sent again, the change feed naming nothing it shows) or read (from the database).",
+		}, []string{"source"}),
 	}
-	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations, m.revalidated}
+	cs := []prometheus.Collector{m.requests, m.latency, m.rejections, m.authFailures, m.store, m.limited, m.shed, m.violations, m.revalidated, m.answered}
 	if frag != nil {
 		cs = append(cs, hitsAndMisses("memberships_fragment_cache_lookups_total",
 			"Lookups of workspaces, organizations and roles in the store's fragment cache, by result: a miss is read by a statement of its own.",

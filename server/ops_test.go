@@ -225,7 +225,8 @@ func TestFragmentCacheMetrics(t *testing.T) {
 		return hit, miss
 	}
 	h, m := encodings()
-	e.do(call{host: "prod.test", cookie: tok})
+	// From another address (the same answer again would be sent as kept).
+	e.do(call{host: "prod.test", cookie: tok, remote: "192.0.2.9:4000"})
 	perAnswer := (h + m) / 2 // two equal answers so far
 	if h2, m2 := encodings(); m == 0 || m2 != m || h2-h != perAnswer {
 		t.Errorf("encodings: %d hits %d misses, then %d and %d; want all %d of the third answer kept", h, m, h2, m2, perAnswer)

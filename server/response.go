@@ -11,18 +11,22 @@ import (
 // The 200 body is written by internal/answer into a pooled buffer; this is
 // the generated response object that sends it.
 
-// okResponse is the 200 response, encoded.
+// okResponse is the 200 response, encoded: body, in the pooled buffer
+// when it was encoded for this request (else kept, shared: never modified).
 type okResponse struct {
-	buf     *[]byte
+	body    []byte
+	pooled  *[]byte
 	headers gen.GetUserWorkspaceMemberships200ResponseHeaders
 }
 
 var _ gen.GetUserWorkspaceMembershipsResponseObject = okResponse{}
 
 // VisitGetUserWorkspaceMembershipsResponse writes the answer as the
-// generated 200 response would, and returns the buffer to the pool.
+// generated 200 response would, and returns a pooled buffer.
 func (a okResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWriter) error {
-	defer answer.Release(a.buf)
+	if a.pooled != nil {
+		defer answer.Release(a.pooled)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if v := a.headers.CacheControl; v != nil {
@@ -38,8 +42,8 @@ func (a okResponse) VisitGetUserWorkspaceMembershipsResponse(w http.ResponseWrit
 		h.Set("X-Development-Session", *v)
 	}
 	// A known length spares the chunked framing (and a write at the end).
-	h.Set("Content-Length", strconv.Itoa(len(*a.buf)))
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(*a.buf)
+	_, err := w.Write(a.body)
 	return err
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// misses /metrics reports; the answers' encodings are kept as many
 	// (internal/answer). Nil: answer.DefaultSize of each kind.
 	Fragments *fragment.Cache
+	// AnswerBytes bounds the answers kept whole, their bytes in all: an
+	// unchanged answer is then sent again without reading it. 0:
+	// DefaultAnswerBytes; negative: none kept.
+	AnswerBytes int
 	// Registry receives the server's metrics and is what /metrics serves;
 	// when nil, a new one that also has the Go and process collectors.
 	Registry *prometheus.Registry
@@ -142,7 +146,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store), enc: enc, feed: revalidate.New(answersKept), revalidated: m.revalidated}
+	api := &adapter{svc: service.New(store), enc: enc, feed: revalidate.New(answersKept, answerBytes(cfg.AnswerBytes)), revalidated: m.revalidated, answered: m.answered}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

@@ -19,13 +19,23 @@ import (
 type Gens[K comparable, V any] struct {
 	mu       sync.RWMutex
 	cur, old map[K]V
-	max      int // entries per generation
+	max      int         // weight per generation
+	used     int         // by cur
+	weigh    func(V) int // nil: each entry weighs 1
 }
 
 // NewGens returns a map of at most size entries (at least 2).
 func NewGens[K comparable, V any](size int) *Gens[K, V] {
-	n := max(size/2, 1)
-	return &Gens[K, V]{cur: make(map[K]V), old: map[K]V{}, max: n}
+	return &Gens[K, V]{cur: make(map[K]V), old: map[K]V{}, max: max(size/2, 1)}
+}
+
+// NewWeighedGens returns a map whose entries weigh at most size in all, by
+// weigh (bytes, say); a value weighing more than a generation's half of
+// it is never kept.
+func NewWeighedGens[K comparable, V any](size int, weigh func(V) int) *Gens[K, V] {
+	g := NewGens[K, V](size)
+	g.weigh = weigh
+	return g
 }
 
 // Get returns k's value.
@@ -100,10 +110,25 @@ func (g *Gens[K, V]) Put(k K, v V) {
 }
 
 func (g *Gens[K, V]) putLocked(k K, v V) {
-	if _, ok := g.cur[k]; !ok && len(g.cur) >= g.max {
-		g.old, g.cur = g.cur, make(map[K]V, g.max)
+	w := g.weight(v)
+	if w > g.max {
+		return
+	}
+	if prev, ok := g.cur[k]; ok {
+		g.used -= g.weight(prev)
+	}
+	if g.used+w > g.max {
+		g.old, g.cur, g.used = g.cur, make(map[K]V, len(g.cur)), 0
 	}
 	g.cur[k] = v
+	g.used += w
+}
+
+func (g *Gens[K, V]) weight(v V) int {
+	if g.weigh == nil {
+		return 1
+	}
+	return g.weigh(v)
 }
 
 // Len is the number of entries held, in both generations (one held in

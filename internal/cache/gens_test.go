@@ -49,6 +49,35 @@ func TestGensLookup(t *testing.T) {
 	}
 }
 
+// A weighed map holds at most its size by weight, replacing an entry
+// counts only the new weight, and a value over half the size is not kept.
+func TestWeighedGens(t *testing.T) {
+	g := NewWeighedGens[int, string](20, func(v string) int { return len(v) }) // 10 per generation
+	g.Put(1, "aaaa")
+	g.Put(1, "bbbbbb") // replaced: 6 used, not 10
+	g.Put(2, "cccc")
+	if v, ok := g.Get(1); !ok || v != "bbbbbb" {
+		t.Fatalf("got %q", v)
+	}
+	g.Put(3, "d") // 11 > 10: a new generation
+	g.Put(4, "eeeeeeeee")
+	g.Put(5, "f") // and another: 1 and 2 are gone
+	for _, k := range []int{1, 2} {
+		if _, ok := g.Get(k); ok {
+			t.Errorf("entry %d survived two generations", k)
+		}
+	}
+	for _, k := range []int{5, 4} {
+		if _, ok := g.Get(k); !ok {
+			t.Errorf("entry %d is gone", k)
+		}
+	}
+	g.Put(6, "too long by far")
+	if _, ok := g.Get(6); ok {
+		t.Fatal("a value heavier than a generation was kept")
+	}
+}
+
 // Texts tell a collision from a hit and keep nothing past TextMax.
 func TestTexts(t *testing.T) {
 	x := NewTexts[int](100)

@@ -124,7 +124,7 @@ type dbConfig struct {
 func (e env) dbFlags(fs *pflag.FlagSet, c *dbConfig) {
 	c.keyEncryptionKey = e(keyEncryptionKeyEnv)
 	c.flags = fs
-	c.mmap = newSize(defaultMMap)
+	c.mmap = newSize(defaultMMap, mmapSize)
 	fs.StringVar(&c.url, "db", defaultDB,
 		"database: a SQLite file path or sqlite://path, or a postgres:// (postgresql://) URL")
 	fs.StringVar(&c.readURL, "db-read", "",
@@ -197,9 +197,19 @@ func (c dbConfig) open(ctx context.Context) (domain.Store, error) {
 	return store.WithSealedKeys(st, ring), nil
 }
 
-// mmapSize parses --db-mmap into store.Options.MMapSize: a number of bytes
-// with an optional KiB, MiB or GiB; 0 is store.NoMMap.
+// mmapSize parses --db-mmap into store.Options.MMapSize: a size
+// (parseSize); 0 is store.NoMMap.
 func mmapSize(v string) (int64, error) {
+	n, err := parseSize(v, store.MaxMMapSize)
+	if n == 0 && err == nil {
+		n = store.NoMMap
+	}
+	return n, err
+}
+
+// parseSize reads a number of bytes with an optional KiB, MiB or GiB, at
+// most most.
+func parseSize(v string, most int64) (int64, error) {
 	num, unit := v, int64(1)
 	for _, u := range []struct {
 		suffix string
@@ -211,11 +221,8 @@ func mmapSize(v string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || n > uint64(store.MaxMMapSize/unit) {
-		return 0, fmt.Errorf("%q is not a size like 256MiB, 1GiB or 0 (no map), at most %d bytes", v, store.MaxMMapSize)
-	}
-	if n == 0 {
-		return store.NoMMap, nil
+	if err != nil || n > uint64(most/unit) {
+		return 0, fmt.Errorf("%q is not a size like 256MiB, 1GiB or 0, at most %d bytes", v, most)
 	}
 	return int64(n) * unit, nil
 }

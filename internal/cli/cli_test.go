@@ -381,6 +381,19 @@ func TestMMapSize(t *testing.T) {
 	}
 }
 
+func TestAnswerCacheSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": -1, "64MiB": 64 << 20, "1GiB": 1 << 30, "1024GiB": 1 << 40} {
+		if got, err := answerCacheSize(in); err != nil || got != want {
+			t.Errorf("answerCacheSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "64MB", "1025GiB"} {
+		if got, err := answerCacheSize(in); err == nil {
+			t.Errorf("answerCacheSize(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
 // With --db-mmap 0 the server maps no page of its file, so another program
 // truncating it in place costs an error or the answer a connection had
 // cached, not the process (with the map: a SIGBUS). The test checks the file

@@ -121,14 +121,16 @@ func badValue(fs *pflag.FlagSet, name, format string, args ...any) error {
 	return usagef("%s: %s", label, fmt.Sprintf(format, args...))
 }
 
-// sizeValue is a flag holding a number of bytes written like 256MiB.
+// sizeValue is a flag holding a number of bytes written like 256MiB, read
+// by parse.
 type sizeValue struct {
 	text  string
 	bytes int64
+	parse func(string) (int64, error)
 }
 
-func newSize(def string) *sizeValue {
-	s := &sizeValue{}
+func newSize(def string, parse func(string) (int64, error)) *sizeValue {
+	s := &sizeValue{parse: parse}
 	if err := s.Set(def); err != nil {
 		panic(err)
 	}
@@ -138,7 +140,7 @@ func newSize(def string) *sizeValue {
 func (s *sizeValue) String() string { return s.text }
 func (s *sizeValue) Type() string   { return "size" }
 func (s *sizeValue) Set(v string) error {
-	n, err := mmapSize(v)
+	n, err := s.parse(v)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ type serveConfig struct {
 	demo                                                      bool
 	db                                                        dbConfig
 	maxHeaderBytes, fragmentCache                             int
+	answerCache                                               *sizeValue
 	// Limits, by flag name; 0 switches one off.
 	maxInFlight, limitFailures, limitSession int
 	// Timeouts, by flag name.
@@ -78,6 +79,9 @@ database named otherwise, PostgreSQL included.`,
 		"export OpenTelemetry traces over OTLP/HTTP to this collector (a base URL like http://collector:4318; spans are posted to its /v1/traces); empty: "+
 			tracing.EnvTracesEndpoint+" or "+tracing.EnvEndpoint+" when set, else no tracing. Spans never record tokens, cookies or keys")
 	fs.BoolVar(&c.demo, "demo", false, "load the demo data set into an empty database (the default SQLite file gets it anyway)")
+	c.answerCache = newSize(fmt.Sprintf("%dMiB", server.DefaultAnswerBytes>>20), answerCacheSize)
+	fs.Var(c.answerCache, "answer-cache",
+		"the most bytes of answers kept whole (KiB, MiB or GiB), each sent again without a read while the change feed names nothing it shows; 0: none (docs/caching.md)")
 	// PreRunE refuses a negative duration and a count below its minimum.
 	durations := []struct {
 		p     *time.Duration
@@ -214,7 +218,7 @@ func serve(ctx context.Context, e env, c serveConfig, stdout, stderr io.Writer) 
 		TrustedProxies: proxies, Logger: log, HandlerTimeout: c.handler, CacheTTL: c.cacheTTL,
 		MaxInFlight: c.maxInFlight, FailuresPerMinute: c.limitFailures, SessionRequestsPerMinute: c.limitSession,
 		Registry: reg, MetricsElsewhere: c.metricsAddr != "", ValidateResponses: validate, Fragments: frag,
-		TracerProvider: tp.Traces(),
+		AnswerBytes: int(c.answerCache.bytes), TracerProvider: tp.Traces(),
 	}, st)
 	if err != nil {
 		return err
@@ -302,4 +306,14 @@ func loadDemoIfEmpty(ctx context.Context, st domain.Store, log *slog.Logger) err
 	}
 	log.Info("demo data: loaded into the empty database")
 	return nil
+}
+
+// answerCacheSize parses --answer-cache into server.Config.AnswerBytes: a
+// size (parseSize) up to 1 TiB; 0 keeps none.
+func answerCacheSize(v string) (int64, error) {
+	n, err := parseSize(v, 1<<40)
+	if n == 0 && err == nil {
+		n = -1
+	}
+	return n, err
 }

@@ -20,6 +20,7 @@
 package revalidate
 
 import (
+	"bytes"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,9 @@ type Feed struct {
 	all  int64
 
 	answers *cache.Gens[key, *answer]
+	// sent holds the last answer kept for each inputs whole, bounded by
+	// its bytes: sent again while it is current, it is not read.
+	sent *cache.Gens[Inputs, sentAnswer]
 
 	// The read in flight and the one waiting to start (shared.go).
 	rmu           sync.Mutex
@@ -120,9 +124,21 @@ const ReadLimit = 1024
 // again. 65,536 rows are minutes of history at a hundred writes a second.
 const ringMax = 1 << 16
 
-// New returns a feed keeping at most size answers (in two generations).
-func New(size int) *Feed {
-	return &Feed{last: map[dep]int64{}, answers: cache.NewGens[key, *answer](size), readMax: readMax}
+// sentAnswer is an answer's body and its ETag.
+type sentAnswer struct {
+	etag string
+	body []byte
+}
+
+// New returns a feed keeping at most size answers (in two generations), and
+// of them sentBytes of bodies (none when 0).
+func New(size, sentBytes int) *Feed {
+	return &Feed{
+		last:    map[dep]int64{},
+		answers: cache.NewGens[key, *answer](size),
+		sent:    cache.NewWeighedGens[Inputs](sentBytes, func(s sentAnswer) int { return len(s.body) + len(s.etag) }),
+		readMax: readMax,
+	}
 }
 
 // Since is where the next read of the feed starts: the newest row seen,
@@ -220,17 +236,20 @@ func (f *Feed) find(seq int64) (int, bool) {
 	})
 }
 
-// Keep records an answer given with etag for in, read in the snapshot of
-// stamp (0: not one snapshot, not kept), showing n memberships, the i-th in
-// shows(i)'s workspace and organization. The same answer kept before for in
+// Keep records an answer given with etag and body (copied, not held) for
+// in, read in the snapshot of stamp (0: not one snapshot, not kept),
+// showing n memberships, the i-th in shows(i)'s workspace and organization. The same answer kept before for in
 // (the same ETag and the same workspaces and organizations in the same
 // order, by a hash of them: an ETag collision must not lend an answer what
 // another shows) is only restamped, so a repeated 200 sorts nothing. It
 // keeps its newer stamp while the feed seen still holds it; one the feed
 // no longer holds (a restore or a failover took it back) gives way.
-func (f *Feed) Keep(etag string, in Inputs, stamp int64, n int, shows func(i int) (workspace, organization int64)) {
+func (f *Feed) Keep(etag string, in Inputs, stamp int64, body []byte, n int, shows func(i int) (workspace, organization int64)) {
 	if f == nil || stamp == 0 || etag == "" {
 		return
+	}
+	if s, _ := f.sent.Get(in); s.etag != etag {
+		f.sent.Put(in, sentAnswer{etag, bytes.Clone(body)})
 	}
 	sum := uint64(n)
 	for i := range n {
@@ -275,6 +294,19 @@ func (f *Feed) holds(seq int64) bool {
 	defer f.mu.RUnlock()
 	_, found := f.find(seq)
 	return found
+}
+
+// Sent returns the last answer kept whole for in, its ETag and body (never
+// to be modified), and whether it is still the answer (Current).
+func (f *Feed) Sent(in Inputs) (etag string, body []byte, current bool) {
+	s, ok := f.sent.Get(in)
+	return s.etag, s.body, ok && f.Current(s.etag, in)
+}
+
+// HasSent reports whether an answer is kept whole for in.
+func (f *Feed) HasSent(in Inputs) bool {
+	_, ok := f.sent.Get(in)
+	return ok
 }
 
 // Current reports whether etag names an answer given for in that is still

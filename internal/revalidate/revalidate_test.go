@@ -17,11 +17,11 @@ var in = Inputs{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3}
 // in, showing workspace 100 of organization 200.
 func kept(t *testing.T) *Feed {
 	t.Helper()
-	f := New(16)
+	f := New(16, 0)
 	if !f.Read(0, []domain.Change{ch(10, domain.ChangedAll, 0)}) {
 		t.Fatal("the first read was not taken")
 	}
-	f.Keep("e", in, 10, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("e", in, 10, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if !f.Current("e", in) {
 		t.Fatal("an answer as of the feed's newest row is not current")
 	}
@@ -137,7 +137,7 @@ func TestStampNotSeen(t *testing.T) {
 	f := kept(t)
 	// Given in a snapshot newer than the feed read: current only once the
 	// feed read reaches its stamp.
-	f.Keep("later", in, 15, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("later", in, 15, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if f.Current("later", in) {
 		t.Error("an answer is current before the feed read reaches its stamp")
 	}
@@ -145,7 +145,7 @@ func TestStampNotSeen(t *testing.T) {
 	if !f.Current("later", in) {
 		t.Error("an answer is not current once the feed read reaches its stamp")
 	}
-	f.Keep("unstamped", in, 0, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("unstamped", in, 0, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if f.Current("unstamped", in) {
 		t.Error("an answer read over several snapshots was kept")
 	}
@@ -219,9 +219,9 @@ func TestCurrentShowsEvery(t *testing.T) {
 	} {
 		for _, pad := range []int{0, 10} { // rows naming others after it: fewer, or more, than what it shows
 			t.Run(fmt.Sprintf("%s/%d more", c.name, pad), func(t *testing.T) {
-				f := New(16)
+				f := New(16, 0)
 				f.Read(0, []domain.Change{ch(10, domain.ChangedAll, 0)})
-				f.Keep("e", in, 10, len(ws), shows)
+				f.Keep("e", in, 10, nil, len(ws), shows)
 				rows := []domain.Change{ch(10, domain.ChangedAll, 0), c.row}
 				for i := range pad {
 					rows = append(rows, ch(12+int64(i), domain.ChangedUser, 1000+int64(i)))
@@ -246,11 +246,11 @@ func TestKeptAgain(t *testing.T) {
 	if f.Current("e", in) {
 		t.Fatal("an answer whose workspace changed is current")
 	}
-	f.Keep("e", in, 11, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("e", in, 11, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if !f.Current("e", in) {
 		t.Error("the same answer kept again as of the feed's newest row is not current")
 	}
-	f.Keep("e", in, 10, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("e", in, 10, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if !f.Current("e", in) {
 		t.Error("the answer kept again from an older snapshot is no longer current")
 	}
@@ -266,7 +266,7 @@ func TestKeptAgain(t *testing.T) {
 func TestKeptAgainAfterARestore(t *testing.T) {
 	f := kept(t)
 	f.Read(10, []domain.Change{ch(10, 0, 0), ch(12, domain.ChangedUser, 99)})
-	f.Keep("e", in, 12, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("e", in, 12, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if f.Read(12, []domain.Change{ch(10, 0, 0)}) { // row 12 is gone: a gap
 		t.Fatal("a read missing its first row was taken")
 	}
@@ -276,7 +276,7 @@ func TestKeptAgainAfterARestore(t *testing.T) {
 	if f.Current("e", in) {
 		t.Fatal("an answer stamped past the restored feed is current")
 	}
-	f.Keep("e", in, 10, 1, func(int) (int64, int64) { return 100, 200 })
+	f.Keep("e", in, 10, nil, 1, func(int) (int64, int64) { return 100, 200 })
 	if !f.Current("e", in) {
 		t.Error("the answer read again after the restore is not current")
 	}
@@ -287,9 +287,48 @@ func TestKeptAgainAfterARestore(t *testing.T) {
 func TestKeptAgainOtherWorkspaces(t *testing.T) {
 	f := kept(t) // "e" shows workspace 100, organization 200
 	f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, 0, 0)})
-	f.Keep("e", in, 11, 1, func(int) (int64, int64) { return 300, 200 })
+	f.Keep("e", in, 11, nil, 1, func(int) (int64, int64) { return 300, 200 })
 	f.Read(11, []domain.Change{ch(11, 0, 0), ch(12, domain.ChangedWorkspace, 300)})
 	if f.Current("e", in) {
 		t.Error("a change to the workspace the answer shows now went unseen")
+	}
+}
+
+// The answer kept whole for its inputs is a copy, given while it is current;
+// a new one replaces it, one not stamped is not kept, and none is kept
+// without the bytes for it.
+func TestSent(t *testing.T) {
+	f := New(16, 1<<10)
+	if !f.Read(0, []domain.Change{ch(10, domain.ChangedAll, 0)}) {
+		t.Fatal("the first read was not taken")
+	}
+	shows := func(int) (int64, int64) { return 100, 200 }
+	body := []byte("answer e")
+	f.Keep("e", in, 10, body, 1, shows)
+	body[0] = 'X'
+	if etag, got, ok := f.Sent(in); !ok || etag != "e" || string(got) != "answer e" {
+		t.Fatalf("Sent = %q %q %v", etag, got, ok)
+	}
+	other := in
+	other.ClientIP = "192.0.2.2"
+	if f.HasSent(other) {
+		t.Fatal("an answer kept for other inputs")
+	}
+	f.Keep("f", in, 0, []byte("unstamped"), 1, shows)
+	if etag, _, _ := f.Sent(in); etag != "e" {
+		t.Fatalf("an unstamped answer replaced the kept one: %q", etag)
+	}
+	if !f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedWorkspace, 100)}) {
+		t.Fatal("a read continuing the feed was not taken")
+	}
+	if _, _, ok := f.Sent(in); ok {
+		t.Fatal("an answer whose workspace changed is still sent")
+	}
+	f.Keep("g", in, 11, []byte("answer g"), 1, shows)
+	if etag, got, ok := f.Sent(in); !ok || etag != "g" || string(got) != "answer g" {
+		t.Fatalf("after a new answer, Sent = %q %q %v", etag, got, ok)
+	}
+	if none := New(16, 0); func() bool { none.Keep("e", in, 10, body, 1, shows); return none.HasSent(in) }() {
+		t.Fatal("an answer was kept whole with no bytes for it")
 	}
 }

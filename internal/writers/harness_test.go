@@ -315,17 +315,28 @@ func eachStore(t *testing.T, test func(t *testing.T, pg bool)) {
 // unchanged is how many revalidations the warm instance answered from the
 // change feed, without reading the answer.
 func (e *env) unchanged() float64 {
+	return e.counter("memberships_revalidations_total", "result", "unchanged")
+}
+
+// kept is how many answers the warm instance sent from what it kept, 304s
+// and 200s, without reading them.
+func (e *env) kept() float64 {
+	return e.counter("memberships_answers_total", "source", "kept")
+}
+
+// counter is the warm instance's counter name{label="value"}.
+func (e *env) counter(name, label, value string) float64 {
 	mfs, err := e.metrics.Gather()
 	if err != nil {
 		e.tb.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "memberships_revalidations_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "result" && l.GetValue() == "unchanged" {
+				if l.GetName() == label && l.GetValue() == value {
 					return m.GetCounter().GetValue()
 				}
 			}

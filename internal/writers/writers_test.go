@@ -46,13 +46,16 @@ func TestWriters(t *testing.T) {
 		seeds = nil // rapid's own flag decides
 	}
 	eachStore(t, func(t *testing.T, pg bool) {
-		unchanged = 0
+		unchanged, kept = 0, 0
 		defer func() {
-			// The proof covers the 304s answered from the change feed only
-			// if there were some.
-			t.Logf("%.0f revalidations answered from the change feed", unchanged)
+			// The proof covers the 304s answered from the change feed, and
+			// the 200s sent again as kept, only if there were some.
+			t.Logf("%.0f revalidations answered from the change feed, %.0f 200s sent as kept", unchanged, kept-unchanged)
 			if !t.Failed() && unchanged == 0 {
 				t.Error("no revalidation was answered from the change feed")
+			}
+			if !t.Failed() && kept-unchanged <= 0 {
+				t.Error("no 200 was sent from what was kept")
 			}
 		}()
 		if seeds == nil {
@@ -77,12 +80,13 @@ type issued struct {
 	body any
 }
 
-// unchanged counts the warm instances' 304s answered from the change feed.
-var unchanged float64
+// unchanged counts the warm instances' 304s answered from the change feed,
+// kept those and the 200s sent as kept.
+var unchanged, kept float64
 
 func machine(t *testing.T, rt *rapid.T, pg bool) {
 	e := newEnv(rtb{TB: t, rt: rt}, pg)
-	defer func() { unchanged += e.unchanged() }()
+	defer func() { unchanged, kept = unchanged+e.unchanged(), kept+e.kept() }()
 	if !pg && rapid.Bool().Draw(rt, "foreign keys off") {
 		// Half the sequences run as the sqlite3 shell does by default.
 		if _, err := e.raw.ExecContext(e.ctx, `PRAGMA foreign_keys = OFF`); err != nil {
