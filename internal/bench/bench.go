@@ -163,12 +163,12 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 	if err != nil {
 		return err
 	}
-	noValT, floorT := fullT, fullT
-	noValT.url, floorT.url = ch.addrs.NoValidator+apiPath, ch.addrs.Floor+apiPath
+	readT, noValT, floorT := fullT, fullT, fullT
+	readT.url, noValT.url, floorT.url = ch.addrs.Read+apiPath, ch.addrs.NoValidator+apiPath, ch.addrs.Floor+apiPath
 	scenarios := []struct {
 		name string
 		t    target
-	}{{"full", fullT}, {"no-validator", noValT}, {"floor", floorT},
+	}{{"full", fullT}, {"full read", readT}, {"no-validator", noValT}, {"floor", floorT},
 		{"full 304", fullT.revalidating(etags)}, {"floor 304", floorT.revalidating(etags)}}
 	ms := make([]measured, len(scenarios))
 	for _, s := range scenarios {
@@ -198,9 +198,9 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 			float64(m.mallocs)/n, float64(m.alloc)/n, float64(m.statements)/n, float64(m.peak)/(1<<20))
 	}
 	tw.Flush()
-	full, noVal, floor := &ms[0].res, &ms[1].res, &ms[2].res
-	fmt.Fprintf(c.Out, "server CPU per request, floor/full: 200 %.2f, 304 %.2f   throughput full/floor = %.2f   full/no-validator = %.2f   full p99/p50 = %.1f\n",
-		ms[2].cpuPerRequest()/ms[0].cpuPerRequest(), ms[4].cpuPerRequest()/ms[3].cpuPerRequest(),
+	full, noVal, floor := &ms[0].res, &ms[2].res, &ms[3].res
+	fmt.Fprintf(c.Out, "server CPU per request, floor/full: 200 %.2f, 200 read %.2f, 304 %.2f   throughput full/floor = %.2f   full/no-validator = %.2f   full p99/p50 = %.1f\n",
+		ms[3].cpuPerRequest()/ms[0].cpuPerRequest(), ms[3].cpuPerRequest()/ms[1].cpuPerRequest(), ms[5].cpuPerRequest()/ms[4].cpuPerRequest(),
 		full.rate()/floor.rate(), full.rate()/noVal.rate(), float64(full.quantile(.99))/float64(max(full.quantile(.5), 1)))
 
 	failed := 0
@@ -226,11 +226,11 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 		c.SweepConcurrency, c.SweepDuration, rounds, c.SweepUsers)
 	tw = c.table()
 	fmt.Fprintln(tw, "memberships/user\tpath\tfull req/s\tfloor req/s\tfull CPU/req\tfloor CPU/req\tfloor/full CPU\tp50\tp99\terrors\tbytes/answer\tstmts/req\t")
-	cost := map[string]map[int]float64{"200": {}, "304": {}}
+	cost := map[string]map[int]float64{"200": {}, "200 read": {}, "304": {}}
 	for i, m := range c.Sweep {
 		t := target{host: sweepHost(m), tokens: sweepTokens[i]}
-		full, floor := t, t
-		full.url, floor.url = ch.addrs.Full+apiPath, ch.addrs.Floor+apiPath
+		full, read, floor := t, t, t
+		full.url, read.url, floor.url = ch.addrs.Full+apiPath, ch.addrs.Read+apiPath, ch.addrs.Floor+apiPath
 		typical, err := fetch(ctx, client, full)
 		if err != nil {
 			return err
@@ -245,7 +245,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 		paths := []struct {
 			name        string
 			full, floor target
-		}{{"200", full, floor}, {"304", full.revalidating(etags), floor.revalidating(etags)}}
+		}{{"200", full, floor}, {"200 read", read, floor}, {"304", full.revalidating(etags), floor.revalidating(etags)}}
 		for _, p := range paths {
 			drive(ctx, client, p.full, c.SweepConcurrency, c.SweepDuration/5)
 			drive(ctx, client, p.floor, c.SweepConcurrency, c.SweepDuration/5)
@@ -270,7 +270,7 @@ func runStore(ctx context.Context, c Config, name, dbURL string) (err error) {
 		}
 	}
 	tw.Flush()
-	for _, p := range []string{"200", "304"} {
+	for _, p := range []string{"200", "200 read", "304"} {
 		if c10, c1000 := cost[p][10], cost[p][1000]; c10 > 0 && c1000 > 0 {
 			fmt.Fprintf(c.Out, "%s: server CPU per request at 1000 / at 10 memberships = %.2f\n", p, c1000/c10)
 		}

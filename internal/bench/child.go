@@ -28,7 +28,7 @@ const ChildEnv = "MEMBENCH_CHILD_DB"
 
 // childAddrs is the child's first line on stdout.
 type childAddrs struct {
-	Full, NoValidator, Floor, Control string
+	Full, Read, NoValidator, Floor, Control string
 }
 
 // stats is a snapshot of the child's counters.
@@ -46,7 +46,7 @@ type stats struct {
 // scenarios, warm-up included): membench -cpuprofile sets it.
 const ProfileEnv = "MEMBENCH_CHILD_CPUPROFILE"
 
-// RunChild serves the three scenarios over the database at dbURL until stdin
+// RunChild serves the scenarios' servers over the database at dbURL until stdin
 // closes. cacheTTL is server.Config.CacheTTL.
 func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 	if path := os.Getenv(ProfileEnv); path != "" {
@@ -68,6 +68,12 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 	counter, _ := db.(interface{ Statements() int64 })
 	st := store.WithQueryTimeout(db, 3*time.Second) // as serve does
 	full, err := server.New(server.Config{CacheTTL: cacheTTL}, st)
+	if err != nil {
+		return err
+	}
+	// read keeps no answer whole: every 200 reads and encodes it, as one
+	// does after a change.
+	read, err := server.New(server.Config{CacheTTL: cacheTTL, AnswerBytes: -1}, st)
 	if err != nil {
 		return err
 	}
@@ -124,7 +130,7 @@ func RunChild(ctx context.Context, dbURL string, cacheTTL time.Duration) error {
 		addr *string
 		name string
 		h    http.Handler
-	}{{&addrs.Full, "full", full}, {&addrs.NoValidator, "no-validator", noValidator}, {&addrs.Floor, "floor", floorHandler}, {&addrs.Control, "control", control}} {
+	}{{&addrs.Full, "full", full}, {&addrs.Read, "read", read}, {&addrs.NoValidator, "no-validator", noValidator}, {&addrs.Floor, "floor", floorHandler}, {&addrs.Control, "control", control}} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
