@@ -83,12 +83,7 @@ func (a *adapter) fromFeed(ctx context.Context, ifNoneMatch *string, in revalida
 	revalidating := ifNoneMatch != nil
 	// Without an ETag and with nothing kept, the feed read is spared.
 	if a.feed != nil && (revalidating || a.feed.HasSent(in)) && a.feed.Refresh(ctx, a.svc.Changes) {
-		etag, body, current := a.feed.Sent(in)
 		if revalidating {
-			if current && matches(*ifNoneMatch, etag) { // "*" included
-				a.count(revalidating, "unchanged")
-				return notModified(etag)
-			}
 			for _, t := range strings.Split(*ifNoneMatch, ",") {
 				t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
 				if a.feed.Current(t, in) {
@@ -97,7 +92,11 @@ func (a *adapter) fromFeed(ctx context.Context, ifNoneMatch *string, in revalida
 				}
 			}
 		}
-		if current {
+		if etag, body, ok := a.feed.Sent(in); ok {
+			if revalidating && matches(*ifNoneMatch, etag) { // "*"
+				a.count(revalidating, "unchanged")
+				return notModified(etag)
+			}
 			a.count(revalidating, "kept")
 			return okResponse{body: body, headers: okHeaders(etag)}
 		}
@@ -134,7 +133,7 @@ func (a *adapter) count(revalidating bool, result string) {
 func inputs(r service.Request) revalidate.Inputs {
 	in := revalidate.Inputs{
 		DeploymentID: r.Deployment.ID, UserID: r.Caller.UserID, HasMFA: r.Caller.HasMFA,
-		ClientIP:    r.ClientIP.String(),
+		ClientIP:    r.ClientIP,
 		IPAllowlist: r.Deployment.IPAllowlistPerWorkspaceEnabled, EnforceMFA: r.Deployment.EnforceMFAPerWorkspaceEnabled,
 		SessionID: r.Caller.Session.ID, SessionCreated: r.Caller.Session.CreatedAt.UnixMicro(),
 		SessionUpdated: r.Caller.Session.UpdatedAt.UnixMicro(),

@@ -23,18 +23,18 @@ import (
 // contract validator, authentication (caches warm), the SQLite query,
 // eligibility and encoding, for a user with 10 memberships. Profile it with
 // -cpuprofile to see where a request's CPU goes.
-func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil, false, nil) }
+func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, 10, nil, read, nil) }
 
 // BenchmarkTracing is BenchmarkRequest with tracing off (no provider, the
 // default) and on: every request sampled, its spans (HTTP, store,
 // authentication, statements) batched to an exporter that drops them, so
 // the cost is the spans' own, not a collector's network.
 func BenchmarkTracing(b *testing.B) {
-	b.Run("off", func(b *testing.B) { benchmarkRequest(b, 10, nil, false, nil) })
+	b.Run("off", func(b *testing.B) { benchmarkRequest(b, 10, nil, read, nil) })
 	b.Run("on", func(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
 		defer tp.Shutdown(context.Background())
-		benchmarkRequest(b, 10, nil, false, tp)
+		benchmarkRequest(b, 10, nil, read, tp)
 	})
 }
 
@@ -47,9 +47,27 @@ func (discardSpans) Shutdown(context.Context) error                             
 // the answer's ETag and gets a 304, for 10, 100 and 1,000 memberships.
 func BenchmarkRevalidate(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) { benchmarkRequest(b, n, nil, true, nil) })
+		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) { benchmarkRequest(b, n, nil, revalidated, nil) })
 	}
 }
+
+// BenchmarkKept is a poll without If-None-Match whose answer is unchanged:
+// the 200 last sent is sent again, for 10 and 100 memberships.
+func BenchmarkKept(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) { benchmarkRequest(b, n, nil, kept, nil) })
+	}
+}
+
+// How a benchmarked request is answered: read (no answer kept whole, as
+// after a change), the 200 kept, or a 304 for the ETag it carries.
+type answered int
+
+const (
+	read answered = iota
+	kept
+	revalidated
+)
 
 // BenchmarkValidateResponses is BenchmarkRequest with the answer checked
 // against the contract (--validate-responses log; enforce costs the same on
@@ -58,13 +76,13 @@ func BenchmarkValidateResponses(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		for _, mode := range []server.ResponseValidation{server.ValidateOff, server.ValidateLog} {
 			b.Run(fmt.Sprintf("memberships=%d/%s", n, mode), func(b *testing.B) {
-				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode}, false, nil)
+				benchmarkRequest(b, n, map[domain.Mode]server.ResponseValidation{domain.ModeProduction: mode, domain.ModeStaging: mode}, read, nil)
 			})
 		}
 	}
 }
 
-func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation, revalidate bool, tp trace.TracerProvider) {
+func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]server.ResponseValidation, how answered, tp trace.TracerProvider) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, tempSQLite(b), store.Options{TracerProvider: tp})
 	if err != nil {
@@ -80,7 +98,11 @@ func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]se
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := server.New(server.Config{ValidateResponses: validate, CacheTTL: time.Hour, TracerProvider: tp}, st) // warm: one statement a request
+	cfg := server.Config{ValidateResponses: validate, CacheTTL: time.Hour, TracerProvider: tp} // warm: one statement a request
+	if how == read {
+		cfg.AnswerBytes = -1
+	}
+	h, err := server.New(cfg, st)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,11 +110,13 @@ func benchmarkRequest(b *testing.B, memberships int, validate map[domain.Mode]se
 	req.Host = c.Host
 	req.Header.Set("Cookie", "__session="+tok)
 	want := http.StatusOK
-	if revalidate {
+	for range 2 { // the first answer reads its fragments apart: not kept
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
-		want = http.StatusNotModified
+		if how == revalidated {
+			req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+			want = http.StatusNotModified
+		}
 	}
 	b.ReportAllocs()
 	cpu := cpuTime()

@@ -124,6 +124,9 @@ func (g *Gens[K, V]) putLocked(k K, v V) {
 	g.used += w
 }
 
+// MaxWeight is the heaviest value kept: half the size.
+func (g *Gens[K, V]) MaxWeight() int { return g.max }
+
 func (g *Gens[K, V]) weight(v V) int {
 	if g.weigh == nil {
 		return 1

@@ -21,6 +21,7 @@ package revalidate
 
 import (
 	"bytes"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,7 +36,7 @@ import (
 type Inputs struct {
 	DeploymentID, UserID int64
 	Organization         int64 // the org_id filter; 0 without
-	ClientIP             string
+	ClientIP             netip.Addr
 	HasMFA               bool
 	// The deployment's switches eligibility reads (cached by the instance,
 	// not in the feed).
@@ -107,7 +108,7 @@ type Feed struct {
 
 	answers *cache.Gens[key, *answer]
 	// sent holds the last answer kept for each inputs whole, bounded by
-	// its bytes: sent again while it is current, it is not read.
+	// its bytes: sent again while it is current, it is not read. Nil: none.
 	sent *cache.Gens[Inputs, sentAnswer]
 
 	// The read in flight and the one waiting to start (shared.go).
@@ -133,13 +134,14 @@ type sentAnswer struct {
 // New returns a feed keeping at most size answers (in two generations), and
 // of them sentBytes of bodies (none when 0).
 func New(size, sentBytes int) *Feed {
-	return &Feed{
-		last:    map[dep]int64{},
-		answers: cache.NewGens[key, *answer](size),
-		sent:    cache.NewWeighedGens[Inputs](sentBytes, func(s sentAnswer) int { return len(s.body) + len(s.etag) }),
-		readMax: readMax,
+	f := &Feed{last: map[dep]int64{}, answers: cache.NewGens[key, *answer](size), readMax: readMax}
+	if sentBytes > 0 {
+		f.sent = cache.NewWeighedGens[Inputs](sentBytes, sentAnswer.weight)
 	}
+	return f
 }
+
+func (s sentAnswer) weight() int { return len(s.etag) + len(s.body) }
 
 // Since is where the next read of the feed starts: the newest row seen,
 // or 0 (the newest row of the feed) when nothing is trusted.
@@ -248,8 +250,10 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, body []byte, n int, sho
 	if f == nil || stamp == 0 || etag == "" {
 		return
 	}
-	if s, _ := f.sent.Get(in); s.etag != etag {
-		f.sent.Put(in, sentAnswer{etag, bytes.Clone(body)})
+	if s := (sentAnswer{etag, body}); f.sent != nil && s.weight() <= f.sent.MaxWeight() {
+		if kept, _ := f.sent.Get(in); kept.etag != etag {
+			f.sent.Put(in, sentAnswer{etag, bytes.Clone(body)})
+		}
 	}
 	sum := uint64(n)
 	for i := range n {
@@ -299,12 +303,18 @@ func (f *Feed) holds(seq int64) bool {
 // Sent returns the last answer kept whole for in, its ETag and body (never
 // to be modified), and whether it is still the answer (Current).
 func (f *Feed) Sent(in Inputs) (etag string, body []byte, current bool) {
+	if f.sent == nil {
+		return "", nil, false
+	}
 	s, ok := f.sent.Get(in)
 	return s.etag, s.body, ok && f.Current(s.etag, in)
 }
 
 // HasSent reports whether an answer is kept whole for in.
 func (f *Feed) HasSent(in Inputs) bool {
+	if f.sent == nil {
+		return false
+	}
 	_, ok := f.sent.Get(in)
 	return ok
 }

@@ -2,6 +2,7 @@ package revalidate
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/wachtbench/memberships/internal/domain"
@@ -11,7 +12,7 @@ func ch(seq int64, kind domain.ChangeKind, id int64) domain.Change {
 	return domain.Change{Seq: seq, Kind: kind, ID: id}
 }
 
-var in = Inputs{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3}
+var in = Inputs{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3}
 
 // kept is a feed that has read up to seq 10 and keeps "e", given at 10 for
 // in, showing workspace 100 of organization 200.
@@ -60,12 +61,12 @@ func TestCurrent(t *testing.T) {
 func TestCurrentInputs(t *testing.T) {
 	f := kept(t)
 	for _, other := range []Inputs{
-		{DeploymentID: 1, UserID: 8, ClientIP: "192.0.2.1", SessionID: 3},
-		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.2", SessionID: 3},
-		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3, HasMFA: true},
-		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3, Organization: 200},
-		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 4},
-		{DeploymentID: 1, UserID: 7, ClientIP: "192.0.2.1", SessionID: 3, IPAllowlist: true},
+		{DeploymentID: 1, UserID: 8, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.2"), SessionID: 3},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, HasMFA: true},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, Organization: 200},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 4},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, IPAllowlist: true},
 	} {
 		if f.Current("e", other) {
 			t.Errorf("the answer for %+v is current for %+v", in, other)
@@ -310,7 +311,7 @@ func TestSent(t *testing.T) {
 		t.Fatalf("Sent = %q %q %v", etag, got, ok)
 	}
 	other := in
-	other.ClientIP = "192.0.2.2"
+	other.ClientIP = netip.MustParseAddr("192.0.2.2")
 	if f.HasSent(other) {
 		t.Fatal("an answer kept for other inputs")
 	}
