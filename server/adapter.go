@@ -61,6 +61,7 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 	if err != nil {
 		return nil, internal(err)
 	}
+	a.countAnswer("read")
 	etag := entityTag(*buf)
 	if len(entries) > 0 {
 		a.feed.Keep(etag, in, entries[0].Stamp, *buf, len(entries), func(i int) (int64, int64) {
@@ -114,17 +115,20 @@ func okHeaders(etag string) gen.GetUserWorkspaceMemberships200ResponseHeaders {
 	return gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag}
 }
 
-// count counts a request answered from what was kept (a 304: unchanged,
-// a 200: kept) or read, in answered and, with If-None-Match, revalidated.
+// count counts a request with If-None-Match by result (unchanged, kept,
+// read) in revalidated, and one answered from what was kept in answered.
 func (a *adapter) count(revalidating bool, result string) {
 	if revalidating && a.revalidated != nil {
 		a.revalidated.WithLabelValues(result).Inc()
 	}
+	if result != "read" {
+		a.countAnswer("kept")
+	}
+}
+
+// countAnswer counts an answer sent in answered, by source: kept or read.
+func (a *adapter) countAnswer(source string) {
 	if a.answered != nil {
-		source := "kept"
-		if result == "read" {
-			source = result
-		}
 		a.answered.WithLabelValues(source).Inc()
 	}
 }
@@ -139,7 +143,7 @@ func inputs(r service.Request) revalidate.Inputs {
 		SessionUpdated: r.Caller.Session.UpdatedAt.UnixMicro(),
 	}
 	if r.OrganizationID != nil {
-		in.Organization = *r.OrganizationID
+		in.Organization, in.Filtered = *r.OrganizationID, true
 	}
 	return in
 }
@@ -174,8 +178,7 @@ func matches(ifNoneMatch, etag string) bool {
 const answersKept = 100_000
 
 // DefaultAnswerBytes is how many bytes of answers an instance keeps whole
-// by default (Config.AnswerBytes): a thousand users' answers of 50
-// memberships.
+// by default (Config.AnswerBytes): up to 3,800 answers of 10 memberships.
 const DefaultAnswerBytes = 64 << 20
 
 func answerBytes(n int) int {

@@ -17,6 +17,7 @@ import (
 	"github.com/wachtbench/memberships/gen"
 	"github.com/wachtbench/memberships/internal/answer"
 	"github.com/wachtbench/memberships/internal/domain"
+	"github.com/wachtbench/memberships/internal/revalidate"
 	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
@@ -61,7 +62,7 @@ func hitsAndMisses(name, help string, stats func() (hits, misses uint64)) []prom
 	return cs
 }
 
-func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Encoder, replica func() domain.ReplicaState) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Encoder, feed *revalidate.Feed, replica func() domain.ReplicaState) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "memberships_http_requests_total",
@@ -115,6 +116,10 @@ func newMetrics(reg prometheus.Registerer, frag *fragment.Cache, enc *answer.Enc
 	cs = append(cs, hitsAndMisses("memberships_answer_encodings_total",
 		"Workspaces, organizations and roles an answer showed, by whether their JSON was kept (hit) or encoded (miss); misses past the first answers mean --fragment-cache is too small.",
 		enc.Stats)...)
+	cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "memberships_answers_kept_bytes",
+		Help: "About what the answers kept whole weigh (--answer-cache bounds it), bodies and keys.",
+	}, func() float64 { return float64(feed.SentBytes()) }))
 	if replica != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "memberships_replica_in_use",

@@ -99,7 +99,8 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 		replica = store.Replica
 	}
 	enc := answer.New(cfg.Fragments.Size())
-	m, err := newMetrics(reg, cfg.Fragments, enc, replica)
+	feed := revalidate.New(answersKept, answerBytes(cfg.AnswerBytes))
+	m, err := newMetrics(reg, cfg.Fragments, enc, feed, replica)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
@@ -146,7 +147,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	rc := &responseCheck{ct: ct, modes: cfg.ValidateResponses, violations: m.violations, log: log}
 
 	// Only the contract's operations pass through the validator.
-	api := &adapter{svc: service.New(store), enc: enc, feed: revalidate.New(answersKept, answerBytes(cfg.AnswerBytes)), revalidated: m.revalidated, answered: m.answered}
+	api := &adapter{svc: service.New(store), enc: enc, feed: feed, revalidated: m.revalidated, answered: m.answered}
 	perOperation := map[string][]echo.MiddlewareFunc{}
 	cr := &cors{}
 	for path, item := range spec.Paths.Map() {

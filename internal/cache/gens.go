@@ -21,6 +21,7 @@ type Gens[K comparable, V any] struct {
 	cur, old map[K]V
 	max      int         // weight per generation
 	used     int         // by cur
+	oldUsed  int         // by old, when it was cur
 	weigh    func(V) int // nil: each entry weighs 1
 }
 
@@ -31,7 +32,7 @@ func NewGens[K comparable, V any](size int) *Gens[K, V] {
 
 // NewWeighedGens returns a map whose entries weigh at most size in all, by
 // weigh (bytes, say); a value weighing more than a generation's half of
-// it is never kept.
+// it is never kept (and Put drops what its key held).
 func NewWeighedGens[K comparable, V any](size int, weigh func(V) int) *Gens[K, V] {
 	g := NewGens[K, V](size)
 	g.weigh = weigh
@@ -51,6 +52,18 @@ func (g *Gens[K, V]) Get(k K) (V, bool) {
 	if ok {
 		g.promote(k, v)
 	}
+	return v, ok
+}
+
+// Peek returns k's value without copying it back from the old generation
+// (a look before a Put).
+func (g *Gens[K, V]) Peek(k K) (V, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if v, ok := g.cur[k]; ok {
+		return v, true
+	}
+	v, ok := g.old[k]
 	return v, ok
 }
 
@@ -110,18 +123,28 @@ func (g *Gens[K, V]) Put(k K, v V) {
 }
 
 func (g *Gens[K, V]) putLocked(k K, v V) {
-	w := g.weight(v)
-	if w > g.max {
-		return
-	}
 	if prev, ok := g.cur[k]; ok {
 		g.used -= g.weight(prev)
+		delete(g.cur, k)
+	}
+	w := g.weight(v)
+	if w > g.max {
+		delete(g.old, k) // Put replaces, even with nothing
+		return
 	}
 	if g.used+w > g.max {
-		g.old, g.cur, g.used = g.cur, make(map[K]V, len(g.cur)), 0
+		g.old, g.cur, g.oldUsed, g.used = g.cur, make(map[K]V, len(g.cur)), g.used, 0
 	}
 	g.cur[k] = v
 	g.used += w
+}
+
+// Weight is what the entries held weigh, in both generations (one held in
+// both counts twice; the old generation's as it was when it filled).
+func (g *Gens[K, V]) Weight() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.used + g.oldUsed
 }
 
 // MaxWeight is the heaviest value kept: half the size.

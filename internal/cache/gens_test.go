@@ -76,6 +76,29 @@ func TestWeighedGens(t *testing.T) {
 	if _, ok := g.Get(6); ok {
 		t.Fatal("a value heavier than a generation was kept")
 	}
+	g.Put(5, "too long by far")
+	if _, ok := g.Get(5); ok {
+		t.Fatal("a value too heavy to keep left the one before it")
+	}
+	if w := g.Weight(); w > 20 {
+		t.Fatalf("weight %d, size 20", w)
+	}
+}
+
+// Peek finds in the old generation without copying back.
+func TestGensPeek(t *testing.T) {
+	g := NewGens[int, string](4)
+	g.Put(1, "a")
+	g.Put(2, "b")
+	g.Put(3, "c") // 1 and 2 are the old generation
+	if v, ok := g.Peek(1); !ok || v != "a" {
+		t.Fatal("Peek missed the old generation")
+	}
+	g.Put(4, "d")
+	g.Put(5, "e") // rolls again: 1 was not copied back, so it is gone
+	if _, ok := g.Peek(1); ok {
+		t.Fatal("Peek copied an entry back")
+	}
 }
 
 // Texts tell a collision from a hit and keep nothing past TextMax.

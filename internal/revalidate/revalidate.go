@@ -35,7 +35,8 @@ import (
 // give another answer to another session, filter, address or MFA state.
 type Inputs struct {
 	DeploymentID, UserID int64
-	Organization         int64 // the org_id filter; 0 without
+	Organization         int64 // the org_id filter, when Filtered
+	Filtered             bool
 	ClientIP             netip.Addr
 	HasMFA               bool
 	// The deployment's switches eligibility reads (cached by the instance,
@@ -141,7 +142,8 @@ func New(size, sentBytes int) *Feed {
 	return f
 }
 
-func (s sentAnswer) weight() int { return len(s.etag) + len(s.body) }
+// weight is what s holds in memory: its bytes, plus its key and headers.
+func (s sentAnswer) weight() int { return len(s.etag) + len(s.body) + 256 }
 
 // Since is where the next read of the feed starts: the newest row seen,
 // or 0 (the newest row of the feed) when nothing is trusted.
@@ -250,8 +252,10 @@ func (f *Feed) Keep(etag string, in Inputs, stamp int64, body []byte, n int, sho
 	if f == nil || stamp == 0 || etag == "" {
 		return
 	}
+	// The bytes too, not only the ETag: a colliding ETag must not keep
+	// another answer's body.
 	if s := (sentAnswer{etag, body}); f.sent != nil && s.weight() <= f.sent.MaxWeight() {
-		if kept, _ := f.sent.Get(in); kept.etag != etag {
+		if kept, _ := f.sent.Peek(in); kept.etag != etag || !bytes.Equal(kept.body, body) {
 			f.sent.Put(in, sentAnswer{etag, bytes.Clone(body)})
 		}
 	}
@@ -315,8 +319,16 @@ func (f *Feed) HasSent(in Inputs) bool {
 	if f.sent == nil {
 		return false
 	}
-	_, ok := f.sent.Get(in)
+	_, ok := f.sent.Peek(in)
 	return ok
+}
+
+// SentBytes is about what the answers kept whole weigh (cache.Gens.Weight).
+func (f *Feed) SentBytes() int {
+	if f.sent == nil {
+		return 0
+	}
+	return f.sent.Weight()
 }
 
 // Current reports whether etag names an answer given for in that is still

@@ -64,7 +64,8 @@ func TestCurrentInputs(t *testing.T) {
 		{DeploymentID: 1, UserID: 8, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3},
 		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.2"), SessionID: 3},
 		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, HasMFA: true},
-		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, Organization: 200},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, Organization: 200, Filtered: true},
+		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, Filtered: true}, // org_id=0
 		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 4},
 		{DeploymentID: 1, UserID: 7, ClientIP: netip.MustParseAddr("192.0.2.1"), SessionID: 3, IPAllowlist: true},
 	} {
@@ -328,6 +329,10 @@ func TestSent(t *testing.T) {
 	f.Keep("g", in, 11, []byte("answer g"), 1, shows)
 	if etag, got, ok := f.Sent(in); !ok || etag != "g" || string(got) != "answer g" {
 		t.Fatalf("after a new answer, Sent = %q %q %v", etag, got, ok)
+	}
+	f.Keep("g", in, 11, []byte("answer h, colliding"), 1, shows)
+	if _, got, _ := f.Sent(in); string(got) != "answer h, colliding" {
+		t.Fatalf("another answer under the same ETag kept %q", got)
 	}
 	if none := New(16, 0); func() bool { none.Keep("e", in, 10, body, 1, shows); return none.HasSent(in) }() {
 		t.Fatal("an answer was kept whole with no bytes for it")

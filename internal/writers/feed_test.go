@@ -117,3 +117,22 @@ func TestFeedRepeatableReadWriters(t *testing.T) {
 		t.Errorf("an unrelated REPEATABLE READ write failed at commit: %v", err)
 	}
 }
+
+// org_id=0 is a filter (no organization has id 0), not the unfiltered
+// answer: both had the same inputs, so the kept unfiltered answer was sent
+// for it (and its ETag got a 304 there).
+func TestOrgIDZeroIsAFilter(t *testing.T) {
+	eachStore(t, func(t *testing.T, pg bool) {
+		e := newEnv(t, pg)
+		all := poll{user: 0, addr: "10.1.2.3"}
+		for range 3 { // read, then kept
+			e.check(t, e.tables(t), all, nil)
+		}
+		zero := all
+		zero.filtered = true
+		e.check(t, e.tables(t), zero, nil)
+		p, held := fromFeed(t, e, all)
+		zero.inm = p.inm
+		noStale(t, e, zero, held, "org_id=0 with the unfiltered ETag")
+	})
+}

@@ -47,7 +47,7 @@ const host = "w.test"
 var (
 	users     = []int64{120, 121, 122}
 	addresses = []string{"10.1.2.3", "192.0.2.1", "203.0.113.9", "2001:db8::1"}
-	orgs      = []int64{130, 160}
+	orgs      = []int64{130, 160, 0} // 0: org_id=0, no organization's
 )
 
 // env is one database with a warm instance on it, the sessions of the
@@ -137,17 +137,18 @@ func newEnv(tb testing.TB, pg bool) *env {
 
 // poll is one request: whose, from where, which filter, which ETag held.
 type poll struct {
-	user int // index into users
-	addr string
-	org  int64 // 0: none
-	inm  string
+	user     int // index into users
+	addr     string
+	org      int64 // when filtered
+	filtered bool
+	inm      string
 }
 
-func (p poll) key() string { return fmt.Sprintf("%d %s %d", p.user, p.addr, p.org) }
+func (p poll) key() string { return fmt.Sprintf("%d %s %d %v", p.user, p.addr, p.org, p.filtered) }
 
 func (e *env) request(p poll) *http.Request {
 	path := "/me/workspace-memberships"
-	if p.org != 0 {
+	if p.filtered {
 		path += "?org_id=" + strconv.FormatInt(p.org, 10)
 	}
 	req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -183,7 +184,7 @@ func (e *env) serve(tb testing.TB, h http.Handler, p poll) served {
 // expect is the oracle's answer to p now.
 func (e *env) expect(tb testing.TB, t oracle.Tables, p poll) oracle.Answer {
 	r := oracle.Request{Host: host, SessionID: e.sessionID(tb, p.user), ClientIP: netip.MustParseAddr(p.addr), Now: time.Now()}
-	if p.org != 0 {
+	if p.filtered {
 		r.OrgID = &p.org
 	}
 	return t.Compute(r)

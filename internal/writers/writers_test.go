@@ -127,7 +127,7 @@ func machine(t *testing.T, rt *rapid.T, pg bool) {
 				addr: rapid.SampledFrom(addresses).Draw(rt, "addr"),
 			}
 			if rapid.IntRange(0, 3).Draw(rt, "filtered") == 0 {
-				p.org = rapid.SampledFrom(orgs).Draw(rt, "org")
+				p.org, p.filtered = rapid.SampledFrom(orgs).Draw(rt, "org"), true
 			}
 			for u := range users {
 				q := p
