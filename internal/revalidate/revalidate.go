@@ -242,12 +242,13 @@ func (f *Feed) find(seq int64) (int, bool) {
 
 // Keep records an answer given with etag and body (copied, not held) for
 // in, read in the snapshot of stamp (0: not one snapshot, not kept),
-// showing n memberships, the i-th in shows(i)'s workspace and organization. The same answer kept before for in
-// (the same ETag and the same workspaces and organizations in the same
-// order, by a hash of them: an ETag collision must not lend an answer what
-// another shows) is only restamped, so a repeated 200 sorts nothing. It
-// keeps its newer stamp while the feed seen still holds it; one the feed
-// no longer holds (a restore or a failover took it back) gives way.
+// showing n memberships, the i-th in shows(i)'s workspace and
+// organization. The same answer kept before for in (the same ETag and the
+// same workspaces and organizations in the same order, by a hash of them:
+// an ETag collision must not lend an answer what another shows) is only
+// restamped, so a repeated 200 sorts nothing. It keeps its newer stamp
+// while the feed seen still holds it; one the feed no longer holds (a
+// restore or a failover took it back) gives way.
 func (f *Feed) Keep(etag string, in Inputs, stamp int64, body []byte, n int, shows func(i int) (workspace, organization int64)) {
 	if f == nil || stamp == 0 || etag == "" {
 		return
