@@ -106,11 +106,6 @@ func (a *adapter) fromFeed(ctx context.Context, ifNoneMatch *string, in revalida
 	return nil
 }
 
-func notModified(etag string) gen.GetUserWorkspaceMemberships304Response {
-	return gen.GetUserWorkspaceMemberships304Response{Headers: gen.GetUserWorkspaceMemberships304ResponseHeaders{
-		CacheControl: &cacheControl, ETag: &etag}}
-}
-
 func okHeaders(etag string) gen.GetUserWorkspaceMemberships200ResponseHeaders {
 	return gen.GetUserWorkspaceMemberships200ResponseHeaders{CacheControl: &cacheControl, ETag: &etag}
 }
