@@ -8,7 +8,9 @@
 # "sqlite postgres"), so whatever else shares the cores hits both alike. Each
 # run prints its tables (-markdown is always passed) under a heading naming
 # its revision; a summary of the server's CPU per request, the figure that
-# does not move with the neighbours, closes. Both revisions' membench must
+# does not move with the neighbours, closes; its "200 read" rows take an
+# old membench's 200 (before answers were kept whole, every 200 read) to
+# compare with a new one's "full read". Both revisions' membench must
 # report CPU per request (99854b5 and after, or a port of it).
 #
 # PostgreSQL runs use MEMBERSHIPS_TEST_POSTGRES, else one throw-away cluster
@@ -107,12 +109,19 @@ for store in $stores; do
 				/^\| ---/ { next }
 				!/^\|/ { t = ""; next }
 				t == "main" { cpu[trim($2)] = us($4) }
-				t == "sweep" { sweep[++n] = sprintf("%s\tsweep %s, %s\t%s\t%s\t%s", store, trim($2), trim($3), label, us($6), us($7)) }
+				t == "sweep" { m[++n] = trim($2); path[n] = trim($3); full[n] = us($6); floor[n] = us($7) }
 				END {
+					# Before the answers kept whole (membench without "full read"), every 200 read.
+					kept = ("full read" in cpu)
 					printf "%s\t200\t%s\t%s\t%s\n", store, label, cpu["full"], cpu["floor"]
+					printf "%s\t200 read\t%s\t%s\t%s\n", store, label, kept ? cpu["full read"] : cpu["full"], cpu["floor"]
 					printf "%s\tno-validator 200\t%s\t%s\t%s\n", store, label, cpu["no-validator"], cpu["floor"]
 					printf "%s\t304\t%s\t%s\t%s\n", store, label, cpu["full 304"], cpu["floor 304"]
-					for (i = 1; i <= n; i++) print sweep[i]
+					for (i = 1; i <= n; i++) {
+						printf "%s\tsweep %s, %s\t%s\t%s\t%s\n", store, m[i], path[i], label, full[i], floor[i]
+						if (!kept && path[i] == "200")
+							printf "%s\tsweep %s, 200 read\t%s\t%s\t%s\n", store, m[i], label, full[i], floor[i]
+					}
 				}' "$bindir/$store.$i.$label.log"
 		done
 	done
