@@ -99,13 +99,12 @@ type MembershipQuery struct {
 // Stores return them newest first (CreatedAt desc, then ID desc), leaving out
 // anything soft-deleted.
 type Membership struct {
-	ID                       int64
-	UserID                   int64
-	OrganizationID           int64
-	OrganizationMembershipID int64
-	PublicMetadata           json.RawMessage // a JSON object, "{}" when empty
-	CreatedAt                time.Time
-	UpdatedAt                time.Time
+	ID             int64
+	UserID         int64
+	OrganizationID int64
+	PublicMetadata json.RawMessage // a JSON object, "{}" when empty
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 	// Workspace and Organization are shared with every membership showing
 	// the same version of them (the fragment cache): never modify them.
 	Workspace    *Workspace

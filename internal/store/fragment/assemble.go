@@ -20,13 +20,13 @@ import (
 type Dialect struct {
 	// Memberships reads the caller's membership rows, newest first; its
 	// parameters are the user, the deployment and the organization or NULL.
-	// Columns: id, organization_membership_id, public_metadata, created_at,
-	// updated_at, workspace id and version,
-	// organization id and version, the live workspace roles as
+	// Columns: id, public_metadata, created_at, updated_at, workspace id
+	// and version, organization id and version, the live workspace roles as
 	// "id.version,…", the organization permissions as a JSON array, and
 	// the change feed's newest stamp (0 when it is empty).
 	// Nothing more: each column costs per row (the user is the parameter,
-	// the organization id the organization's).
+	// the organization id the organization's; the answer shows no
+	// organization membership id).
 	Memberships string
 	// Workspaces, Organizations and Roles read the rows whose ids are the
 	// one parameter (bound as IDs makes it), with their versions.
@@ -73,12 +73,12 @@ type Source struct {
 // points at. Kept small (the memberships are built once, at the end): a
 // thousand rows are appended one by one.
 type row struct {
-	id, orgMembershipID int64
-	created, updated    int64
-	meta                json.RawMessage
-	perms               []string
-	workspace, org      key
-	refs                [2]int // its role references: the request's refText[refs[0]:refs[1]]
+	id               int64
+	created, updated int64
+	meta             json.RawMessage
+	perms            []string
+	workspace, org   key
+	refs             [2]int // its role references: the request's refText[refs[0]:refs[1]]
 }
 
 // scratch is what a request builds its memberships from and then drops:
@@ -101,7 +101,7 @@ type scratch struct {
 
 var scratches = sync.Pool{New: func() any {
 	s := &scratch{}
-	s.dest = []any{&s.r.id, &s.r.orgMembershipID, &s.meta, &s.r.created, &s.r.updated,
+	s.dest = []any{&s.r.id, &s.meta, &s.r.created, &s.r.updated,
 		&s.r.workspace.id, &s.r.workspace.version, &s.r.org.id, &s.r.org.version, &s.rolesText, &s.orgPerm, &s.stamp}
 	return s
 }}
@@ -207,7 +207,7 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 			roles = slices.DeleteFunc(slices.Clone(roles), func(r *domain.Role) bool { return r == nil })
 		}
 		out = append(out, domain.Membership{
-			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id, OrganizationMembershipID: r.orgMembershipID,
+			ID: r.id, UserID: q.UserID, OrganizationID: r.org.id,
 			PublicMetadata: r.meta, CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated),
 			Workspace: sc.ws[i], Organization: sc.orgs[i], Roles: roles,
 			OrganizationPermissions: r.perms, Stamp: stamp,

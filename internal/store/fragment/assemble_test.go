@@ -71,7 +71,7 @@ func fakeSource(f *fakeRows) Source {
 }
 
 func membershipRow(id int64, meta, roles, perms any) []any {
-	return []any{id, int64(700), meta, int64(100 + id), int64(200 + id), int64(1), int64(1), int64(2), int64(1), roles, perms}
+	return []any{id, meta, int64(100 + id), int64(200 + id), int64(1), int64(1), int64(2), int64(1), roles, perms}
 }
 
 // TestScratchKeepsNoLargeBuffers: the pooled scratch does not keep the
@@ -81,7 +81,7 @@ func TestScratchKeepsNoLargeBuffers(t *testing.T) {
 	big := `{"x":"` + strings.Repeat("a", 8<<20) + `"}`
 	var held []*sql.RawBytes
 	f := &fakeRows{rows: [][]any{membershipRow(1, big, "10.1", `["x"]`)}, dest: func(dest []any) {
-		held = []*sql.RawBytes{dest[2].(*sql.RawBytes), dest[9].(*sql.RawBytes), dest[10].(*sql.RawBytes)}
+		held = []*sql.RawBytes{dest[1].(*sql.RawBytes), dest[8].(*sql.RawBytes), dest[9].(*sql.RawBytes)}
 	}}
 	ms, err := fakeCache().Memberships(t.Context(), fakeSource(f), domain.MembershipQuery{UserID: 7})
 	if err != nil || len(ms) != 1 {

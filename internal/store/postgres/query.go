@@ -109,8 +109,7 @@ func (s *Store) Session(ctx context.Context, deploymentID, sessionID int64) (dom
 var fragmentSQL = fragment.Dialect{
 	// $1 user, $2 deployment, $3 organization or NULL.
 	Memberships: `
-SELECT wm.id, wm.organization_membership_id,
-       wm.public_metadata::text, wm.created_at, wm.updated_at,
+SELECT wm.id, wm.public_metadata::text, wm.created_at, wm.updated_at,
        w.id, w.version, o.id, o.version, wm.role_refs, wm.organization_permissions,
        (SELECT coalesce(max(seq), 0) FROM answer_changes)
 FROM workspace_memberships wm

@@ -395,8 +395,12 @@ func listedOn(t *testing.T, s *Store, om int64) (n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	on := map[int64]bool{} // the fixture's workspace memberships on om
+	for _, r := range storetest.Fixture().WorkspaceMemberships {
+		on[r.ID] = r.OrganizationMembershipID == om
+	}
 	for _, m := range ms {
-		if m.OrganizationMembershipID == om {
+		if on[m.ID] {
 			n++
 		}
 	}
