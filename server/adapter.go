@@ -82,22 +82,30 @@ func (a *adapter) GetUserWorkspaceMemberships(ctx context.Context, req gen.GetUs
 // a change, a gap, or a failed read of the feed).
 func (a *adapter) fromFeed(ctx context.Context, ifNoneMatch *string, in revalidate.Inputs) gen.GetUserWorkspaceMembershipsResponseObject {
 	revalidating := ifNoneMatch != nil
+	if a.feed == nil {
+		a.count(revalidating, "read")
+		return nil
+	}
+	etag, body, kept := a.feed.Kept(in)
 	// Without an ETag and with nothing kept, the feed read is spared.
-	if a.feed != nil && (revalidating || a.feed.HasSent(in)) && a.feed.Refresh(ctx, a.svc.Changes) {
+	if (revalidating || kept) && a.feed.Refresh(ctx, a.svc.Changes) {
 		if revalidating {
-			for _, t := range strings.Split(*ifNoneMatch, ",") {
-				t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-				if a.feed.Current(t, in) {
-					a.count(revalidating, "unchanged")
-					return notModified(t)
+			var current string
+			eachTag(*ifNoneMatch, func(t string) bool {
+				if t == "*" {
+					t = etag
 				}
+				if t != "" && a.feed.Current(t, in) {
+					current = t
+				}
+				return current == ""
+			})
+			if current != "" {
+				a.count(revalidating, "unchanged")
+				return notModified(current)
 			}
 		}
-		if etag, body, ok := a.feed.Sent(in); ok {
-			if revalidating && matches(*ifNoneMatch, etag) { // "*"
-				a.count(revalidating, "unchanged")
-				return notModified(etag)
-			}
+		if kept && a.feed.Current(etag, in) {
 			a.count(revalidating, "kept")
 			return okResponse{body: body, headers: okHeaders(etag)}
 		}
@@ -159,13 +167,22 @@ func entityTag(body []byte) string {
 // matches reports whether an If-None-Match value lists etag; as RFC 9110
 // says, "*" matches any answer and the comparison is weak (W/ is ignored).
 func matches(ifNoneMatch, etag string) bool {
-	for _, t := range strings.Split(ifNoneMatch, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == etag {
-			return true
+	found := false
+	eachTag(ifNoneMatch, func(t string) bool {
+		found = t == "*" || t == etag
+		return !found
+	})
+	return found
+}
+
+// eachTag calls f with each entity tag an If-None-Match value lists, W/
+// dropped, until f returns false.
+func eachTag(ifNoneMatch string, f func(string) bool) {
+	for t := range strings.SplitSeq(ifNoneMatch, ",") {
+		if !f(strings.TrimPrefix(strings.TrimSpace(t), "W/")) {
+			return
 		}
 	}
-	return false
 }
 
 // answersKept bounds the answers an instance keeps to revalidate (their

@@ -305,23 +305,14 @@ func (f *Feed) holds(seq int64) bool {
 	return found
 }
 
-// Sent returns the last answer kept whole for in, its ETag and body (never
-// to be modified), and whether it is still the answer (Current).
-func (f *Feed) Sent(in Inputs) (etag string, body []byte, current bool) {
+// Kept returns the last answer kept whole for in, its ETag and body (never
+// to be modified): still the answer while Current(etag, in).
+func (f *Feed) Kept(in Inputs) (etag string, body []byte, ok bool) {
 	if f.sent == nil {
 		return "", nil, false
 	}
 	s, ok := f.sent.Get(in)
-	return s.etag, s.body, ok && f.Current(s.etag, in)
-}
-
-// HasSent reports whether an answer is kept whole for in.
-func (f *Feed) HasSent(in Inputs) bool {
-	if f.sent == nil {
-		return false
-	}
-	_, ok := f.sent.Peek(in)
-	return ok
+	return s.etag, s.body, ok
 }
 
 // SentBytes is about what the answers kept whole weigh (cache.Gens.Weight).

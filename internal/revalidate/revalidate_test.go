@@ -308,33 +308,44 @@ func TestSent(t *testing.T) {
 	body := []byte("answer e")
 	f.Keep("e", in, 10, body, 1, shows)
 	body[0] = 'X'
-	if etag, got, ok := f.Sent(in); !ok || etag != "e" || string(got) != "answer e" {
+	if etag, got, ok := sent(f, in); !ok || etag != "e" || string(got) != "answer e" {
 		t.Fatalf("Sent = %q %q %v", etag, got, ok)
 	}
 	other := in
 	other.ClientIP = netip.MustParseAddr("192.0.2.2")
-	if f.HasSent(other) {
+	if has(f, other) {
 		t.Fatal("an answer kept for other inputs")
 	}
 	f.Keep("f", in, 0, []byte("unstamped"), 1, shows)
-	if etag, _, _ := f.Sent(in); etag != "e" {
+	if etag, _, _ := sent(f, in); etag != "e" {
 		t.Fatalf("an unstamped answer replaced the kept one: %q", etag)
 	}
 	if !f.Read(10, []domain.Change{ch(10, 0, 0), ch(11, domain.ChangedWorkspace, 100)}) {
 		t.Fatal("a read continuing the feed was not taken")
 	}
-	if _, _, ok := f.Sent(in); ok {
+	if _, _, ok := sent(f, in); ok {
 		t.Fatal("an answer whose workspace changed is still sent")
 	}
 	f.Keep("g", in, 11, []byte("answer g"), 1, shows)
-	if etag, got, ok := f.Sent(in); !ok || etag != "g" || string(got) != "answer g" {
+	if etag, got, ok := sent(f, in); !ok || etag != "g" || string(got) != "answer g" {
 		t.Fatalf("after a new answer, Sent = %q %q %v", etag, got, ok)
 	}
 	f.Keep("g", in, 11, []byte("answer h, colliding"), 1, shows)
-	if _, got, _ := f.Sent(in); string(got) != "answer h, colliding" {
+	if _, got, _ := sent(f, in); string(got) != "answer h, colliding" {
 		t.Fatalf("another answer under the same ETag kept %q", got)
 	}
-	if none := New(16, 0); func() bool { none.Keep("e", in, 10, body, 1, shows); return none.HasSent(in) }() {
+	if none := New(16, 0); func() bool { none.Keep("e", in, 10, body, 1, shows); return has(none, in) }() {
 		t.Fatal("an answer was kept whole with no bytes for it")
 	}
+}
+
+// sent is the answer kept whole for in, and whether it is current.
+func sent(f *Feed, in Inputs) (string, []byte, bool) {
+	etag, body, ok := f.Kept(in)
+	return etag, body, ok && f.Current(etag, in)
+}
+
+func has(f *Feed, in Inputs) bool {
+	_, _, ok := f.Kept(in)
+	return ok
 }
