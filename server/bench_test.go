@@ -37,7 +37,7 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 	}
 	st := &requestState{caller: domain.Caller{UserID: 7, Session: domain.SessionSummary{ID: 9, CreatedAt: now, UpdatedAt: now}}}
 	ctx := context.WithValue(context.Background(), stateKey{}, st)
-	a := &adapter{svc: service.New(fixedStore(entries)), enc: answer.New(0)}
+	a := &adapter{svc: service.New(fixedStore(entries)), enc: answer.New()}
 	for b.Loop() {
 		resp, err := a.GetUserWorkspaceMemberships(ctx, gen.GetUserWorkspaceMembershipsRequestObject{})
 		if err != nil {

@@ -60,8 +60,7 @@ type Config struct {
 	// mode left out is not checked.
 	ValidateResponses map[domain.Mode]ResponseValidation
 	// Fragments, when set, is the store's fragment cache, whose hits and
-	// misses /metrics reports; the answers' encodings are kept as many
-	// (internal/answer). Nil: answer.DefaultSize of each kind.
+	// misses /metrics reports (each fragment keeps its encoding).
 	Fragments *fragment.Cache
 	// AnswerBytes bounds the answers kept whole, their bytes in all: an
 	// unchanged answer is then sent again without reading it. 0:
@@ -98,7 +97,7 @@ func New(cfg Config, store domain.Store) (http.Handler, error) {
 	if store.Replica().Configured {
 		replica = store.Replica
 	}
-	enc := answer.New(cfg.Fragments.Size())
+	enc := answer.New()
 	feed := revalidate.New(answersKept, answerBytes(cfg.AnswerBytes))
 	m, err := newMetrics(reg, cfg.Fragments, enc, feed, replica)
 	if err != nil {

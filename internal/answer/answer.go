@@ -1,8 +1,8 @@
 // Package answer writes the 200 body of GET /me/workspace-memberships. It
 // is the product's cost per request, so the body is spliced by hand into a
 // pooled buffer: every workspace, organization and role is encoded with the
-// generated types once per fragment the store hands over (the store shares
-// one value per version of a row, so the value itself is the key) and
+// generated types once per fragment the store hands over, the encoding kept
+// on the value (the store shares one value per version of a row), and
 // membership metadata once per stored text; only the membership's own
 // fields, its eligibility and the session are written per request, keys in
 // the generated WorkspaceMembershipsResponse's order (alphabetical, as
@@ -29,35 +29,21 @@ import (
 	"github.com/wachtbench/memberships/internal/service"
 )
 
-// DefaultSize is the default number of encodings kept of each kind.
-const DefaultSize = 50_000
-
 // metadataSize bounds the membership metadata encodings kept: metadata
 // texts repeat across memberships far less than fragments do.
 const metadataSize = 10_000
 
-// Encoder writes answers, keeping the encodings of what they show. Safe for
+// Encoder writes answers, keeping membership metadata encodings by text;
+// each fragment keeps its own (domain.Fragment.Encoding). Safe for
 // concurrent use.
 type Encoder struct {
-	workspaces    *cache.Gens[*domain.Workspace, []byte]
-	organizations *cache.Gens[*domain.Organization, []byte]
-	roles         *cache.Gens[*domain.Role, []byte]
-	metadata      *cache.Texts[[]byte]
-	hits, misses  atomic.Uint64 // fragment encodings found kept, or made
+	metadata     *cache.Texts[[]byte]
+	hits, misses atomic.Uint64 // fragment encodings found kept, or made
 }
 
-// New returns an encoder keeping at most size encodings of each kind
-// (DefaultSize when size ≤ 0).
-func New(size int) *Encoder {
-	if size <= 0 {
-		size = DefaultSize
-	}
-	return &Encoder{
-		workspaces:    cache.NewGens[*domain.Workspace, []byte](size),
-		organizations: cache.NewGens[*domain.Organization, []byte](size),
-		roles:         cache.NewGens[*domain.Role, []byte](size),
-		metadata:      cache.NewTexts[[]byte](metadataSize),
-	}
+// New returns an encoder.
+func New() *Encoder {
+	return &Encoder{metadata: cache.NewTexts[[]byte](metadataSize)}
 }
 
 // Stats returns how many workspace, organization and role encodings were
@@ -85,15 +71,20 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 	pp := partLists.Get().(*[][]byte)
 	defer releaseParts(pp)
 	parts, size := (*pp)[:0], 128 // the session, and the text around the data
+	var made int
 	for i := range entries {
 		var err error
-		if parts, err = e.appendParts(parts, &entries[i]); err != nil {
+		if parts, err = e.appendParts(parts, &entries[i], &made); err != nil {
 			*pp = parts
 			return nil, err
 		}
 		size += perMembership
 	}
 	*pp = parts
+	// Counted once a request: a counter shared by every core, touched per
+	// fragment, costs more than the lookups.
+	e.misses.Add(uint64(made))
+	e.hits.Add(uint64(len(parts) - len(entries) - made)) // every part but the metadata
 	for _, p := range parts {
 		size += len(p) + 1
 	}
@@ -137,13 +128,13 @@ func releaseParts(pp *[][]byte) {
 }
 
 // appendParts appends m's encoded organization, workspace, metadata and
-// roles, in that order.
-func (e *Encoder) appendParts(parts [][]byte, m *service.Entry) ([][]byte, error) {
-	org, err := encoded(e, e.organizations, m.Organization, encodeOrganization)
+// roles, in that order, counting the fragments it had to encode in made.
+func (e *Encoder) appendParts(parts [][]byte, m *service.Entry, made *int) ([][]byte, error) {
+	org, err := encoded(&m.Organization.Fragment, m.Organization, encodeOrganization, made)
 	if err != nil {
 		return parts, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
 	}
-	ws, err := encoded(e, e.workspaces, m.Workspace, encodeWorkspace)
+	ws, err := encoded(&m.Workspace.Fragment, m.Workspace, encodeWorkspace, made)
 	if err != nil {
 		return parts, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
 	}
@@ -153,7 +144,7 @@ func (e *Encoder) appendParts(parts [][]byte, m *service.Entry) ([][]byte, error
 	}
 	parts = append(parts, org, ws, meta)
 	for _, r := range m.Roles {
-		role, err := encoded(e, e.roles, r, encodeRole)
+		role, err := encoded(&r.Fragment, r, encodeRole, made)
 		if err != nil {
 			return parts, fmt.Errorf("role %d: %w", r.ID, err)
 		}
@@ -192,17 +183,16 @@ func appendMembership(b []byte, m *service.Entry, parts [][]byte) []byte {
 	return append(b, '}')
 }
 
-// encoded returns v's encoding, kept under v: the store shares one value
-// per version of a row and never modifies it.
-func encoded[V any](e *Encoder, kept *cache.Gens[*V, []byte], v *V, encode func(*V) ([]byte, error)) ([]byte, error) {
-	if b, ok := kept.Get(v); ok {
-		e.hits.Add(1)
+// encoded returns v's encoding, kept on its fragment f: the store shares
+// one value per version of a row and never modifies it.
+func encoded[V any](f *domain.Fragment, v *V, encode func(*V) ([]byte, error), made *int) ([]byte, error) {
+	if b := f.Encoding(); b != nil {
 		return b, nil
 	}
-	e.misses.Add(1)
+	*made++
 	b, err := encode(v)
 	if err == nil {
-		kept.Put(v, b)
+		f.SetEncoding(b)
 	}
 	return b, err
 }

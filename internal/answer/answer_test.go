@@ -47,7 +47,14 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	for i := range entries {
 		oracle[i] = membership(&entries[i])
 	}
-	enc := New(0)
+	for _, e := range entries {
+		e.Workspace.KeepEncoding()
+		e.Organization.KeepEncoding()
+		for _, r := range e.Roles {
+			r.KeepEncoding()
+		}
+	}
+	enc := New()
 	for _, es := range [][]service.Entry{entries, nil, entries} { // the last from kept encodings
 		buf, err := enc.Encode(es, session)
 		if err != nil {
@@ -67,16 +74,18 @@ func TestSpliceMatchesGeneratedTypes(t *testing.T) {
 	}
 }
 
-// An encoding is kept under the value the store shares, never under its id:
-// a new version of a row is a new value, encoded anew.
+// An encoding is kept on the value the store shares, encoded once; a copy
+// of it (changed, as a new version would be) is encoded anew and leaves the
+// value's encoding alone.
 func TestEncodingFollowsTheValue(t *testing.T) {
-	enc := New(0)
-	entry := func(name string) []service.Entry {
-		return []service.Entry{{Membership: &domain.Membership{ID: 1, Roles: []*domain.Role{{ID: 3, Name: name}},
-			Workspace: &domain.Workspace{ID: 2, Name: name}, Organization: &domain.Organization{ID: 4, Name: name}}}}
+	enc := New()
+	role, ws, org := &domain.Role{ID: 3, Name: "kept"}, &domain.Workspace{ID: 2, Name: "kept"}, &domain.Organization{ID: 4, Name: "kept"}
+	for _, f := range []*domain.Fragment{&role.Fragment, &ws.Fragment, &org.Fragment} {
+		f.KeepEncoding()
 	}
-	for _, name := range []string{"before", "after"} {
-		buf, err := enc.Encode(entry(name), domain.SessionSummary{})
+	encode := func(r *domain.Role, w *domain.Workspace, o *domain.Organization, name string) {
+		t.Helper()
+		buf, err := enc.Encode([]service.Entry{{Membership: &domain.Membership{ID: 1, Roles: []*domain.Role{r}, Workspace: w, Organization: o}}}, domain.SessionSummary{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,13 +94,21 @@ func TestEncodingFollowsTheValue(t *testing.T) {
 		}
 		Release(buf)
 	}
+	encode(role, ws, org, "kept")
+	r2, w2, o2 := *role, *ws, *org
+	r2.Name, w2.Name, o2.Name = "copy", "copy", "copy"
+	encode(&r2, &w2, &o2, "copy")
+	encode(role, ws, org, "kept")
+	if hits, misses := enc.Stats(); hits != 3 || misses != 6 {
+		t.Errorf("%d kept and %d made, want 3 kept (the second answer of the values) and 6 made", hits, misses)
+	}
 }
 
 // Metadata another writer stored that the contract cannot show (not an
 // object) fails the answer, naming the membership.
 func TestMetadataNotAnObject(t *testing.T) {
 	for _, raw := range []string{`[1]`, `"x"`, `null`, `{"a":`} {
-		_, err := New(0).Encode([]service.Entry{{Membership: &domain.Membership{ID: 5, PublicMetadata: json.RawMessage(raw),
+		_, err := New().Encode([]service.Entry{{Membership: &domain.Membership{ID: 5, PublicMetadata: json.RawMessage(raw),
 			Workspace: &domain.Workspace{}, Organization: &domain.Organization{}}}}, domain.SessionSummary{})
 		if err == nil || !strings.Contains(err.Error(), "membership 5 public_metadata") {
 			t.Errorf("%s: %v", raw, err)
@@ -134,7 +151,7 @@ func membership(e *service.Entry) gen.WorkspaceMembership {
 // of megabytes written through plain SQL) does not make the next answers'
 // buffers huge.
 func TestBufferSizedByItsAnswer(t *testing.T) {
-	enc := New(0)
+	enc := New()
 	huge := []service.Entry{{Membership: &domain.Membership{ID: 1,
 		Workspace: &domain.Workspace{ID: 2, Description: strings.Repeat("x", 1<<20)}, Organization: &domain.Organization{ID: 3}}}}
 	buf, err := enc.Encode(huge, domain.SessionSummary{})

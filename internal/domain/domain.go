@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/wachtbench/memberships/internal/ids"
@@ -163,6 +164,39 @@ type Fragment struct {
 	// Version changes, through triggers, on every write to anything the
 	// fragment shows.
 	Version int64 `json:"-"`
+	// encoding is what the answer encoder made of the value
+	// (internal/answer), so that a fragment is encoded once however many
+	// answers show it, and its encoding goes when it does.
+	encoding *encoding
+}
+
+// encoding is one fragment's encoding, stored by whoever makes it first (two
+// at once make the same bytes). It belongs to the fragment it was made for:
+// a copy of the value, which may then be changed, does not see it.
+type encoding struct {
+	owner *Fragment
+	b     atomic.Pointer[[]byte]
+}
+
+// KeepEncoding makes f keep its encoding (the store's values do); until
+// then, and in copies, Encoding is nil and SetEncoding does nothing.
+func (f *Fragment) KeepEncoding() { f.encoding = &encoding{owner: f} }
+
+// Encoding returns the encoding kept, or nil.
+func (f *Fragment) Encoding() []byte {
+	if e := f.encoding; e != nil && e.owner == f {
+		if p := e.b.Load(); p != nil {
+			return *p
+		}
+	}
+	return nil
+}
+
+// SetEncoding keeps b, which must never be modified, as f's encoding.
+func (f *Fragment) SetEncoding(b []byte) {
+	if e := f.encoding; e != nil && e.owner == f {
+		e.b.Store(&b)
+	}
 }
 
 // Organization groups workspaces.

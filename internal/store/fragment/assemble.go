@@ -116,9 +116,16 @@ const scratchMax = 4096
 // the scratch for every later request.
 const scratchBytesMax = 64 << 10
 
+// refTextMax bounds the role references a scratch keeps, all its rows'
+// together: 64 bytes a row of scratchMax, two roles of 16-digit version
+// stamps ("id.version" pairs of microseconds never repeat across a
+// restore, derived.sql). Smaller, a thousand memberships' texts outgrew it
+// and every such request grew its scratch anew.
+const refTextMax = 64 * scratchMax
+
 func (s *scratch) release() {
 	s.meta, s.rolesText, s.orgPerm = bounded(s.meta), bounded(s.rolesText), bounded(s.orgPerm)
-	if cap(s.rows) > scratchMax || cap(s.rKeys) > 4*scratchMax || cap(s.refText) > scratchBytesMax {
+	if cap(s.rows) > scratchMax || cap(s.rKeys) > 4*scratchMax || cap(s.refText) > refTextMax {
 		return
 	}
 	clear(s.rows[:cap(s.rows)]) // no pointers into old answers' metadata and permissions

@@ -48,7 +48,6 @@ type Cache struct {
 	refSets     *cache.Texts[[]*domain.Role]
 	metadata    *cache.Texts[json.RawMessage] // membership metadata: one copy of each text
 	permissions *cache.Texts[[]string]        // organization permissions: the sorted list
-	size        int
 	hits        atomic.Uint64
 	misses      atomic.Uint64
 }
@@ -60,7 +59,6 @@ func NewCache(size int) *Cache {
 		size = DefaultSize
 	}
 	return &Cache{
-		size:          size,
 		workspaces:    cache.NewGens[key, *domain.Workspace](size),
 		organizations: cache.NewGens[key, *domain.Organization](size),
 		roles:         cache.NewGens[key, *domain.Role](size),
@@ -68,14 +66,6 @@ func NewCache(size int) *Cache {
 		metadata:      cache.NewTexts[json.RawMessage](textsSize),
 		permissions:   cache.NewTexts[[]string](textsSize),
 	}
-}
-
-// Size is how many fragments of each kind c keeps; 0 for a nil c.
-func (c *Cache) Size() int {
-	if c == nil {
-		return 0
-	}
-	return c.size
 }
 
 // Stats returns the fragment lookups that hit and missed since the start.

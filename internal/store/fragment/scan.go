@@ -34,6 +34,7 @@ func scanWorkspace(s Scanner) (*domain.Workspace, key, error) {
 	if w.Segments, err = decodeSegments(segs); err != nil {
 		return nil, key{}, fmt.Errorf("workspace %d segments: %w", w.ID, err)
 	}
+	w.KeepEncoding()
 	return w, key{w.ID, w.Version}, nil
 }
 
@@ -59,6 +60,7 @@ func scanOrganization(s Scanner) (*domain.Organization, key, error) {
 	if o.Segments, err = decodeSegments(segs); err != nil {
 		return nil, key{}, fmt.Errorf("organization %d segments: %w", o.ID, err)
 	}
+	o.KeepEncoding()
 	return o, key{o.ID, o.Version}, nil
 }
 
@@ -76,6 +78,7 @@ func scanRole(s Scanner) (*domain.Role, key, error) {
 	if r.Permissions, err = Strings(perms); err != nil {
 		return nil, key{}, fmt.Errorf("role %d permissions: %w", r.ID, err)
 	}
+	r.KeepEncoding()
 	return r, key{r.ID, r.Version}, nil
 }
 

@@ -198,7 +198,74 @@ func (s *Store) query(ctx context.Context, query string, args []any) (fragment.R
 	if err != nil {
 		return nil, nil, err
 	}
-	return rows, func() { rows.Close() }, nil
+	return &plainRows{Rows: rows}, func() { rows.Close() }, nil
+}
+
+// plainRows scans the memberships statement's columns, integers and texts,
+// without database/sql's reflection: an int64 into an *int64 is a
+// reflect.Value.Set there (its conversions were a tenth of a thousand-row
+// read, eight such columns a row). Through *any database/sql hands the
+// driver's value over as it is; anything but int64 into *int64 and text
+// into *sql.RawBytes (and every other statement) scans as usual.
+type plainRows struct {
+	*sql.Rows
+	vals, ptrs []any
+}
+
+func (r *plainRows) Scan(dest ...any) error {
+	for _, d := range dest {
+		switch d.(type) {
+		case *int64, *sql.RawBytes:
+		default:
+			return r.fallback(dest)
+		}
+	}
+	if len(r.ptrs) != len(dest) {
+		r.vals, r.ptrs = make([]any, len(dest)), make([]any, len(dest))
+		for i := range r.vals {
+			r.ptrs[i] = &r.vals[i]
+		}
+	}
+	if err := r.Rows.Scan(r.ptrs...); err != nil {
+		return err
+	}
+	for i, d := range dest {
+		switch d := d.(type) {
+		case *int64:
+			v, ok := r.vals[i].(int64)
+			if !ok {
+				return r.fallback(dest) // database/sql's conversion, or its error
+			}
+			*d = v
+		case *sql.RawBytes:
+			switch v := r.vals[i].(type) {
+			case string:
+				*d = append((*d)[:0], v...)
+			case []byte:
+				*d = append((*d)[:0], v...)
+			case nil:
+				*d = nil
+			default:
+				return r.fallback(dest)
+			}
+		}
+	}
+	return nil
+}
+
+// fallback scans dest through database/sql's conversions. Those put every
+// RawBytes into one buffer of the rows, each column's piece reaching to its
+// end: the fast path above appends into a RawBytes's own bytes, so each gets
+// a copy of its own (else the next row's first text overwrites the others,
+// and a pooled scratch keeps writing into that buffer on later requests).
+func (r *plainRows) fallback(dest []any) error {
+	err := r.Rows.Scan(dest...)
+	for _, d := range dest {
+		if d, ok := d.(*sql.RawBytes); ok && *d != nil {
+			*d = append(sql.RawBytes(nil), *d...)
+		}
+	}
+	return err
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,
