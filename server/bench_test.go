@@ -34,6 +34,12 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 			Organization: &domain.Organization{ID: 20, Name: "Organization 2", MemberCount: 500,
 				PublicMetadata: json.RawMessage(`{"seed":true,"index":2}`), CreatedAt: now, UpdatedAt: now, Segments: seg},
 		}}
+		m := entries[i].Membership
+		m.Workspace.KeepEncoding() // as the store's values do
+		m.Organization.KeepEncoding()
+		for _, r := range m.Roles {
+			r.KeepEncoding()
+		}
 	}
 	st := &requestState{caller: domain.Caller{UserID: 7, Session: domain.SessionSummary{ID: 9, CreatedAt: now, UpdatedAt: now}}}
 	ctx := context.WithValue(context.Background(), stateKey{}, st)

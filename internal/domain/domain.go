@@ -178,8 +178,11 @@ type encoding struct {
 	b     atomic.Pointer[[]byte]
 }
 
-// KeepEncoding makes f keep its encoding (the store's values do); until
-// then, and in copies, Encoding is nil and SetEncoding does nothing.
+// KeepEncoding makes f keep its encoding: the store calls it on every value
+// it reads, before sharing it (calling it on a shared value is a race).
+// Until then, and in copies, Encoding is nil and SetEncoding does nothing.
+// A copy changed and written back over the original (*p = x) would keep
+// the old encoding: build a new value instead, as the store does.
 func (f *Fragment) KeepEncoding() { f.encoding = &encoding{owner: f} }
 
 // Encoding returns the encoding kept, or nil.
@@ -354,8 +357,9 @@ type Store interface {
 	Session(ctx context.Context, deploymentID, sessionID int64) (SessionState, error)
 	// Memberships returns the query's memberships, newest first. The
 	// workspaces, organizations and roles they point at may be shared
-	// with other answers and are never modified: internal/answer keeps
-	// their encodings under their addresses.
+	// with other answers and are never modified; each has had
+	// KeepEncoding called before it was shared, so internal/answer
+	// encodes it once.
 	Memberships(ctx context.Context, q MembershipQuery) ([]Membership, error)
 	// Changes returns up to limit rows of the change feed from since on
 	// (since included), oldest first; since 0 asks for the newest row only.

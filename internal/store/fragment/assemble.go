@@ -117,11 +117,11 @@ const scratchMax = 4096
 const scratchBytesMax = 64 << 10
 
 // refTextMax bounds the role references a scratch keeps, all its rows'
-// together: 64 bytes a row of scratchMax, two roles of 16-digit version
-// stamps ("id.version" pairs of microseconds never repeat across a
-// restore, derived.sql). Smaller, a thousand memberships' texts outgrew it
-// and every such request grew its scratch anew.
-const refTextMax = 64 * scratchMax
+// together: 96 bytes a row of scratchMax; two roles, 18-digit ids and
+// 16-digit version stamps (microseconds, which never repeat across a
+// restore: derived.sql), are about 71. At 64 KiB, a thousand memberships'
+// texts outgrew it and every such request grew its scratch anew.
+const refTextMax = 96 * scratchMax
 
 func (s *scratch) release() {
 	s.meta, s.rolesText, s.orgPerm = bounded(s.meta), bounded(s.rolesText), bounded(s.orgPerm)
