@@ -17,6 +17,7 @@ package answer
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,42 +66,30 @@ func Release(buf *[]byte) {
 // buffer (Release it). It fails only on what the database holds and the
 // contract cannot show: metadata that is not a JSON object.
 func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary) (*[]byte, error) {
-	// First every membership's encoded parts, so the buffer is sized once:
-	// growing a megabyte answer by doubling copied and cleared it twice
-	// over.
-	pp := partLists.Get().(*[][]byte)
-	defer releaseParts(pp)
-	parts, size := (*pp)[:0], 128 // the session, and the text around the data
-	var made int
-	for i := range entries {
-		var err error
-		if parts, err = e.appendParts(parts, &entries[i], &made); err != nil {
-			*pp = parts
-			return nil, err
-		}
-		size += perMembership
-	}
-	*pp = parts
-	// Counted once a request: a counter shared by every core, touched per
-	// fragment, costs more than the lookups.
-	e.misses.Add(uint64(made))
-	e.hits.Add(uint64(len(parts) - len(entries) - made)) // every part but the metadata
-	for _, p := range parts {
-		size += len(p) + 1
-	}
 	bp := buffers.Get().(*[]byte)
-	if cap(*bp) < size {
-		*bp = make([]byte, 0, size)
-	}
 	b := append((*bp)[:0], `{"data":[`...)
+	w := writer{enc: e}
 	for i := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		n := 3 + len(entries[i].Roles)
-		b = appendMembership(b, &entries[i], parts[:n])
-		parts = parts[n:]
+		var err error
+		if b, err = w.appendMembership(b, &entries[i]); err != nil {
+			*bp = b
+			Release(bp)
+			return nil, err
+		}
+		if i == 0 && len(entries) > 1 {
+			// Sized once, by the first membership: growing a megabyte
+			// answer by doubling copies it about twice over. The pooled
+			// buffers are mostly large enough already.
+			b = slices.Grow(b, (len(b)+perMembership)*(len(entries)-1)+256)
+		}
 	}
+	// Counted once a request: a counter shared by every core, touched per
+	// fragment, costs more than the lookups.
+	e.misses.Add(uint64(w.made))
+	e.hits.Add(uint64(w.fragments - w.made))
 	b = append(b, `],"message":"","session":{"created_at":`...)
 	b = appendTime(b, session.CreatedAt)
 	b = append(b, `,"id":`...)
@@ -112,49 +101,38 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 	return bp, nil
 }
 
-// perMembership bounds what a membership's own fields take besides its
-// parts: the keys, times, ids and restriction, with room.
-const perMembership = 512
+// perMembership is room for a membership's own fields beyond the first's.
+const perMembership = 64
 
-// partLists are the per-request lists of encoded parts.
-var partLists = sync.Pool{New: func() any { p := make([][]byte, 0, 64); return &p }}
-
-func releaseParts(pp *[][]byte) {
-	if cap(*pp) <= 1<<14 {
-		clear((*pp)[:cap(*pp)]) // no hold on encodings evicted meanwhile
-		*pp = (*pp)[:0]
-		partLists.Put(pp)
-	}
+// writer is one answer being written: what it counts, and the metadata
+// last encoded, since a caller's memberships often repeat one text (the
+// store hands them over as one shared copy).
+type writer struct {
+	enc               *Encoder
+	made, fragments   int // fragment encodings made, and fragments shown
+	lastMeta, lastEnc []byte
 }
 
-// appendParts appends m's encoded organization, workspace, metadata and
-// roles, in that order, counting the fragments it had to encode in made.
-func (e *Encoder) appendParts(parts [][]byte, m *service.Entry, made *int) ([][]byte, error) {
-	org, err := encoded(&m.Organization.Fragment, m.Organization, encodeOrganization, made)
-	if err != nil {
-		return parts, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
-	}
-	ws, err := encoded(&m.Workspace.Fragment, m.Workspace, encodeWorkspace, made)
-	if err != nil {
-		return parts, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
-	}
-	meta, err := e.encodedMetadata(m.PublicMetadata)
-	if err != nil {
-		return parts, fmt.Errorf("membership %d public_metadata: %w", m.ID, err)
-	}
-	parts = append(parts, org, ws, meta)
-	for _, r := range m.Roles {
-		role, err := encoded(&r.Fragment, r, encodeRole, made)
-		if err != nil {
-			return parts, fmt.Errorf("role %d: %w", r.ID, err)
+// appendMembership writes m, keys in the generated type's order.
+func (w *writer) appendMembership(b []byte, m *service.Entry) ([]byte, error) {
+	var err error
+	org := m.Organization.Encoding()
+	if org == nil {
+		if org, err = encodeKept(&m.Organization.Fragment, m.Organization, encodeOrganization, &w.made); err != nil {
+			return b, fmt.Errorf("organization %d: %w", m.OrganizationID, err)
 		}
-		parts = append(parts, role)
 	}
-	return parts, nil
-}
-
-// appendMembership writes m, its parts as appendParts listed them.
-func appendMembership(b []byte, m *service.Entry, parts [][]byte) []byte {
+	ws := m.Workspace.Encoding()
+	if ws == nil {
+		if ws, err = encodeKept(&m.Workspace.Fragment, m.Workspace, encodeWorkspace, &w.made); err != nil {
+			return b, fmt.Errorf("workspace %d: %w", m.Workspace.ID, err)
+		}
+	}
+	meta, err := w.metadata(m.PublicMetadata)
+	if err != nil {
+		return b, fmt.Errorf("membership %d public_metadata: %w", m.ID, err)
+	}
+	w.fragments += 2 + len(m.Roles)
 	b = append(b, `{"created_at":`...)
 	b = appendTime(b, m.CreatedAt)
 	b = append(b, `,"eligibility_restriction":`...)
@@ -162,13 +140,19 @@ func appendMembership(b []byte, m *service.Entry, parts [][]byte) []byte {
 	b = append(b, `,"id":`...)
 	b = appendID(b, m.ID)
 	b = append(b, `,"organization":`...)
-	b = append(b, parts[0]...)
+	b = append(b, org...)
 	b = append(b, `,"organization_id":`...)
 	b = appendID(b, m.OrganizationID)
 	b = append(b, `,"public_metadata":`...)
-	b = append(b, parts[2]...)
+	b = append(b, meta...)
 	b = append(b, `,"roles":[`...)
-	for i, role := range parts[3:] {
+	for i, r := range m.Roles {
+		role := r.Encoding()
+		if role == nil {
+			if role, err = encodeKept(&r.Fragment, r, encodeRole, &w.made); err != nil {
+				return b, fmt.Errorf("role %d: %w", r.ID, err)
+			}
+		}
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -179,16 +163,15 @@ func appendMembership(b []byte, m *service.Entry, parts [][]byte) []byte {
 	b = append(b, `,"user_id":`...)
 	b = appendID(b, m.UserID)
 	b = append(b, `,"workspace":`...)
-	b = append(b, parts[1]...)
-	return append(b, '}')
+	b = append(b, ws...)
+	return append(b, '}'), nil
 }
 
-// encoded returns v's encoding, kept on its fragment f: the store shares
-// one value per version of a row and never modifies it.
-func encoded[V any](f *domain.Fragment, v *V, encode func(*V) ([]byte, error), made *int) ([]byte, error) {
-	if b := f.Encoding(); b != nil {
-		return b, nil
-	}
+// encodeKept encodes v and keeps the encoding on its fragment f (the store
+// shares one value per version of a row and never modifies it), counting
+// it in made. The callers look for a kept one first, inline: that is every
+// fragment of nearly every answer.
+func encodeKept[V any](f *domain.Fragment, v *V, encode func(*V) ([]byte, error), made *int) ([]byte, error) {
 	*made++
 	b, err := encode(v)
 	if err == nil {
@@ -199,18 +182,25 @@ func encoded[V any](f *domain.Fragment, v *V, encode func(*V) ([]byte, error), m
 
 var emptyObject = []byte("{}")
 
-func (e *Encoder) encodedMetadata(raw json.RawMessage) ([]byte, error) {
+// metadata returns raw's encoding: the previous membership's again, or
+// one kept per text.
+func (w *writer) metadata(raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "{}" {
 		return emptyObject, nil
 	}
-	if b, ok := e.metadata.Get(raw); ok {
-		return b, nil
+	if w.lastEnc != nil && string(raw) == string(w.lastMeta) {
+		return w.lastEnc, nil
 	}
-	b, err := encodeMetadata(raw)
-	if err == nil {
-		e.metadata.Put(raw, b)
+	b, ok := w.enc.metadata.Get(raw)
+	if !ok {
+		var err error
+		if b, err = encodeMetadata(raw); err != nil {
+			return nil, err
+		}
+		w.enc.metadata.Put(raw, b)
 	}
-	return b, err
+	w.lastMeta, w.lastEnc = raw, b
+	return b, nil
 }
 
 // restrictions are the four eligibility_restriction objects, encoded once.

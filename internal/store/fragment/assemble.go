@@ -89,6 +89,8 @@ type scratch struct {
 	stamp                    int64
 	fetched                  bool // a fragment was read by a statement of its own
 	meta, rolesText, orgPerm sql.RawBytes
+	lastMeta                 recent[json.RawMessage]
+	lastPerms                recent[[]string]
 	dest                     []any
 	rows                     []row
 	refText                  []byte // every row's role references, one after the other
@@ -134,6 +136,8 @@ func (s *scratch) release() {
 	clear(s.roles[:cap(s.roles)])
 	s.rows, s.refText, s.rKeys, s.wKeys, s.oKeys = s.rows[:0], s.refText[:0], s.rKeys[:0], s.wKeys[:0], s.oKeys[:0]
 	s.ws, s.orgs, s.roles = s.ws[:0], s.orgs[:0], s.roles[:0]
+	s.lastMeta.reset()
+	s.lastPerms.reset()
 	s.stamp, s.fetched = 0, false
 	scratches.Put(s)
 }
@@ -164,13 +168,13 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 			return err
 		}
 		var err error
-		if r.meta, err = decoded(c.metadata, sc.meta, copyObject); err != nil {
+		if r.meta, err = sc.lastMeta.decoded(c.metadata, sc.meta, copyObject); err != nil {
 			return err
 		}
 		start := len(sc.refText)
 		sc.refText = append(sc.refText, sc.rolesText...)
 		r.refs = [2]int{start, len(sc.refText)}
-		if r.perms, err = decoded(c.permissions, sc.orgPerm, sortedStrings); err != nil {
+		if r.perms, err = sc.lastPerms.decoded(c.permissions, sc.orgPerm, sortedStrings); err != nil {
 			return fmt.Errorf("membership %d organization permissions: %w", r.id, err)
 		}
 		sc.rows = append(sc.rows, *r)

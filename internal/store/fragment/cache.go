@@ -16,6 +16,7 @@
 package fragment
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync/atomic"
 
@@ -87,4 +88,31 @@ func decoded[V any](kept *cache.Texts[V], b []byte, decode func([]byte) (V, erro
 		kept.Put(b, v)
 	}
 	return v, err
+}
+
+// recent is the text a request's previous row had in one column, and what
+// it decoded to: a caller's rows often repeat one (metadata, an
+// organization's permissions), and comparing the bytes spares the shared
+// cache its hash and lock.
+type recent[V any] struct {
+	text []byte
+	v    V
+	ok   bool
+}
+
+func (p *recent[V]) decoded(kept *cache.Texts[V], b []byte, decode func([]byte) (V, error)) (V, error) {
+	if p.ok && bytes.Equal(b, p.text) {
+		return p.v, nil
+	}
+	v, err := decoded(kept, b, decode)
+	if err == nil && len(b) <= cache.TextMax {
+		p.text, p.v, p.ok = append(p.text[:0], b...), v, true
+	}
+	return v, err
+}
+
+// reset forgets the text (keeping its buffer) and drops the value.
+func (p *recent[V]) reset() {
+	var zero V
+	p.text, p.v, p.ok = p.text[:0], zero, false
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/wachtbench/memberships/internal/cache"
 	"github.com/wachtbench/memberships/internal/domain"
 )
 
@@ -44,4 +45,45 @@ func FuzzDecodeStrings(f *testing.F) {
 			t.Fatalf("%q: got %q, %v; encoding/json %q, %v", s, got, err, want, jerr)
 		}
 	})
+}
+
+// TestRecentDecodesWhatChanged: a row's text is compared with the previous
+// row's in its scanned buffer, which the next row overwrites; a different
+// text, or an error, is never answered from it.
+func TestRecentDecodesWhatChanged(t *testing.T) {
+	kept := cache.NewTexts[[]string](10)
+	var p recent[[]string]
+	decodes := 0
+	decode := func(b []byte) ([]string, error) { decodes++; return Strings(b) }
+	buf := make([]byte, 0, 16) // one buffer, as a driver reuses it
+	for _, c := range []struct {
+		text    string
+		want    []string
+		decodes int
+	}{
+		{`["a"]`, []string{"a"}, 1},
+		{`["a"]`, []string{"a"}, 1}, // the previous row's
+		{`["b"]`, []string{"b"}, 2},
+		{`["a"]`, []string{"a"}, 2}, // the shared cache's
+		{`[`, nil, 3},
+		{`[`, nil, 4}, // an error is not remembered
+	} {
+		buf = append(buf[:0], c.text...)
+		got, err := p.decoded(kept, buf, decode)
+		if c.want == nil {
+			if err == nil {
+				t.Errorf("%s: no error", c.text)
+			}
+		} else if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v %v, want %v", c.text, got, err, c.want)
+		}
+		if decodes != c.decodes {
+			t.Errorf("%s: %d decodes, want %d", c.text, decodes, c.decodes)
+		}
+	}
+	p.reset()
+	buf = append(buf[:0], `["b"]`...)
+	if got, _ := p.decoded(kept, buf, decode); !reflect.DeepEqual(got, []string{"b"}) || p.v == nil {
+		t.Errorf("after reset: %v", got)
+	}
 }
