@@ -38,30 +38,9 @@ type Dialect struct {
 // Scanner is one result row.
 type Scanner interface{ Scan(dest ...any) error }
 
-// Rows is what the fragment path needs of *sql.Rows and pgx.Rows.
-type Rows interface {
-	Scanner
-	Next() bool
-	Err() error
-}
-
-// Query runs a statement; close releases its rows.
-type Query func(ctx context.Context, query string, args []any) (rows Rows, close func(), err error)
-
-// each runs a statement and calls row for each row it returns.
-func (src Source) each(ctx context.Context, query string, args []any, row func(Scanner) error) error {
-	rows, closeRows, err := src.Query(ctx, query, args)
-	if err != nil {
-		return err
-	}
-	defer closeRows()
-	for rows.Next() {
-		if err := row(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
+// Query runs a statement and calls row for each row it returns, up to the
+// first error, which it returns.
+type Query func(ctx context.Context, query string, args []any, row func(Scanner) error) error
 
 // Source is how a store reads fragments: its dialect and its query runner.
 type Source struct {
@@ -158,12 +137,12 @@ func (c *Cache) Memberships(ctx context.Context, src Source, q domain.Membership
 	}
 	// Every row is scanned into sc.r through one list of destinations, then
 	// appended. The text columns are only decoded (into new values or cached
-	// ones), so RawBytes spare database/sql a copy; their buffers serve
-	// every row.
+	// ones), so they are RawBytes: buffers of the scratch that serve every
+	// row.
 	sc := scratches.Get().(*scratch)
 	defer sc.release()
 	r := &sc.r
-	err := src.each(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
+	err := src.Query(ctx, src.Dialect.Memberships, []any{q.UserID, q.DeploymentID, org}, func(s Scanner) error {
 		if err := s.Scan(sc.dest...); err != nil {
 			return err
 		}
@@ -326,7 +305,7 @@ func resolve[V any](ctx context.Context, c *Cache, src Source, query string, s *
 		}
 	}
 	got := make(map[int64]*V, len(ids))
-	err := src.each(ctx, query, []any{src.IDs(ids)}, func(sc Scanner) error {
+	err := src.Query(ctx, query, []any{src.IDs(ids)}, func(sc Scanner) error {
 		v, k, err := scan(sc)
 		if err != nil {
 			return err

@@ -26,7 +26,6 @@ type fakeRows struct {
 }
 
 func (f *fakeRows) Next() bool { f.i++; f.raw = f.raw[:0]; return f.i <= len(f.rows) }
-func (f *fakeRows) Err() error { return nil }
 func (f *fakeRows) Scan(dest ...any) error {
 	if f.dest != nil {
 		f.dest(dest)
@@ -67,7 +66,14 @@ func fakeCache() *Cache {
 
 func fakeSource(f *fakeRows) Source {
 	return Source{Dialect: Dialect{Memberships: "memberships"},
-		Query: func(context.Context, string, []any) (Rows, func(), error) { return f, func() {}, nil }}
+		Query: func(_ context.Context, _ string, _ []any, row func(Scanner) error) error {
+			for f.Next() {
+				if err := row(f); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
 }
 
 func membershipRow(id int64, meta, roles, perms any) []any {
@@ -222,7 +228,6 @@ type roleRows struct {
 }
 
 func (f *roleRows) Next() bool { f.i++; return f.i <= len(f.roles) }
-func (f *roleRows) Err() error { return nil }
 func (f *roleRows) Scan(dest ...any) error {
 	r := f.roles[f.i-1]
 	*dest[0].(*int64), *dest[1].(*int64), *dest[2].(*string) = r[0].(int64), r[1].(int64), r[2].(string)
@@ -248,11 +253,20 @@ func TestRoleSetsKeepOnlyWhatTheTextNames(t *testing.T) {
 		members := &fakeRows{rows: [][]any{membershipRow(1, "{}", "10.1,20.5", "[]")}}
 		roles.i = 0
 		src := Source{Dialect: Dialect{Memberships: "memberships", Roles: "roles", IDs: func(ids []int64) any { return ids }},
-			Query: func(_ context.Context, q string, _ []any) (Rows, func(), error) {
+			Query: func(_ context.Context, q string, _ []any, row func(Scanner) error) error {
+				var rows interface {
+					Scanner
+					Next() bool
+				} = members
 				if q == "roles" {
-					return roles, func() {}, nil
+					rows = roles
 				}
-				return members, func() {}, nil
+				for rows.Next() {
+					if err := row(rows); err != nil {
+						return err
+					}
+				}
+				return nil
 			}}
 		ms, err := c.Memberships(t.Context(), src, domain.MembershipQuery{UserID: 7})
 		if err != nil {

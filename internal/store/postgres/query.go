@@ -166,13 +166,19 @@ func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) (out 
 }
 
 // query runs the fragment path's statements on p.
-func query(p *pgxpool.Pool) func(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
-	return func(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
+func query(p *pgxpool.Pool) fragment.Query {
+	return func(ctx context.Context, query string, args []any, row func(fragment.Scanner) error) error {
 		rows, err := p.Query(ctx, query, args...)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		return rows, rows.Close, nil
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+
+	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // TestFragmentRawBytesAreCopies: pgx scans a text into an *sql.RawBytes as a
@@ -13,34 +15,25 @@ import (
 func TestFragmentRawBytesAreCopies(t *testing.T) {
 	s := openFresh(t, Options{})
 	run := query(s.primary)
-	rows, closeRows, err := run(t.Context(), `SELECT id, repeat(chr(96 + id), 10) FROM generate_series(1, 3) AS id`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var id int64
 	var text sql.RawBytes
 	var kept []sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&id, &text); err != nil {
-			t.Fatal(err)
+	err := run(t.Context(), `SELECT id, repeat(chr(96 + id), 10) FROM generate_series(1, 3) AS id`, nil, func(row fragment.Scanner) error {
+		if err := row.Scan(&id, &text); err != nil {
+			return err
 		}
 		kept = append(kept, text)
-	}
-	closeRows()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 { // the pool's connections read other rows into their buffers
-		rows, closeRows, err := run(t.Context(), `SELECT repeat('z', 100) FROM generate_series(1, 50)`, nil)
-		if err != nil {
-			t.Fatal(err)
+		if err := run(t.Context(), `SELECT repeat('z', 100) FROM generate_series(1, 50)`, nil, func(row fragment.Scanner) error {
+			return row.Scan(&text)
+		}); err != nil {
+			t.Fatal(i, err)
 		}
-		for rows.Next() {
-			if err := rows.Scan(&text); err != nil {
-				t.Fatal(i, err)
-			}
-		}
-		closeRows()
 	}
 	for i, b := range kept {
 		if want := strings.Repeat(string(rune('a'+i)), 10); string(b) != want {

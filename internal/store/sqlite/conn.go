@@ -47,6 +47,11 @@ type countingConn struct {
 	ident os.FileInfo
 	seen  *fileSeen
 	spans *spans
+	// each's (rows.go): its statements, and buffers for their arguments
+	// and values.
+	stmts map[string]driver.Stmt
+	args  []driver.NamedValue
+	vals  driverRow
 }
 
 var (

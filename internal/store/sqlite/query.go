@@ -188,84 +188,17 @@ func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]do
 	return s.fragments.Memberships(ctx, fragment.Source{Dialect: fragmentSQL, Query: s.query}, q)
 }
 
-// query runs a prepared statement of the fragment path.
-func (s *Store) query(ctx context.Context, query string, args []any) (fragment.Rows, func(), error) {
-	st, err := s.prepared(ctx, query)
+// query runs a statement of the fragment path on a connection of the pool,
+// below database/sql: its Scan converts each column through interfaces and
+// reflection, which at a hundred rows of eleven columns cost more than
+// SQLite reading them (rows.go).
+func (s *Store) query(ctx context.Context, query string, args []any, row func(fragment.Scanner) error) error {
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &plainRows{Rows: rows}, func() { rows.Close() }, nil
-}
-
-// plainRows scans the memberships statement's columns, integers and texts,
-// without database/sql's reflection: an int64 into an *int64 is a
-// reflect.Value.Set there (its conversions were a tenth of a thousand-row
-// read, eight such columns a row). Through *any database/sql hands the
-// driver's value over as it is; anything but int64 into *int64 and text
-// into *sql.RawBytes (and every other statement) scans as usual.
-type plainRows struct {
-	*sql.Rows
-	vals, ptrs []any
-}
-
-func (r *plainRows) Scan(dest ...any) error {
-	for _, d := range dest {
-		switch d.(type) {
-		case *int64, *sql.RawBytes:
-		default:
-			return r.fallback(dest)
-		}
-	}
-	if len(r.ptrs) != len(dest) {
-		r.vals, r.ptrs = make([]any, len(dest)), make([]any, len(dest))
-		for i := range r.vals {
-			r.ptrs[i] = &r.vals[i]
-		}
-	}
-	if err := r.Rows.Scan(r.ptrs...); err != nil {
 		return err
 	}
-	for i, d := range dest {
-		switch d := d.(type) {
-		case *int64:
-			v, ok := r.vals[i].(int64)
-			if !ok {
-				return r.fallback(dest) // database/sql's conversion, or its error
-			}
-			*d = v
-		case *sql.RawBytes:
-			switch v := r.vals[i].(type) {
-			case string:
-				*d = append((*d)[:0], v...)
-			case []byte:
-				*d = append((*d)[:0], v...)
-			case nil:
-				*d = nil
-			default:
-				return r.fallback(dest)
-			}
-		}
-	}
-	return nil
-}
-
-// fallback scans dest through database/sql's conversions. Those put every
-// RawBytes into one buffer of the rows, each column's piece reaching to its
-// end: the fast path above appends into a RawBytes's own bytes, so each gets
-// a copy of its own (else the next row's first text overwrites the others,
-// and a pooled scratch keeps writing into that buffer on later requests).
-func (r *plainRows) fallback(dest []any) error {
-	err := r.Rows.Scan(dest...)
-	for _, d := range dest {
-		if d, ok := d.(*sql.RawBytes); ok && *d != nil {
-			*d = append(sql.RawBytes(nil), *d...)
-		}
-	}
-	return err
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return dc.(*countingConn).each(ctx, query, args, row) })
 }
 
 // FindUser finds a live user of the deployment by decimal id or by e-mail,

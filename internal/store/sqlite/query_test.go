@@ -6,25 +6,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wachtbench/memberships/internal/store/fragment"
 	"github.com/wachtbench/memberships/internal/store/storetest"
 )
 
-// TestPlainRows: the fragment path's scan without reflection gives what
-// database/sql gives, and its errors where a value does not fit.
-func TestPlainRows(t *testing.T) {
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "plain.db"))
+// TestDriverRows: the fragment path's scan of the driver's values gives
+// what database/sql gives, conversions and errors included.
+func TestDriverRows(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "rows.db"))
 	s = storetest.Migrated(t, s, err)
 	scan := func(query string, dest ...any) error {
 		t.Helper()
-		rows, closeRows, err := s.query(t.Context(), query, nil)
-		if err != nil {
-			t.Fatal(err)
+		rows := 0
+		err := s.query(t.Context(), query, nil, func(row fragment.Scanner) error {
+			rows++
+			return row.Scan(dest...)
+		})
+		if err == nil && rows != 1 {
+			t.Fatalf("%s: %d rows", query, rows)
 		}
-		defer closeRows()
-		if !rows.Next() {
-			t.Fatalf("%s: no row: %v", query, rows.Err())
-		}
-		return rows.Scan(dest...)
+		return err
 	}
 
 	var n, big int64
@@ -35,14 +36,14 @@ func TestPlainRows(t *testing.T) {
 	if n != 7 || big != 1782000000000000 || string(text) != "héllo" || string(blob) != "\x00\xff" || null != nil {
 		t.Errorf("scanned %d %d %q %q %v", n, big, text, blob, null)
 	}
-	// Each row reuses the buffers: an earlier text is not kept alive by them.
 	if err := scan(`SELECT 'x', 'yz'`, &text, &blob); err != nil || string(text) != "x" || string(blob) != "yz" {
 		t.Errorf("second scan: %q %q %v", text, blob, err)
 	}
-
-	// What does not fit goes to database/sql: its conversions and its errors.
 	if err := scan(`SELECT '12'`, &n); err != nil || n != 12 {
 		t.Errorf("text into int64: %d %v", n, err)
+	}
+	if err := scan(`SELECT 'x'`, &n); err == nil {
+		t.Errorf("'x' into int64: %d", n)
 	}
 	if err := scan(`SELECT NULL`, &n); err == nil || !strings.Contains(err.Error(), "NULL") {
 		t.Errorf("NULL into int64: %v", err)
@@ -52,36 +53,43 @@ func TestPlainRows(t *testing.T) {
 	}
 	var name string
 	var ok bool
-	if err := scan(`SELECT 'w', 1`, &name, &ok); err != nil || name != "w" || !ok {
-		t.Errorf("other destinations: %q %v %v", name, ok, err)
+	var b []byte
+	var auto sql.NullInt64
+	if err := scan(`SELECT 'w', 1, 'json', NULL`, &name, &ok, &b, &auto); err != nil || name != "w" || !ok || string(b) != "json" || auto.Valid {
+		t.Errorf("other destinations: %q %v %q %v %v", name, ok, b, auto, err)
+	}
+	if err := scan(`SELECT 2`, &ok); err == nil {
+		t.Errorf("2 into bool: %v", ok)
+	}
+	if err := scan(`SELECT 1, 2`, &n); err == nil {
+		t.Error("two columns into one destination")
+	}
+	if err := scan(`SELECT nope`, &n); err == nil {
+		t.Error("a statement that does not prepare")
 	}
 }
 
-// TestPlainRowsFallbackOwnsItsBuffers: a row that takes database/sql's own
-// Scan (a value that is not an int64 for an *int64) leaves the RawBytes
-// pointing into database/sql's one raw buffer, each column's piece reaching
-// to its end; the next row's fast path appends into those pieces and must
-// not write one column over another (nor, through a pooled scratch, into a
-// buffer a later request's columns share).
-func TestPlainRowsFallbackOwnsItsBuffers(t *testing.T) {
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "plain.db"))
+// TestDriverRowsOwnTheirBuffers: each RawBytes is its own buffer, reused
+// row after row; one column never writes over another, however the texts'
+// lengths change from row to row.
+func TestDriverRowsOwnTheirBuffers(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "rows.db"))
 	s = storetest.Migrated(t, s, err)
-	rows, closeRows, err := s.query(t.Context(), `VALUES ('1', 'aaaa', 'bbbb'), (2, 'cccccccc', 'dd')`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeRows()
 	var n int64
 	var meta, roles sql.RawBytes
-	for i, want := range [][2]string{{"aaaa", "bbbb"}, {"cccccccc", "dd"}} {
-		if !rows.Next() {
-			t.Fatalf("row %d: %v", i, rows.Err())
+	want := [][2]string{{"aaaa", "bbbb"}, {"cccccccc", "dd"}, {"", "eeeeeeeeeeee"}}
+	i := 0
+	err = s.query(t.Context(), `VALUES ('1', 'aaaa', 'bbbb'), (2, 'cccccccc', 'dd'), (3, '', 'eeeeeeeeeeee')`, nil, func(row fragment.Scanner) error {
+		if err := row.Scan(&n, &meta, &roles); err != nil {
+			return err
 		}
-		if err := rows.Scan(&n, &meta, &roles); err != nil {
-			t.Fatalf("row %d: %v", i, err)
+		if n != int64(i+1) || string(meta) != want[i][0] || string(roles) != want[i][1] {
+			t.Errorf("row %d: %d %q %q, want %d %q %q", i, n, meta, roles, i+1, want[i][0], want[i][1])
 		}
-		if n != int64(i+1) || string(meta) != want[0] || string(roles) != want[1] {
-			t.Errorf("row %d: %d %q %q, want %d %q %q", i, n, meta, roles, i+1, want[0], want[1])
-		}
+		i++
+		return nil
+	})
+	if err != nil || i != len(want) {
+		t.Fatalf("%d rows: %v", i, err)
 	}
 }

@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/wachtbench/memberships/internal/store/fragment"
+)
+
+// each runs query, prepared once on this connection, and calls row for each
+// row, scanned by driverRow. Only Store.query calls it, inside conn.Raw,
+// which holds the connection for it alone.
+func (c *countingConn) each(ctx context.Context, query string, args []any, row func(fragment.Scanner) error) error {
+	st, ok := c.stmts[query]
+	if !ok {
+		var err error
+		if st, err = c.PrepareContext(ctx, query); err != nil {
+			return err
+		}
+		if c.stmts == nil {
+			c.stmts = map[string]driver.Stmt{}
+		}
+		c.stmts[query] = st
+	}
+	// The arguments and values are the connection's, reused, and cleared
+	// after: nothing of one request stays reachable from the pool.
+	named := c.args[:0]
+	defer func() { clear(named); c.args = named[:0] }()
+	for i, a := range args {
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if err != nil {
+			return fmt.Errorf("sqlite: argument %d: %w", i+1, err)
+		}
+		named = append(named, driver.NamedValue{Ordinal: i + 1, Value: v})
+	}
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, named)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if n := len(rows.Columns()); cap(c.vals) < n {
+		c.vals = make(driverRow, n)
+	} else {
+		c.vals = c.vals[:n]
+	}
+	defer clear(c.vals)
+	for {
+		if err := rows.Next(c.vals); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := row(&c.vals); err != nil {
+			return err
+		}
+	}
+}
+
+// Close closes the statements each prepared, then the connection.
+func (c *countingConn) Close() error {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+	return c.Conn.Close()
+}
+
+// driverRow is a row as the driver returns it: int64, float64, string (for
+// TEXT), []byte or nil. Scan stores it into the destinations the fragment
+// path uses, converting as database/sql would (STRICT tables leave little
+// to convert, but expressions have no declared type).
+type driverRow []driver.Value
+
+func (r *driverRow) Scan(dest ...any) error {
+	row := *r
+	if len(dest) != len(row) {
+		return fmt.Errorf("sqlite: %d destinations for %d columns", len(dest), len(row))
+	}
+	for i, d := range dest {
+		// Most columns are integers: those first, inline.
+		if p, ok := d.(*int64); ok {
+			if n, ok := row[i].(int64); ok {
+				*p = n
+				continue
+			}
+		}
+		if err := assign(d, row[i]); err != nil {
+			return fmt.Errorf("sqlite: column %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+var errNull = errors.New("NULL into a value that cannot be NULL")
+
+func assign(dest any, v driver.Value) error {
+	switch d := dest.(type) {
+	case *int64:
+		if n, ok := v.(int64); ok {
+			*d = n
+			return nil
+		}
+		if v == nil {
+			return errNull
+		}
+		n, err := strconv.ParseInt(text(v), 10, 64)
+		*d = n
+		return err
+	case *sql.RawBytes: // its own buffer, reused row after row
+		switch v := v.(type) {
+		case string:
+			*d = append((*d)[:0], v...)
+		case []byte:
+			*d = append((*d)[:0], v...)
+		case nil:
+			*d = nil
+		default:
+			*d = append((*d)[:0], text(v)...)
+		}
+		return nil
+	case *[]byte:
+		if v == nil {
+			*d = nil
+		} else {
+			*d = []byte(text(v))
+		}
+		return nil
+	case *string:
+		if v == nil {
+			return errNull
+		}
+		*d = text(v)
+		return nil
+	case *bool:
+		if v == nil {
+			return errNull
+		}
+		b, err := driver.Bool.ConvertValue(v)
+		if err == nil {
+			*d = b.(bool)
+		}
+		return err
+	case sql.Scanner:
+		return d.Scan(v)
+	}
+	return fmt.Errorf("cannot store %T in %T", v, dest)
+}
+
+// text is a value as text, as database/sql formats it.
+func text(v driver.Value) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
