@@ -82,8 +82,9 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 		if i == 0 && len(entries) > 1 {
 			// Sized once, by the first membership: growing a megabyte
 			// answer by doubling copies it about twice over. The pooled
-			// buffers are mostly large enough already.
-			b = slices.Grow(b, (len(b)+perMembership)*(len(entries)-1)+256)
+			// buffers are mostly large enough already. Capped: the first
+			// may be huge (another writer's metadata) and the rest small.
+			b = slices.Grow(b, min((len(b)+perMembership)*(len(entries)-1)+256, growMax))
 		}
 	}
 	// Counted once a request: a counter shared by every core, touched per
@@ -103,6 +104,10 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 
 // perMembership is room for a membership's own fields beyond the first's.
 const perMembership = 64
+
+// growMax bounds what the first membership's size reserves for the rest;
+// past it, the answer grows as append grows it.
+const growMax = 1 << 20
 
 // writer is one answer being written: what it counts, and the metadata
 // last encoded, since a caller's memberships often repeat one text (the

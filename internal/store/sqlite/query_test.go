@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,5 +93,22 @@ func TestDriverRowsOwnTheirBuffers(t *testing.T) {
 	})
 	if err != nil || i != len(want) {
 		t.Fatalf("%d rows: %v", i, err)
+	}
+}
+
+// TestDriverRowsStopWhenTheContextIsDone: a request cancelled between rows
+// stops reading, with the context's error, as database/sql's rows did.
+func TestDriverRowsStopWhenTheContextIsDone(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "rows.db"))
+	s = storetest.Migrated(t, s, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	rows := 0
+	err = s.query(ctx, `VALUES (1), (2), (3)`, nil, func(fragment.Scanner) error {
+		rows++
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || rows != 1 {
+		t.Errorf("%d rows: %v", rows, err)
 	}
 }

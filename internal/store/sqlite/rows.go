@@ -49,7 +49,17 @@ func (c *countingConn) each(ctx context.Context, query string, args []any, row f
 		c.vals = c.vals[:n]
 	}
 	defer clear(c.vals)
+	// The driver watches ctx only until the first row; database/sql's
+	// rows stopped at the next row once it was done, and so does this.
+	done := ctx.Done()
 	for {
+		if done != nil {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+		}
 		if err := rows.Next(c.vals); err == io.EOF {
 			return nil
 		} else if err != nil {
