@@ -77,19 +77,6 @@ func (c *Cache) count(found, asked int) {
 	c.misses.Add(uint64(asked - found))
 }
 
-// decoded returns what text b decodes to, kept per text: texts repeat
-// across rows, and b is a scanned column's buffer, reused for the next row.
-func decoded[V any](kept *cache.Texts[V], b []byte, decode func([]byte) (V, error)) (V, error) {
-	if v, ok := kept.Get(b); ok {
-		return v, nil
-	}
-	v, err := decode(b)
-	if err == nil {
-		kept.Put(b, v)
-	}
-	return v, err
-}
-
 // recent is the text a request's previous row had in one column, and what
 // it decoded to: a caller's rows often repeat one (metadata, an
 // organization's permissions), and comparing the bytes spares the shared
@@ -100,15 +87,25 @@ type recent[V any] struct {
 	ok   bool
 }
 
+// decoded returns what text b decodes to: the previous row's value, or the
+// one kept per text, or decode's (kept for the next). b is a scanned
+// column's buffer, reused for the next row.
 func (p *recent[V]) decoded(kept *cache.Texts[V], b []byte, decode func([]byte) (V, error)) (V, error) {
 	if p.ok && bytes.Equal(b, p.text) {
 		return p.v, nil
 	}
-	v, err := decoded(kept, b, decode)
-	if err == nil && len(b) <= cache.TextMax {
+	v, ok := kept.Get(b)
+	if !ok {
+		var err error
+		if v, err = decode(b); err != nil {
+			return v, err
+		}
+		kept.Put(b, v)
+	}
+	if len(b) <= cache.TextMax {
 		p.text, p.v, p.ok = append(p.text[:0], b...), v, true
 	}
-	return v, err
+	return v, nil
 }
 
 // reset forgets the text (keeping its buffer) and drops the value.
