@@ -8,13 +8,15 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
 // each runs query, prepared once on this connection, and calls row for each
 // row, scanned by driverRow. Only Store.query calls it, inside conn.Raw,
-// which holds the connection for it alone.
+// which holds the connection for it alone. The statement cache is keyed by
+// text and never evicts: it is for the fixed fragment statements only.
 func (c *countingConn) each(ctx context.Context, query string, args []any, row func(fragment.Scanner) error) error {
 	st, ok := c.stmts[query]
 	if !ok {
@@ -119,8 +121,11 @@ func assign(dest any, v driver.Value) error {
 			return errNull
 		}
 		n, err := strconv.ParseInt(text(v), 10, 64)
+		if err != nil {
+			return err
+		}
 		*d = n
-		return err
+		return nil
 	case *sql.RawBytes: // its own buffer, reused row after row
 		switch v := v.(type) {
 		case string:
@@ -161,7 +166,8 @@ func assign(dest any, v driver.Value) error {
 	return fmt.Errorf("cannot store %T in %T", v, dest)
 }
 
-// text is a value as text, as database/sql formats it.
+// text is a value as text, as database/sql formats it (asString, and
+// RFC 3339 for times).
 func text(v driver.Value) string {
 	switch v := v.(type) {
 	case string:
@@ -172,6 +178,10 @@ func text(v driver.Value) string {
 		return strconv.FormatInt(v, 10)
 	case float64:
 		return strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case time.Time: // only with the DSN's time options
+		return v.Format(time.RFC3339Nano)
 	}
 	return fmt.Sprint(v)
 }
