@@ -84,7 +84,12 @@ func (e *Encoder) Encode(entries []service.Entry, session domain.SessionSummary)
 			// answer by doubling copies it about twice over. The pooled
 			// buffers are mostly large enough already. Capped: the first
 			// may be huge (another writer's metadata) and the rest small.
-			b = slices.Grow(b, min((len(b)+perMembership)*(len(entries)-1)+256, growMax))
+			// Divided, not multiplied: the product overflows a 32-bit int.
+			n, per, rest := growMax, len(b)+perMembership, len(entries)-1
+			if rest <= growMax/per {
+				n = min(per*rest+256, growMax)
+			}
+			b = slices.Grow(b, n)
 		}
 	}
 	// Counted once a request: a counter shared by every core, touched per

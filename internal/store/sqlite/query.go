@@ -191,7 +191,9 @@ func (s *Store) Memberships(ctx context.Context, q domain.MembershipQuery) ([]do
 // query runs a statement of the fragment path on a connection of the pool,
 // below database/sql: its Scan converts each column through interfaces and
 // reflection, which at a hundred rows of eleven columns cost more than
-// SQLite reading them (rows.go).
+// SQLite reading them (rows.go). Unlike sql.Stmt it does not retry on
+// driver.ErrBadConn: modernc returns that only from ResetSession, which
+// db.Conn already retries.
 func (s *Store) query(ctx context.Context, query string, args []any, row func(fragment.Scanner) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

@@ -112,3 +112,32 @@ func TestDriverRowsStopWhenTheContextIsDone(t *testing.T) {
 		t.Errorf("%d rows: %v", rows, err)
 	}
 }
+
+// TestDriverRowsKeepOnlyTheFragmentStatements: a connection keeps the
+// fragment SQL prepared and closes any other statement after its call, so
+// its cache stays bounded whatever texts reach it.
+func TestDriverRowsKeepOnlyTheFragmentStatements(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "rows.db"))
+	s = storetest.Migrated(t, s, err)
+	conn, err := s.db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	none := func(fragment.Scanner) error { return nil }
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*countingConn)
+		for _, q := range []string{`SELECT 1`, `SELECT 2`, fragmentSQL.Roles} {
+			if err := c.each(t.Context(), q, []any{fragmentSQL.IDs([]int64{1})}[:strings.Count(q, "?")], none); err != nil {
+				return err
+			}
+		}
+		if len(c.stmts) != 1 || c.stmts[fragmentSQL.Roles] == nil {
+			t.Errorf("kept %d statements, want only the roles statement", len(c.stmts))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -13,10 +14,19 @@ import (
 	"github.com/wachtbench/memberships/internal/store/fragment"
 )
 
-// each runs query, prepared once on this connection, and calls row for each
-// row, scanned by driverRow. Only Store.query calls it, inside conn.Raw,
-// which holds the connection for it alone. The statement cache is keyed by
-// text and never evicts: it is for the fixed fragment statements only.
+// kept are the statements each prepares once per connection and keeps:
+// the fixed fragment SQL, so the cache is bounded. Any other text is
+// prepared and closed per call.
+var kept = map[string]bool{
+	fragmentSQL.Memberships:   true,
+	fragmentSQL.Workspaces:    true,
+	fragmentSQL.Organizations: true,
+	fragmentSQL.Roles:         true,
+}
+
+// each runs query and calls row for each row, scanned by driverRow. Only
+// Store.query calls it, inside conn.Raw, which holds the connection for it
+// alone.
 func (c *countingConn) each(ctx context.Context, query string, args []any, row func(fragment.Scanner) error) error {
 	st, ok := c.stmts[query]
 	if !ok {
@@ -24,10 +34,14 @@ func (c *countingConn) each(ctx context.Context, query string, args []any, row f
 		if st, err = c.PrepareContext(ctx, query); err != nil {
 			return err
 		}
-		if c.stmts == nil {
-			c.stmts = map[string]driver.Stmt{}
+		if !kept[query] {
+			defer st.Close()
+		} else {
+			if c.stmts == nil {
+				c.stmts = map[string]driver.Stmt{}
+			}
+			c.stmts[query] = st
 		}
-		c.stmts[query] = st
 	}
 	// The arguments and values are the connection's, reused, and cleared
 	// after: nothing of one request stays reachable from the pool.
@@ -139,9 +153,12 @@ func assign(dest any, v driver.Value) error {
 		}
 		return nil
 	case *[]byte:
-		if v == nil {
+		switch v := v.(type) {
+		case nil:
 			*d = nil
-		} else {
+		case []byte:
+			*d = bytes.Clone(v)
+		default:
 			*d = []byte(text(v))
 		}
 		return nil
@@ -180,7 +197,7 @@ func text(v driver.Value) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case bool:
 		return strconv.FormatBool(v)
-	case time.Time: // only with the DSN's time options
+	case time.Time: // DATE, DATETIME and TIMESTAMP columns: none in STRICT tables
 		return v.Format(time.RFC3339Nano)
 	}
 	return fmt.Sprint(v)
