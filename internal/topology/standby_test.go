@@ -42,12 +42,22 @@ const (
 
 // newOnStandby serves from a store reading from the standby, through via
 // (when not nil) rewriting the standby's URL, with the default lag bound.
+// It returns once reads go to the standby: until the watcher has measured
+// the lag within the bound (up to one readCheck after the load), the store
+// fails safe to the primary, and a test that expects the standby would race.
 func newOnStandby(t *testing.T, via func(standbyURL string) string) *onStandby {
 	t.Helper()
-	return newOnStandbyLag(t, via, 0)
+	e := newOnStandbyLag(t, via, 0)
+	for deadline := time.Now().Add(5 * time.Second); !e.store.ReplicaUp(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("reads did not go to the standby within 5s: %+v", e.store.Replica())
+		}
+	}
+	return e
 }
 
-// newOnStandbyLag is newOnStandby with maxLag the store's MaxReplicaLag.
+// newOnStandbyLag is newOnStandby with maxLag the store's MaxReplicaLag,
+// returning without waiting for reads to go to the standby.
 func newOnStandbyLag(t *testing.T, via func(standbyURL string) string, maxLag time.Duration) *onStandby {
 	t.Helper()
 	ctx := context.Background()
